@@ -1,0 +1,41 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// One concern per module, arrows pointing one way:
+//   FolioModel (pure) <- FolioGit (libgit2, the only C interop) <- FolioRepo <- FolioCommands <- folio
+let strict: [SwiftSetting] = []
+
+let package = Package(
+    name: "Folio",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "folio", targets: ["folio"]),
+        .library(name: "FolioModel", targets: ["FolioModel"]),
+        .library(name: "FolioCommands", targets: ["FolioCommands"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibgit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        .target(name: "FolioModel", swiftSettings: strict),
+        .target(name: "FolioGit", dependencies: ["CLibgit2"], swiftSettings: strict),
+        .target(name: "FolioRepo", dependencies: ["FolioModel", "FolioGit"], swiftSettings: strict),
+        .target(
+            name: "FolioCommands",
+            dependencies: [
+                "FolioModel", "FolioRepo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "folio", dependencies: ["FolioCommands"], swiftSettings: strict),
+        .testTarget(name: "FolioModelTests", dependencies: ["FolioModel"]),
+        .testTarget(name: "FolioGitTests", dependencies: ["FolioGit"]),
+        .testTarget(name: "FolioCommandsTests", dependencies: ["FolioCommands", "FolioModel", "FolioRepo"]),
+    ]
+)

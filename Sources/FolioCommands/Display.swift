@@ -1,0 +1,91 @@
+import Foundation
+import FolioModel
+
+/// Human-readable renderings. Scripts use --json; this is for people at a terminal.
+enum Display {
+    static func money(_ minor: Int64?, _ code: String) -> String {
+        guard let minor, let c = Currency(code: code) else { return "-" }
+        return "\(Money.format(minor, currency: c)) \(code)"
+    }
+
+    static func isoMinute(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.timeZone = TimeZone(identifier: "UTC")
+        return String(f.string(from: date).prefix(16)).replacingOccurrences(of: "T", with: " ")
+    }
+
+    static func statusLabel(_ s: InvoiceStatus?) -> String {
+        switch s {
+        case .changesRequested: "changes_requested (Needs Edit)"
+        case let s?: s.rawValue
+        case nil: "?"
+        }
+    }
+
+    static func statusLine(_ inv: Invoice) -> String {
+        "  \(inv.number ?? inv.id): \(statusLabel(inv.status)), revision \(inv.revision), total \(money(inv.totals?.total, inv.currency)), open \(money(inv.totals?.open, inv.currency)) (\(inv.paymentStatus?.rawValue ?? "?"))"
+    }
+
+    static func invoice(_ inv: Invoice) -> String {
+        var out: [String] = []
+        let title = inv.type == InvoiceType.creditNote ? "Credit note" : "Invoice"
+        out.append("\(title) \(inv.number ?? "(no number yet)")   id \(inv.id)   revision \(inv.revision)")
+        out.append("Status: \(statusLabel(inv.status))   payment: \(inv.paymentStatus?.rawValue ?? "?")   BRP state \(BRPStatus.number(for: inv))")
+        out.append("Customer: \(inv.customer.name ?? "") (\(inv.customer.id))\(inv.purchaseOrderNumber.map { "   PO \($0)" } ?? "")\(inv.orderId.map { "   order \($0)" } ?? "")\(inv.creditNoteFor.map { "   credits \($0)" } ?? "")")
+        out.append("Issued \(inv.issueDate)   due \(inv.dueDate)   currency \(inv.currency)")
+        out.append("")
+        for line in inv.lines {
+            out.append(String(format: "  %-8@ %-34@ %8@ x %12@  tax %5@%%  %14@", line.id as NSString, String(line.description.prefix(34)) as NSString,
+                              line.quantity as NSString, money(line.unitPrice, inv.currency) as NSString, line.taxRate as NSString,
+                              money(line.total, inv.currency) as NSString))
+        }
+        for c in inv.costLines ?? [] {
+            out.append("  \(c.id)  \(c.description)  \(money(c.total, inv.currency))")
+        }
+        if let t = inv.totals {
+            out.append("")
+            out.append("  Subtotal \(money(t.subtotal, inv.currency))   discount \(money(t.discount, inv.currency))   tax \(money(t.tax, inv.currency))")
+            out.append("  Total    \(money(t.total, inv.currency))   paid \(money(t.paid, inv.currency))   open \(money(t.open, inv.currency))")
+        }
+        if !inv.payments.isEmpty {
+            out.append("")
+            out.append("Payments:")
+            for p in inv.payments { out.append("  \(p.date)  \(money(p.amount, inv.currency))  \(p.reference ?? "")  by \(p.by)") }
+        }
+        if !inv.events.isEmpty {
+            out.append("")
+            out.append("Events:")
+            for e in inv.events {
+                let text = e.reason ?? e.note
+                out.append("  \(e.at)  \(e.type.rawValue) r\(e.revision) by \(e.by)\(text.map { ": \($0)" } ?? "")")
+            }
+        }
+        if let note = inv.note { out.append(""); out.append("Note: \(note)") }
+        if let c = inv.conflicts, !c.isEmpty { out.append(""); out.append("Unresolved conflicts: \(c.count) (folio conflicts)") }
+        return out.joined(separator: "\n")
+    }
+
+    static func order(_ order: Order) -> String {
+        var out = ["Order \(order.id)\(order.number.map { " (\($0))" } ?? "")   customer \(order.customer.name ?? "") (\(order.customer.id))   channel \(order.channel ?? "-")   \(order.currency)"]
+        for item in order.items {
+            let mark = item.status == .invoiced ? "invoiced by \(item.invoiceId ?? "?")" : item.status.rawValue
+            out.append("  \(item.ref)\t\(item.description)\t\(item.quantity) x \(money(item.unitPrice, order.currency))\t\(mark)")
+        }
+        let open = order.openItems.count
+        out.append(open == 0 ? "All items are invoiced or cancelled." : "\(open) of \(order.items.count) items still open.")
+        return out.joined(separator: "\n")
+    }
+}
+
+/// Seed 001's invoice states, an output mapping kept stable: 1 Not sent, 2 Pending,
+/// 3 Completed, 7 Sent. Folio's other states map onto the nearest one.
+enum BRPStatus {
+    static func number(for inv: Invoice) -> Int {
+        switch inv.status {
+        case .draft?, nil: return 1
+        case .pendingApproval?, .changesRequested?: return 2
+        case .accepted?, .issued?: return inv.paymentStatus == .paid ? 3 : 7
+        case .declined?, .voided?: return 3
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import FolioRepo
+
+/// Entry point: parses, runs, and turns every failure into SPEC §5's exit codes
+/// (0 done, 1 refused or invalid, 2 usage or I/O) with the message on standard error.
+public enum FolioMain {
+    public static func run(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+        exit(execute(arguments))
+    }
+
+    public static func execute(_ arguments: [String]) -> Int32 {
+        let (globals, rest) = GlobalOptions.extractLeading(arguments)
+        GlobalOptions.leading = globals
+        var command: ParsableCommand
+        do {
+            command = try Folio.parseAsRoot(rest)
+        } catch {
+            let code = Folio.exitCode(for: error)
+            if code == .success {
+                Output.data(Folio.fullMessage(for: error))
+                return 0
+            }
+            Output.error(Folio.fullMessage(for: error))
+            return 2
+        }
+        do {
+            try command.run()
+            return 0
+        } catch let error as FolioError {
+            Output.error("folio: \(error.exitCode == 1 ? "" : "error: ")\(error.description)")
+            return error.exitCode
+        } catch let error as ExitCode {
+            return error.rawValue
+        } catch let error as ValidationError {
+            Output.error("folio: error: \(error.message)")
+            return 2
+        } catch {
+            let wrapped = FolioError.wrap(error)
+            Output.error("folio: error: \(wrapped.description)")
+            return wrapped.exitCode
+        }
+    }
+}
+
+enum Output {
+    static func data(_ text: String) {
+        FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+    /// Progress and confirmations for people go to standard error, so that standard output
+    /// stays data a script can read.
+    static func info(_ text: String) { error(text) }
+}
+
+struct Folio: ParsableCommand {
+    static let version = "0.1.0"
+    static let configuration = CommandConfiguration(
+        commandName: "folio",
+        abstract: "Offline-first invoicing whose database is a git repository.",
+        discussion: "Global options -C PATH, --as EMAIL and --json may come before the command or after it.",
+        version: version,
+        subcommands: [
+            InitCommand.self, PartyCommand.self, OrderCommand.self, InvoiceCommand.self, ListCommand.self,
+            InboxCommand.self, ValidateCommand.self, GenerateCommand.self, DemoCommand.self,
+        ]
+    )
+}
+
+/// -C, --as and --json, accepted before the command (`folio -C repo --as a@b invoice show X`)
+/// and after it.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if folio was started in PATH.", valueName: "PATH"))
+    var directory: String?
+
+    @Option(name: .customLong("as"), help: ArgumentHelp("Act as this party (else FOLIO_USER, else git config user.email).", valueName: "EMAIL"))
+    var identity: String?
+
+    @Flag(help: "Print data as JSON.")
+    var json = false
+
+    nonisolated(unsafe) static var leading = (directory: String?.none, identity: String?.none, json: false)
+
+    var path: String { directory ?? GlobalOptions.leading.directory ?? FileManager.default.currentDirectoryPath }
+    var actingAs: String? { identity ?? GlobalOptions.leading.identity }
+    var wantsJSON: Bool { json || GlobalOptions.leading.json }
+
+    var caller: Caller { Caller(identity: actingAs, clock: Clock()) }
+
+    func openRepository() throws -> FolioRepository { try FolioRepository.open(path) }
+
+    static func extractLeading(_ args: [String]) -> ((directory: String?, identity: String?, json: Bool), [String]) {
+        var out = (directory: String?.none, identity: String?.none, json: false)
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            if a == "-C", i + 1 < args.count { out.directory = args[i + 1]; i += 2 }
+            else if a.hasPrefix("-C"), a.count > 2 { out.directory = String(a.dropFirst(2)); i += 1 }
+            else if a == "--as", i + 1 < args.count { out.identity = args[i + 1]; i += 2 }
+            else if a.hasPrefix("--as=") { out.identity = String(a.dropFirst(5)); i += 1 }
+            else if a == "--json" { out.json = true; i += 1 }
+            else { break }
+        }
+        return (out, Array(args[i...]))
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import FolioModel
+import FolioRepo
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Build a synthetic repository for benchmarks (deterministic for a seed).")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "How many invoices (one order each).") var invoices: Int
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "How many customers (default: scales with --invoices, at most 5,000).") var customers: Int?
+    @Flag(help: "Do not write the working tree (the repository is complete in .git).") var noCheckout = false
+    @Argument(help: "Where to create the repository (must not exist or be empty).") var path: String
+
+    func run() throws {
+        guard invoices >= 0, invoices <= 10_000_000 else { throw FolioError.usage("--invoices must be between 0 and 10000000") }
+        var gen = SyntheticRepository(invoices: invoices, seed: seed, customers: customers)
+        gen.checkout = !noCheckout
+        let start = Date()
+        let summary = try gen.generate(at: path)
+        let seconds = Date().timeIntervalSince(start)
+        if global.wantsJSON {
+            Output.data(CanonicalJSON.string(.object(["path": .string(path), "invoices": .int(Int64(summary.invoices)), "orders": .int(Int64(summary.orders)),
+                                                      "customers": .int(Int64(summary.customers)), "commits": .int(Int64(summary.commits)),
+                                                      "byStatus": .object(summary.byStatus.mapValues { .int(Int64($0)) }),
+                                                      "seconds": .string(String(format: "%.2f", seconds))])))
+        } else {
+            Output.data("Generated \(summary.invoices) invoices, \(summary.orders) orders, \(summary.customers) customers in \(summary.commits) commit(s) at \(path) (\(String(format: "%.1f", seconds)) s)")
+            Output.data(summary.byStatus.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)" }.joined(separator: "\n"))
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import ArgumentParser
+import Foundation
+import FolioModel
+import FolioRepo
+
+struct InvoiceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "invoice", abstract: "Create, edit, send, answer, pay and correct invoices.",
+        subcommands: [InvoiceCreate.self, InvoiceUpdate.self, InvoiceSend.self, InvoiceVoid.self, InvoiceAccept.self, InvoiceDecline.self,
+                      InvoiceRequestChanges.self, InvoicePay.self, InvoiceCredit.self, InvoiceShow.self, InvoiceLog.self])
+}
+
+/// Every invoice write prints the resulting document with --json, else the commit message.
+func report(_ written: Written<Invoice>, _ global: GlobalOptions) {
+    if global.wantsJSON {
+        Output.data(CanonicalJSON.string(JSONValue.encoding(written.value)))
+    } else {
+        Output.data(written.message)
+        Output.info(Display.statusLine(written.value))
+    }
+}
+
+func splitList(_ text: String?) -> [String]? {
+    text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+}
+
+struct InvoiceCreate: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a draft invoice from an order's open items.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The order to invoice.") var order: String
+    @Option(help: "Only these item refs (partial delivery), comma-separated.") var items: String?
+    @Option(help: "Due date YYYY-MM-DD (default: issue date + dueDays).") var dueDate: String?
+    @Flag(help: "Send it at once by email (seed 000 sendEmail).") var email = false
+    @Option(help: "Use this id instead of a generated one.") var id: String?
+
+    func run() throws {
+        let written = try global.openRepository().createInvoice(orderID: order, refs: splitList(items), dueDate: dueDate, email: email, id: id, caller: global.caller)
+        report(written, global)
+    }
+}
+
+struct InvoiceUpdate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update", abstract: "Edit an invoice's content.",
+        discussion: "--set takes an RFC 6901 pointer and a value read as JSON when it parses, else as a string: --set /note=Thanks --set '/lines/0/quantity=\"12\"'. --patch takes an RFC 7396 merge patch file.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+    @Option(name: .customLong("set"), help: ArgumentHelp("POINTER=VALUE (repeatable).", valueName: "PATH=VALUE")) var sets: [String] = []
+    @Option(help: "A JSON merge patch file (- for standard input).") var patch: String?
+
+    func validate() throws {
+        if sets.isEmpty == (patch == nil) { throw ValidationError("give either --set PATH=VALUE (one or more) or --patch FILE") }
+    }
+
+    func run() throws {
+        var edits: [FolioRepository.Edit] = []
+        for s in sets {
+            guard let eq = s.firstIndex(of: "=") else { throw FolioError.usage("--set \"\(s)\" needs the form /path=value") }
+            let pointer = String(s[..<eq])
+            let raw = String(s[s.index(after: eq)...])
+            let value = (try? JSONValue.parse(Data(raw.utf8))) ?? .string(raw)
+            edits.append(.set(pointer: pointer, value: value))
+        }
+        if let patch {
+            let data = try readInput(patch)
+            edits.append(.patch(try DocumentCodec.parse(data, file: patch)))
+        }
+        report(try global.openRepository().updateInvoice(id: id, edits: edits, caller: global.caller), global)
+    }
+}
+
+struct InvoiceSend: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "send", abstract: "Send for approval (or issue, when approval is off); numbers it on first send.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+    @Flag(help: "Distribute by email.") var email = false
+    func run() throws { report(try global.openRepository().sendInvoice(id: id, email: email, caller: global.caller), global) }
+}
+
+struct InvoiceVoid: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "void", abstract: "Void an invoice that is neither accepted nor paid.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+    @Option(help: "Why.") var reason: String?
+    func run() throws { report(try global.openRepository().voidInvoice(id: id, reason: reason, caller: global.caller), global) }
+}
+
+struct InvoiceAccept: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "accept", abstract: "Buyer: accept the invoice; its content becomes final.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+    @Option(help: "An optional note.") var note: String?
+    func run() throws { report(try global.openRepository().respond(id: id, with: .accepted, text: note, caller: global.caller), global) }
+}
+
+struct InvoiceDecline: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "decline", abstract: "Buyer: decline the invoice, with a reason.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+    @Option(help: "Why (required).") var reason: String
+    func run() throws { report(try global.openRepository().respond(id: id, with: .declined, text: reason, caller: global.caller), global) }
+}
+
+struct InvoiceRequestChanges: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "request-changes", abstract: "Buyer: ask the seller to change the invoice.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+    @Option(help: "What should change (required).") var note: String
+    func run() throws { report(try global.openRepository().respond(id: id, with: .changesRequested, text: note, caller: global.caller), global) }
+}
+
+struct InvoicePay: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pay", abstract: "Record a payment, in the currency's major unit (--amount 200.00).")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+    @Option(help: "Amount as a decimal in the major unit.") var amount: String
+    @Option(help: "Payment date YYYY-MM-DD (default today).") var date: String?
+    @Option(help: "Bank or remittance reference.") var reference: String?
+    @Option(help: "How it was paid (transfer, card…).") var method: String?
+    func run() throws {
+        report(try global.openRepository().pay(id: id, amount: amount, date: date, reference: reference, method: method, caller: global.caller), global)
+    }
+}
+
+struct InvoiceCredit: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "credit", abstract: "Issue a credit note for an accepted (or issued) invoice.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+    @Option(help: "Only these line ids, comma-separated (default: every line not yet credited).") var lines: String?
+    @Option(help: "Why.") var reason: String?
+    func run() throws { report(try global.openRepository().credit(id: id, lineIDs: splitList(lines), reason: reason, caller: global.caller), global) }
+}
+
+struct InvoiceShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an invoice as stored, with its derived fields.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+    func run() throws {
+        let repo = try global.openRepository()
+        let snap = try repo.snapshot()
+        let (invoice, json) = try snap.invoice(id)
+        try checkVisible(invoice, repo: repo, snap: snap, global: global)
+        if global.wantsJSON { Output.data(CanonicalJSON.string(json)); return }
+        Output.data(Display.invoice(invoice))
+    }
+}
+
+/// A buyer sees only their customer's invoices (SPEC §3). Reading needs no identity
+/// otherwise: a clone without one (CI) can still show documents.
+func checkVisible(_ invoice: Invoice, repo: FolioRepository, snap: Snapshot, global: GlobalOptions) throws {
+    guard let email = try? repo.identityEmail(explicit: global.actingAs), let party = try snap.parties()[email] else { return }
+    let actor = Actor(email: email, party: party)
+    if !Workflow.canSee(actor, invoice) {
+        throw FolioError.refused(Refusal("\(email) is a buyer for customer \(party.customerId ?? "?") and cannot see invoices of \(invoice.customer.id)"))
+    }
+}
+
+struct InvoiceLog: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "log", abstract: "The history of one invoice, from git.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+    func run() throws {
+        let repo = try global.openRepository()
+        let snap = try repo.snapshot()
+        let (invoice, _) = try snap.invoice(id)
+        try checkVisible(invoice, repo: repo, snap: snap, global: global)
+        guard let head = snap.commit else { return }
+        let history = try repo.git.log(path: DocumentPaths.path(.invoice, id: id), from: head)
+        if global.wantsJSON {
+            let rows: [JSONValue] = history.map { entry in
+                .object(["commit": .string(entry.commit.id.hex), "author": .string(entry.commit.author.email), "name": .string(entry.commit.author.name),
+                         "time": .int(entry.commit.author.time), "message": .string(entry.commit.message.trimmingCharacters(in: .whitespacesAndNewlines)),
+                         "deleted": .bool(entry.blob == nil)])
+            }
+            Output.data(CanonicalJSON.string(.array(rows)))
+            return
+        }
+        for entry in history {
+            let when = Date(timeIntervalSince1970: TimeInterval(entry.commit.author.time))
+            Output.data("\(entry.commit.id.hex.prefix(10))  \(Display.isoMinute(when))  \(entry.commit.author.email)  \(entry.commit.message.split(separator: "\n").first ?? "")")
+        }
+    }
+}

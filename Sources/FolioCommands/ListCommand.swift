@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import FolioModel
+import FolioRepo
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List invoices with filters, sorting and paging (seeds 001 and 004).",
+        discussion: "Values may be given in seed 004's camelCase or in kebab-case, case-insensitively: --sort-by dueDate or due-date, --order-by asc or DESC.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .customLong("id"), help: "Invoice id (repeatable).") var ids: [String] = []
+    @Option(help: "Invoice number, with or without its prefix.") var number: String?
+    @Option(help: "Customer id.") var customerId: String?
+    @Option(help: "Customer name (substring).") var customerName: String?
+    @Option(help: "Approval status (repeatable): draft, pending_approval, changes_requested, accepted, declined, issued, voided.") var status: [String] = []
+    @Option(help: "open, partially_paid or paid (or seed 004's 0, 1, 2) (repeatable).") var paymentStatus: [String] = []
+    @Option(help: "Invoices with a line of this product (repeatable or comma-separated).") var productId: [String] = []
+    @Option(help: "Order id.") var orderId: String?
+    @Option(help: "External invoice id (repeatable or comma-separated).") var externalId: [String] = []
+    @Option(help: "Order channel (repeatable).") var channel: [String] = []
+    @Option(help: "Invoice type (invoice, credit_note…).") var type: String?
+    @Option(help: "Issue date from (YYYY-MM-DD).") var issuedFrom: String?
+    @Option(help: "Issue date to.") var issuedTo: String?
+    @Option(help: "Due date from.") var dueFrom: String?
+    @Option(help: "Due date to.") var dueTo: String?
+    @Option(help: "Created from (seed 004 beginDateAt).") var createdFrom: String?
+    @Option(help: "Created to (seed 004 endDateAt).") var createdTo: String?
+    @Flag(help: "Only invoices past due with money open.") var overdue = false
+    @Option(help: "Search text.") var q: String?
+    @Option(help: "invoiceNumber, type, orderNumber, purchaseOrderNumber, customerId or externalCustomerId.") var searchBy: String?
+    @Option(help: "invoiceNumber, createdAt, updatedAt, dueDate, customerId, externalCustomerId, status, openBalance, originalBalance, isPendingPayment.") var sortBy: String = "createdAt"
+    @Option(help: "ASC or DESC.") var orderBy: String = "ASC"
+    @Option(help: "Rows to skip.") var offset: Int = 0
+    @Option(help: "Rows to return (at most 1000).") var limit: Int = 50
+
+    func query(today: String) throws -> InvoiceQuery {
+        var query = InvoiceQuery()
+        func usage(_ m: String) -> FolioError { FolioError.usage(m) }
+        query.ids = ids
+        query.number = number
+        query.customerId = customerId
+        query.customerName = customerName
+        for s in status {
+            guard let v = InvoiceQuery.parse(s, as: InvoiceStatus.self) else {
+                throw usage("--status \"\(s)\" is not one of \(InvoiceStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.statuses.append(v)
+        }
+        for s in paymentStatus {
+            let numeric = ["0": PaymentStatus.open, "1": .partiallyPaid, "2": .paid][s]
+            guard let v = numeric ?? InvoiceQuery.parse(s, as: PaymentStatus.self) else {
+                throw usage("--payment-status \"\(s)\" is not one of open, partially_paid, paid (or 0, 1, 2)")
+            }
+            query.paymentStatuses.append(v)
+        }
+        query.productIds = productId.flatMap { $0.split(separator: ",").map(String.init) }
+        query.orderId = orderId
+        query.externalIds = externalId.flatMap { $0.split(separator: ",").map(String.init) }
+        query.channels = channel
+        query.type = type
+        for (name, value) in [("--issued-from", issuedFrom), ("--issued-to", issuedTo), ("--due-from", dueFrom), ("--due-to", dueTo), ("--created-from", createdFrom), ("--created-to", createdTo)] {
+            if let value, !Dates.isValidDate(value) { throw usage("\(name) \"\(value)\" is not a date in the form YYYY-MM-DD") }
+        }
+        (query.issuedFrom, query.issuedTo, query.dueFrom, query.dueTo, query.createdFrom, query.createdTo) = (issuedFrom, issuedTo, dueFrom, dueTo, createdFrom, createdTo)
+        if overdue { query.overdueOn = today }
+        query.q = q
+        if let searchBy {
+            guard let f = InvoiceQuery.parse(searchBy, as: InvoiceQuery.SearchField.self) else {
+                throw usage("--search-by \"\(searchBy)\" is not one of \(InvoiceQuery.SearchField.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.searchBy = f
+        }
+        guard let key = InvoiceQuery.parse(sortBy, as: InvoiceQuery.SortKey.self) else {
+            throw usage("--sort-by \"\(sortBy)\" is not one of \(InvoiceQuery.SortKey.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        query.sortBy = key
+        switch orderBy.lowercased() {
+        case "asc": query.descending = false
+        case "desc": query.descending = true
+        default: throw usage("--order-by must be ASC or DESC")
+        }
+        guard offset >= 0 else { throw usage("--offset must not be negative") }
+        guard (0...1000).contains(limit) else { throw usage("--limit must be between 0 and 1000") }
+        query.offset = offset
+        query.limit = limit
+        return query
+    }
+
+    func run() throws {
+        let caller = global.caller
+        var query = try query(today: caller.clock.today)
+        let repo = try global.openRepository()
+        let snap = try repo.snapshot()
+        if let email = try? repo.identityEmail(explicit: global.actingAs), let party = try snap.parties()[email], party.role == .buyer {
+            query.visibleCustomer = party.customerId ?? "\u{0}"
+        }
+        let (invoices, problems) = try snap.invoices()
+        for p in problems { Output.info("warning: skipped \(p.description)") }
+        let (page, total) = query.run(invoices)
+        if global.wantsJSON {
+            Output.data(CanonicalJSON.string(.object([
+                "data": .array(page.map { ListCommand.row($0) }),
+                "meta": .object(["pagination": .object(["limit": .int(Int64(query.limit)), "offset": .int(Int64(query.offset)), "totalCount": .int(Int64(total))])]),
+            ])))
+            return
+        }
+        Output.data(Table.render(header: ["NUMBER", "ID", "CUSTOMER", "STATUS", "PAYMENT", "DUE", "TOTAL", "OPEN"], rows: page.map { inv in
+            [inv.number ?? "-", inv.id, inv.customer.name ?? inv.customer.id, inv.status?.rawValue ?? "?", inv.paymentStatus?.rawValue ?? "?", inv.dueDate,
+             Display.money(inv.totals?.total, inv.currency), Display.money(inv.totals?.open, inv.currency)]
+        }))
+        Output.info("\(page.count) of \(total) invoice(s)\(total > query.offset + page.count ? "; more with --offset \(query.offset + page.count)" : "")")
+    }
+
+    /// One `list --json` row: the fields SPEC §5 promises, plus seed 004's names for the balances.
+    static func row(_ inv: Invoice, extra: [String: JSONValue] = [:]) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "id": .string(inv.id), "number": inv.number.map(JSONValue.string) ?? .null, "type": .string(inv.type),
+            "status": .string(inv.status?.rawValue ?? "draft"), "paymentStatus": .string(inv.paymentStatus?.rawValue ?? "open"),
+            "brpStatus": .int(Int64(BRPStatus.number(for: inv))),
+            "customer": JSONValue.encoding(inv.customer), "currency": .string(inv.currency), "issueDate": .string(inv.issueDate),
+            "dueDate": .string(inv.dueDate), "orderId": inv.orderId.map(JSONValue.string) ?? .null, "revision": .int(Int64(inv.revision)),
+            "totals": inv.totals.map { JSONValue.encoding($0) } ?? .null, "createdAt": .string(inv.createdAt), "updatedAt": .string(inv.updatedAt),
+        ]
+        if let c = Currency(code: inv.currency), let t = inv.totals {
+            o["originalBalance"] = .object(["code": .string(inv.currency), "value": .string(Money.formatSeed004(t.total, currency: c))])
+            o["openBalance"] = .object(["code": .string(inv.currency), "value": .string(Money.formatSeed004(t.open, currency: c))])
+        }
+        for (k, v) in extra { o[k] = v }
+        return .object(o)
+    }
+}
+
+enum Table {
+    static func render(header: [String], rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import FolioModel
+import FolioRepo
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate", abstract: "Check the repository's state (and history with --since) for CI.",
+        discussion: "Exit 0 when there is no error, 1 when there is (with --strict, warnings count as errors).")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Also check every commit after REV.") var since: String?
+    @Option(help: "text, json or github (workflow annotations).") var format: String = "text"
+    @Flag(help: "Treat warnings as errors.") var strict = false
+    @Flag(help: "Rewrite documents into canonical form with derived fields recomputed, as one commit.") var fix = false
+
+    func run() throws {
+        let fmt = global.wantsJSON ? "json" : format.lowercased()
+        guard ["text", "json", "github"].contains(fmt) else { throw FolioError.usage("--format must be text, json or github") }
+        let repo = try global.openRepository()
+        if fix {
+            let written = try repo.fixCanonicalForm(caller: global.caller)
+            Output.info(written.map { "\($0.message) (\($0.value) files)" } ?? "Nothing to fix.")
+        }
+        var findings = try repo.validate()
+        if let since { findings += try repo.validateHistory(since: since) }
+        let errors = findings.filter { $0.severity == .error || strict }
+        switch fmt {
+        case "json":
+            let rows = findings.map { f -> JSONValue in
+                var o: [String: JSONValue] = ["rule": .string(f.rule), "severity": .string(strict ? "error" : f.severity.rawValue), "file": .string(f.file),
+                                              "pointer": .string(f.pointer), "message": .string(f.message)]
+                if let c = f.commit { o["commit"] = .string(c) }
+                return .object(o)
+            }
+            Output.data(CanonicalJSON.string(.object(["ok": .bool(errors.isEmpty), "errors": .int(Int64(errors.count)),
+                                                      "warnings": .int(Int64(findings.count - errors.count)), "findings": .array(rows)])))
+        case "github":
+            for f in findings {
+                let level = f.severity == .error || strict ? "error" : "warning"
+                Output.data("::\(level) file=\(escape(f.file)),title=\(escape(f.rule))::\(escapeData(f.pointer.isEmpty ? f.message : "\(f.pointer): \(f.message)"))")
+            }
+            Output.info(summary(findings.count, errors.count))
+        default:
+            for f in findings { Output.data(strict && f.severity == .warning ? f.description.replacingOccurrences(of: ": warning[", with: ": error[") : f.description) }
+            Output.info(summary(findings.count, errors.count))
+        }
+        if !errors.isEmpty { throw ExitCode(1) }
+    }
+
+    func summary(_ total: Int, _ errors: Int) -> String {
+        total == 0 ? "folio validate: no problems found" : "folio validate: \(errors) error(s), \(total - errors) warning(s)"
+    }
+
+    // GitHub workflow command escaping.
+    func escapeData(_ s: String) -> String {
+        s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
+    }
+    func escape(_ s: String) -> String {
+        escapeData(s).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
+    }
+}
+
+struct InboxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "inbox", abstract: "What waits for me: a buyer's invoices to answer, a seller's to edit or send.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let repo = try global.openRepository()
+        let snap = try repo.snapshot()
+        let actor = try repo.actor(explicit: global.actingAs, snapshot: snap)
+        let (invoices, problems) = try snap.invoices()
+        for p in problems { Output.info("warning: skipped \(p.description)") }
+        let waiting = Inbox.items(for: actor, in: invoices)
+        if global.wantsJSON {
+            Output.data(CanonicalJSON.string(.object(["data": .array(waiting.map { ListCommand.row($0.invoice, extra: ["reason": .string($0.reason)]) })])))
+            return
+        }
+        if waiting.isEmpty { Output.data("Nothing waits for \(actor.email)."); return }
+        for item in waiting {
+            Output.data("\(item.invoice.number ?? item.invoice.id)\t\(item.invoice.id)\t\(item.invoice.customer.name ?? item.invoice.customer.id)\t\(Display.money(item.invoice.totals?.total, item.invoice.currency))\t\(item.reason)")
+        }
+    }
+}

@@ -1,0 +1,236 @@
+import CLibgit2
+
+/// Process-wide facts about the git engine.
+public enum Git {
+    /// The libgit2 version linked at run time, e.g. "1.5.1".
+    public static var libgit2Version: String {
+        LibGit2.ensureInitialized()
+        var major: Int32 = 0, minor: Int32 = 0, revision: Int32 = 0
+        _ = git_libgit2_version(&major, &minor, &revision)
+        return "\(major).\(minor).\(revision)"
+    }
+}
+
+enum LibGit2 {
+    /// libgit2 sets up global state (allocators, thread-local error slots) that every other call
+    /// relies on; a `static let` gives a thread-safe, exactly-once initialisation without a lock of our own.
+    private static let initialized: Void = {
+        _ = git_libgit2_init()
+    }()
+
+    static func ensureInitialized() { _ = initialized }
+}
+
+/// Everything that can go wrong in the git layer.
+public enum GitError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// A libgit2 call failed. `code` is libgit2's return code (-3 not found, -4 exists, -13 conflict,
+    /// -15 modified…), `errorClass` its `git_error_t` class (4 reference, 7 odb, 13 index…).
+    case libgit2(operation: String, code: Int32, errorClass: Int32, message: String)
+    /// The named object, revision, repository or path does not exist.
+    case notFound(String)
+    /// Compare-and-swap on a reference failed: it did not point where the caller expected
+    /// (`nil`: the reference did not exist / must not exist).
+    case refMoved(expected: GitOID?, actual: GitOID?)
+    /// Working-tree or index content of these paths differs from what the operation would replace.
+    case dirtyWorkingTree(paths: [String])
+    /// A repository path that is empty, absolute, has empty, ".", ".." or ".git" components, or a NUL.
+    case invalidPath(String)
+    /// Arguments that contradict each other (e.g. the same path written both as a file and a folder).
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case let .libgit2(operation, code, errorClass, message):
+            return "git: \(operation) failed: \(message) (libgit2 code \(code), class \(errorClass))"
+        case let .notFound(what):
+            return "git: not found: \(what)"
+        case let .refMoved(expected, actual):
+            return "git: reference moved: expected \(expected?.hex ?? "no reference"), found \(actual?.hex ?? "no reference")"
+        case let .dirtyWorkingTree(paths):
+            return "git: local changes would be overwritten: \(paths.joined(separator: ", "))"
+        case let .invalidPath(path):
+            return "git: invalid repository path \"\(path)\""
+        case let .invalidArgument(message):
+            return "git: \(message)"
+        }
+    }
+
+    /// libgit2 keeps the detail of a failure in a thread-local slot that the next failing call
+    /// overwrites, so it must be captured before anything else touches libgit2.
+    static func last(_ code: Int32, _ operation: String) -> GitError {
+        var message = "unknown error"
+        var errorClass: Int32 = 0
+        if let error = git_error_last() {
+            if let text = error.pointee.message { message = String(cString: text) }
+            errorClass = error.pointee.klass
+        }
+        return .libgit2(operation: operation, code: code, errorClass: errorClass, message: message)
+    }
+
+    /// The libgit2 return code when this is a libgit2 failure.
+    public var libgit2Code: Int32? {
+        if case let .libgit2(_, code, _, _) = self { return code }
+        return nil
+    }
+}
+
+/// Throws the libgit2 error for a negative return code.
+func check(_ code: Int32, _ operation: @autoclosure () -> String) throws {
+    guard code < 0 else { return }
+    throw GitError.last(code, operation())
+}
+
+let GIT_OK: Int32 = 0
+let notFoundCode = GIT_ENOTFOUND.rawValue
+
+/// A git object id (SHA-1), as 40 lowercase hex digits.
+public struct GitOID: Hashable, Sendable, CustomStringConvertible, Comparable {
+    public let hex: String
+
+    /// Accepts exactly 40 hex digits, either case.
+    public init?(hex: String) {
+        guard hex.utf8.count == 40, hex.utf8.allSatisfy({ GitOID.hexValue($0) != nil }) else { return nil }
+        self.hex = hex.lowercased()
+    }
+
+    public var description: String { hex }
+
+    public static func < (lhs: GitOID, rhs: GitOID) -> Bool { lhs.hex < rhs.hex }
+
+    /// git's id of the empty tree; libgit2 knows it without the object being stored.
+    static let emptyTree = GitOID(hex: "4b825dc642cb6eb9a060e54bf8d69288fbee4904")!
+
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    init(_ raw: git_oid) {
+        var raw = raw
+        hex = withUnsafeBytes(of: &raw.id) { bytes in
+            String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+                for (index, byte) in bytes.enumerated() {
+                    out[2 * index] = GitOID.digits[Int(byte >> 4)]
+                    out[2 * index + 1] = GitOID.digits[Int(byte & 0x0F)]
+                }
+                return bytes.count * 2
+            }
+        }
+    }
+
+    init(_ pointer: UnsafePointer<git_oid>) { self.init(pointer.pointee) }
+
+    var raw: git_oid {
+        var oid = git_oid()
+        withUnsafeMutableBytes(of: &oid.id) { bytes in
+            let text = Array(hex.utf8)
+            for index in 0..<bytes.count {
+                bytes[index] = GitOID.hexValue(text[2 * index])! << 4 | GitOID.hexValue(text[2 * index + 1])!
+            }
+        }
+        return oid
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}
+
+/// Who did something, and when (as git records it: seconds and a UTC offset).
+public struct GitSignature: Sendable, Equatable {
+    public var name: String
+    public var email: String
+    /// Unix time in seconds.
+    public var time: Int64
+    /// Offset from UTC in minutes, e.g. 120 for UTC+2.
+    public var offsetMinutes: Int32
+
+    public init(name: String, email: String, time: Int64, offsetMinutes: Int32 = 0) {
+        self.name = name
+        self.email = email
+        self.time = time
+        self.offsetMinutes = offsetMinutes
+    }
+
+    init(_ signature: UnsafePointer<git_signature>) {
+        name = signature.pointee.name.map { String(cString: $0) } ?? ""
+        email = signature.pointee.email.map { String(cString: $0) } ?? ""
+        time = signature.pointee.when.time
+        offsetMinutes = signature.pointee.when.offset
+    }
+
+    /// libgit2 validates the identity here (no '<', '>' or newlines), so a bad name fails before any write.
+    func withRaw<T>(_ body: (UnsafePointer<git_signature>) throws -> T) throws -> T {
+        var signature: UnsafeMutablePointer<git_signature>?
+        try check(git_signature_new(&signature, name, email, time, offsetMinutes), "make signature for \(name) <\(email)>")
+        defer { git_signature_free(signature) }
+        return try body(signature!)
+    }
+}
+
+/// One commit as stored.
+public struct GitCommitInfo: Sendable, Equatable {
+    public let id: GitOID
+    public let parents: [GitOID]
+    public let tree: GitOID
+    public let author: GitSignature
+    public let committer: GitSignature
+    /// The message without the final newline git stores (createCommit adds one when missing,
+    /// so a message round-trips unchanged).
+    public let message: String
+
+    public init(id: GitOID, parents: [GitOID], tree: GitOID, author: GitSignature, committer: GitSignature, message: String) {
+        self.id = id
+        self.parents = parents
+        self.tree = tree
+        self.author = author
+        self.committer = committer
+        self.message = message
+    }
+}
+
+/// A file in a tree.
+public struct GitTreeEntry: Sendable, Equatable {
+    /// Full path from the root, "/"-separated.
+    public let path: String
+    public let blob: GitOID
+
+    public init(path: String, blob: GitOID) {
+        self.path = path
+        self.blob = blob
+    }
+}
+
+/// A file that differs between two trees; `nil` means absent on that side.
+public struct GitTreeChange: Sendable, Equatable {
+    public let path: String
+    public let oldBlob: GitOID?
+    public let newBlob: GitOID?
+
+    public init(path: String, oldBlob: GitOID?, newBlob: GitOID?) {
+        self.path = path
+        self.oldBlob = oldBlob
+        self.newBlob = newBlob
+    }
+}
+
+/// Splits a repository path into components, refusing anything git or the file system would
+/// interpret differently from a plain relative path.
+func pathComponents(_ path: String, allowEmpty: Bool = false) throws -> [Substring] {
+    if path.isEmpty && allowEmpty { return [] }
+    let components = path.split(separator: "/", omittingEmptySubsequences: false)
+    for component in components {
+        if component.isEmpty || component == "." || component == ".." || component.lowercased() == ".git"
+            || component.utf8.contains(0) {
+            throw GitError.invalidPath(path)
+        }
+    }
+    return components
+}
+
+/// git orders paths by bytes (the index order), which is also what a tree walk yields.
+func pathPrecedes(_ a: String, _ b: String) -> Bool {
+    a.utf8.lexicographicallyPrecedes(b.utf8)
+}

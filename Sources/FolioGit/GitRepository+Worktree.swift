@@ -1,0 +1,127 @@
+import CLibgit2
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension GitRepository {
+    /// Makes the working tree and index for `paths` match commit `to`, given that they currently
+    /// match commit `from` (nil: the paths do not exist). A safe checkout: a path whose file differs
+    /// from `from` fails the call instead of being overwritten. No-op for a bare repository.
+    public func checkout(paths: [String], from: GitOID?, to: GitOID) throws {
+        guard !isBare, !paths.isEmpty else { return }
+        for path in paths { _ = try pathComponents(path) }
+        // The baseline must be explicit: libgit2 defaults it to HEAD, which callers have usually
+        // just moved to `to`, and a baseline equal to the target makes the checkout a no-op.
+        let baseline = try from.map(treeID(ofCommit:)) ?? GitOID.emptyTree
+        let target = try treeID(ofCommit: to)
+        try withTree(baseline) { baselineTree in
+            try withTree(target) { targetTree in
+                var options = git_checkout_options()
+                try check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "checkout options")
+                options.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH.rawValue
+                options.baseline = baselineTree
+                try withStringArray(paths) { array in
+                    options.paths = array
+                    let code = git_checkout_tree(pointer, targetTree, &options)
+                    if code == GIT_ECONFLICT.rawValue {
+                        let error = GitError.last(code, "check out \(paths.count) paths")
+                        let dirty = try dirtyPaths(paths, comparedTo: from)
+                        throw dirty.isEmpty ? error : GitError.dirtyWorkingTree(paths: dirty)
+                    }
+                    try check(code, "check out \(paths.count) paths")
+                }
+            }
+        }
+    }
+
+    /// Checks out HEAD into the working tree and index: every file, creating missing ones
+    /// (after a clone or a generated history). `force` also overwrites local modifications.
+    /// No-op for a bare repository or an unborn HEAD.
+    public func checkoutHead(force: Bool) throws {
+        guard !isBare, try headCommit() != nil else { return }
+        var options = git_checkout_options()
+        try check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "checkout options")
+        // SAFE alone compares against the index, so files missing from a fresh working tree would
+        // count as deliberately deleted and stay missing.
+        options.checkout_strategy = force
+            ? GIT_CHECKOUT_FORCE.rawValue
+            : GIT_CHECKOUT_SAFE.rawValue | GIT_CHECKOUT_RECREATE_MISSING.rawValue
+        try check(git_checkout_head(pointer, &options), "check out HEAD")
+    }
+
+    /// The paths among `paths` whose working-tree file or index entry differs from `commit`
+    /// (nil: the empty tree): edited, deleted, staged, in conflict, or present when absent there.
+    /// Returned in the order given. Empty for a bare repository.
+    public func dirtyPaths(_ paths: [String], comparedTo commit: GitOID?) throws -> [String] {
+        guard let workdir, !paths.isEmpty else { return [] }
+        let tree = try commit.map(treeID(ofCommit:))
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, pointer), "open index")
+        defer { git_index_free(index) }
+        // The repository caches its index; another process (plain git) may have rewritten it.
+        try check(git_index_read(index, 0), "read index")
+
+        var dirty: [String] = []
+        for path in paths {
+            _ = try pathComponents(path)
+            let expected = try tree.flatMap { try blobID(path: path, inTree: $0) }
+            let onDisk = try workingFile(path, workdir: workdir)
+            var isDirty: Bool
+            switch onDisk {
+            case .absent: isDirty = expected != nil
+            case let .file(id): isDirty = id != expected
+            case .inTheWay: isDirty = true
+            }
+            if !isDirty {
+                let staged = git_index_get_bypath(index, path, 0).map { GitOID($0.pointee.id) }
+                isDirty = staged != expected
+                    || (1...3).contains { git_index_get_bypath(index, path, $0) != nil }
+            }
+            if isDirty { dirty.append(path) }
+        }
+        return dirty
+    }
+
+    private enum WorkingFile {
+        case absent
+        case file(GitOID)
+        /// A folder, or a file where a parent folder should be.
+        case inTheWay
+    }
+
+    private func workingFile(_ path: String, workdir: String) throws -> WorkingFile {
+        let full = workdir + "/" + path
+        var info = stat()
+        guard lstat(full, &info) == 0 else {
+            if errno == ENOENT { return .absent }
+            return .inTheWay
+        }
+        var oid = git_oid()
+        switch info.st_mode & S_IFMT {
+        case S_IFREG:
+            // Hashes as `git add` would, through the repository's filters (eol, .gitattributes).
+            try check(git_repository_hashfile(&oid, pointer, path, GIT_OBJECT_BLOB, nil), "hash \(path)")
+        case S_IFLNK:
+            // git stores a symbolic link as a blob of its target.
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let length = readlink(full, &buffer, buffer.count)
+            guard length >= 0 else { return .inTheWay }
+            try check(git_odb_hash(&oid, buffer, length, GIT_OBJECT_BLOB), "hash link \(path)")
+        default:
+            return .inTheWay
+        }
+        return .file(GitOID(oid))
+    }
+}
+
+/// Lends libgit2 a `git_strarray` of C copies of `strings`, valid only inside `body`.
+func withStringArray<T>(_ strings: [String], _ body: (git_strarray) throws -> T) rethrows -> T {
+    var copies = strings.map { strdup($0) }
+    defer { for copy in copies { free(copy) } }
+    return try copies.withUnsafeMutableBufferPointer { buffer in
+        try body(git_strarray(strings: buffer.baseAddress, count: buffer.count))
+    }
+}

@@ -1,0 +1,117 @@
+/// Folio's one byte form of a document (SPEC §1): UTF-8, keys sorted by their UTF-8
+/// bytes, two-space indent, `"key": value`, one trailing newline. Replicas that agree on
+/// a document therefore agree on its blob id, and git trees compare by hash.
+public enum CanonicalJSON {
+    public static func bytes(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(2048)
+        write(value, indent: 0, into: &out)
+        out.append(0x0A)
+        return out
+    }
+
+    public static func string(_ value: JSONValue) -> String {
+        String(decoding: bytes(value), as: UTF8.self)
+    }
+
+    /// Compact single-line form, for command output where one line per record reads better.
+    public static func compact(_ value: JSONValue) -> String {
+        var out: [UInt8] = []
+        writeCompact(value, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func sortedKeys(_ members: [String: JSONValue]) -> [String] {
+        members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    private static func write(_ value: JSONValue, indent: Int, into out: inout [UInt8]) {
+        switch value {
+        case .array(let items) where !items.isEmpty:
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(indent + 1, &out)
+                write(item, indent: indent + 1, into: &out)
+            }
+            newline(indent, &out)
+            out.append(UInt8(ascii: "]"))
+        case .object(let members) where !members.isEmpty:
+            out.append(UInt8(ascii: "{"))
+            for (i, key) in sortedKeys(members).enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(indent + 1, &out)
+                writeString(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                out.append(UInt8(ascii: " "))
+                write(members[key]!, indent: indent + 1, into: &out)
+            }
+            newline(indent, &out)
+            out.append(UInt8(ascii: "}"))
+        default:
+            writeScalar(value, into: &out)
+        }
+    }
+
+    private static func writeCompact(_ value: JSONValue, into out: inout [UInt8]) {
+        switch value {
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                writeCompact(item, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (i, key) in sortedKeys(members).enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                writeString(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                writeCompact(members[key]!, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        default:
+            writeScalar(value, into: &out)
+        }
+    }
+
+    private static func writeScalar(_ value: JSONValue, into out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .string(let s): writeString(s, into: &out)
+        case .array: out.append(contentsOf: "[]".utf8)
+        case .object: out.append(contentsOf: "{}".utf8)
+        }
+    }
+
+    private static func newline(_ indent: Int, _ out: inout [UInt8]) {
+        out.append(0x0A)
+        for _ in 0..<(indent * 2) { out.append(0x20) }
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    private static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        for byte in s.utf8 {
+            switch byte {
+            case 0x22: out.append(0x5C); out.append(0x22)
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+            case 0x08: out.append(0x5C); out.append(UInt8(ascii: "b"))
+            case 0x0C: out.append(0x5C); out.append(UInt8(ascii: "f"))
+            case 0x00..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            default: out.append(byte)
+            }
+        }
+        out.append(0x22)
+    }
+}

@@ -1,0 +1,28 @@
+/// An ISO 4217 currency and the number of decimals of its minor unit.
+public struct Currency: Sendable, Hashable, CustomStringConvertible {
+    public let code: String
+    public let exponent: Int
+
+    public init?(code: String) {
+        guard let e = Currency.exponents[code] else { return nil }
+        self.code = code
+        self.exponent = e
+    }
+
+    public var description: String { code }
+
+    /// Active ISO 4217 codes with their minor-unit exponent (ISO 4217 list one).
+    /// Codes without a minor unit (XAU, XDR…) are not for invoicing and are left out.
+    static let exponents: [String: Int] = {
+        var table: [String: Int] = [:]
+        let two = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CNY COP CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR ISK JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD UYU UZS VES WST XCD YER ZAR ZMW ZWG"
+        let zero = "BIF CLP DJF GNF JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+        let three = "BHD IQD JOD KWD LYD OMR TND"
+        let four = "CLF UYW"
+        for c in two.split(separator: " ") { table[String(c)] = 2 }
+        for c in zero.split(separator: " ") { table[String(c)] = 0 }
+        for c in three.split(separator: " ") { table[String(c)] = 3 }
+        for c in four.split(separator: " ") { table[String(c)] = 4 }
+        return table
+    }()
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// A document that cannot be used, with every finding that says why.
+public struct DocumentError: Error, Sendable, CustomStringConvertible {
+    public var findings: [Finding]
+    public init(_ findings: [Finding]) { self.findings = findings }
+    public init(file: String, pointer: String = "", rule: String, _ message: String) {
+        self.findings = [Finding(rule, file: file, pointer: pointer, message)]
+    }
+    public var description: String { findings.map(\.description).joined(separator: "\n") }
+}
+
+/// Bytes ⇄ typed documents, with the checks of SPEC §8 on the way in and canonical form on
+/// the way out.
+public enum DocumentCodec {
+    public static func parse(_ data: Data, file: String) throws(DocumentError) -> JSONValue {
+        do {
+            return try JSONValue.parse(data)
+        } catch {
+            throw DocumentError(file: file, pointer: error.pointer, rule: error.pointer.isEmpty ? "json/syntax" : "json/number", error.message)
+        }
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, json: JSONValue, schema: Schema, file: String) throws(DocumentError) -> T {
+        let findings = schema.check(json, file: file)
+        if !findings.isEmpty { throw DocumentError(findings) }
+        do {
+            return try json.decode(type)
+        } catch {
+            throw DocumentError(file: file, rule: "schema/type", "does not match the \(type) schema: \(error)")
+        }
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, data: Data, schema: Schema, file: String) throws(DocumentError) -> (T, JSONValue) {
+        let json = try parse(data, file: file)
+        return (try decode(type, json: json, schema: schema, file: file), json)
+    }
+
+    public static func encode<T: Encodable>(_ value: T) -> Data {
+        Data(CanonicalJSON.bytes(JSONValue.encoding(value)))
+    }
+
+    public static func isCanonical(_ data: Data, _ json: JSONValue) -> Bool {
+        data.elementsEqual(CanonicalJSON.bytes(json))
+    }
+}

@@ -1,0 +1,323 @@
+/// The documents of a Folio repository (SPEC §2). They are plain values: every rule about
+/// them lives in Workflow, Totals, Schema and Merge, never in I/O code.
+
+public struct Customer: Codable, Sendable, Hashable {
+    public var id: String
+    public var name: String?
+    public var email: String?
+    public var externalId: String?
+    public init(id: String, name: String? = nil, email: String? = nil, externalId: String? = nil) {
+        self.id = id; self.name = name; self.email = email; self.externalId = externalId
+    }
+}
+
+public enum OrderItemStatus: String, Codable, Sendable, CaseIterable {
+    case open, invoiced, cancelled
+}
+
+public struct OrderItem: Codable, Sendable, Hashable {
+    public var ref: String
+    public var productId: String?
+    public var sku: String?
+    public var description: String
+    public var quantity: String
+    public var unitPrice: Int64
+    public var taxCode: String?
+    public var taxRate: String
+    public var uom: String?
+    public var status: OrderItemStatus
+    /// Which invoice took the item, so "invoiced at most once" can be checked both ways.
+    public var invoiceId: String?
+    public init(ref: String, productId: String? = nil, sku: String? = nil, description: String, quantity: String, unitPrice: Int64, taxCode: String? = nil, taxRate: String, uom: String? = nil, status: OrderItemStatus = .open, invoiceId: String? = nil) {
+        self.ref = ref; self.productId = productId; self.sku = sku; self.description = description
+        self.quantity = quantity; self.unitPrice = unitPrice; self.taxCode = taxCode; self.taxRate = taxRate
+        self.uom = uom; self.status = status; self.invoiceId = invoiceId
+    }
+}
+
+public struct Order: Codable, Sendable, Hashable {
+    public init(id: String, number: String? = nil, customer: Customer, channel: String? = nil, currency: String, purchaseOrderNumber: String? = nil, items: [OrderItem], createdAt: String, createdBy: String? = nil) {
+        self.id = id; self.number = number; self.customer = customer; self.channel = channel; self.currency = currency
+        self.purchaseOrderNumber = purchaseOrderNumber; self.items = items; self.createdAt = createdAt; self.createdBy = createdBy
+    }
+    public var id: String
+    public var number: String?
+    public var customer: Customer
+    public var channel: String?
+    public var currency: String
+    public var purchaseOrderNumber: String?
+    public var items: [OrderItem]
+    public var createdAt: String
+    public var createdBy: String?
+
+    /// Seed 000: marketplace orders cannot be invoiced.
+    public var isMarketplace: Bool { channel?.lowercased() == "marketplace" }
+    public var openItems: [OrderItem] { items.filter { $0.status == .open } }
+}
+
+public struct InvoiceLine: Codable, Sendable, Hashable {
+    public var id: String
+    public var orderItemRef: String?
+    public var productId: String?
+    public var sku: String?
+    public var description: String
+    public var quantity: String
+    public var unitPrice: Int64
+    public var discount: Int64?
+    public var taxCode: String?
+    public var taxRate: String
+    public var net: Int64?
+    public var tax: Int64?
+    public var total: Int64?
+    public var uom: String?
+    public var warehouse: String?
+    public var accountingCode: String?
+}
+
+/// Freight, fees and other charges that are not order items (seed 004 costLines).
+public struct CostLine: Codable, Sendable, Hashable {
+    public init(id: String, description: String, amount: Int64, taxRate: String? = nil) {
+        self.id = id; self.description = description; self.amount = amount; self.taxRate = taxRate; self.tax = nil; self.total = nil
+    }
+    public var id: String
+    public var description: String
+    public var amount: Int64
+    public var taxRate: String?
+    public var tax: Int64?
+    public var total: Int64?
+}
+
+public struct Totals: Codable, Sendable, Hashable {
+    public var subtotal: Int64
+    public var discount: Int64
+    public var tax: Int64
+    public var total: Int64
+    public var paid: Int64
+    public var open: Int64
+}
+
+public struct Payment: Codable, Sendable, Hashable {
+    public init(id: String, amount: Int64, date: String, method: String?, reference: String?, by: String, at: String) {
+        self.id = id; self.amount = amount; self.date = date; self.method = method; self.reference = reference; self.by = by; self.at = at
+    }
+    public var id: String
+    public var amount: Int64
+    public var date: String
+    public var method: String?
+    public var reference: String?
+    public var by: String
+    public var at: String
+}
+
+public enum EventType: String, Codable, Sendable, CaseIterable {
+    case sent, issued, accepted, declined
+    case changesRequested = "changes_requested"
+    case voided
+}
+
+public struct InvoiceEvent: Codable, Sendable, Hashable {
+    public init(id: String, type: EventType, revision: Int, by: String, at: String, note: String? = nil, reason: String? = nil) {
+        self.id = id; self.type = type; self.revision = revision; self.by = by; self.at = at; self.note = note; self.reason = reason
+    }
+    public var id: String
+    public var type: EventType
+    public var revision: Int
+    public var by: String
+    public var at: String
+    public var note: String?
+    public var reason: String?
+}
+
+public struct Shipment: Codable, Sendable, Hashable {
+    public var dispatchDate: String?
+    public var carrier: String?
+    public var trackingCode: String?
+    public var shipmentReference: String?
+}
+
+public enum DistributionMethod: String, Codable, Sendable, CaseIterable {
+    case none, email, print
+}
+
+public struct Distribution: Codable, Sendable, Hashable {
+    public init(method: DistributionMethod, template: String? = nil) { self.method = method; self.template = template }
+    public var method: DistributionMethod
+    public var template: String?
+}
+
+public struct ExtraFieldValue: Codable, Sendable, Hashable {
+    public init(fieldName: String, fieldValue: String) { self.fieldName = fieldName; self.fieldValue = fieldValue }
+    public var fieldName: String
+    public var fieldValue: String
+}
+
+/// A value that lost a concurrent edit (SPEC §4). Kept in the document until resolved.
+public struct ConflictRecord: Codable, Sendable, Hashable {
+    public var id: String
+    public var path: String
+    public var base: JSONValue?
+    public var ours: JSONValue?
+    public var theirs: JSONValue?
+    public var chosen: JSONValue?
+    public var oursBy: String?
+    public var theirsBy: String?
+    public var oursCommit: String?
+    public var theirsCommit: String?
+    public var reason: String?
+}
+
+public enum InvoiceStatus: String, Codable, Sendable, CaseIterable {
+    case draft
+    case pendingApproval = "pending_approval"
+    case changesRequested = "changes_requested"
+    case accepted, declined, issued, voided
+}
+
+public enum PaymentStatus: String, Codable, Sendable, CaseIterable {
+    case open
+    case partiallyPaid = "partially_paid"
+    case paid
+}
+
+public enum InvoiceType {
+    public static let invoice = "invoice"
+    public static let creditNote = "credit_note"
+}
+
+public struct Invoice: Codable, Sendable, Hashable {
+    public var id: String
+    public var number: String?
+    public var type: String
+    public var orderId: String?
+    public var creditNoteFor: String?
+    public var customer: Customer
+    public var channel: String?
+    public var purchaseOrderNumber: String?
+    public var currency: String
+    public var issueDate: String
+    public var dueDate: String
+    public var lines: [InvoiceLine]
+    public var costLines: [CostLine]?
+    public var totals: Totals?
+    public var payments: [Payment]
+    public var status: InvoiceStatus?
+    public var paymentStatus: PaymentStatus?
+    public var revision: Int
+    public var events: [InvoiceEvent]
+    public var shipment: Shipment?
+    public var distribution: Distribution?
+    public var note: String?
+    public var terms: String?
+    public var extraFields: [ExtraFieldValue]?
+    public var externalId: String?
+    public var externalCustomerId: String?
+    public var externalPdfUrl: String?
+    public var conflicts: [ConflictRecord]?
+    public var createdBy: String
+    public var createdAt: String
+    public var updatedBy: String
+    public var updatedAt: String
+}
+
+public enum PartyRole: String, Codable, Sendable, CaseIterable {
+    case seller, buyer
+}
+
+public struct Party: Codable, Sendable, Hashable {
+    public var name: String?
+    public var role: PartyRole
+    public var customerId: String?
+    /// The numbering series this seller issues from (SPEC §3); a clone may override it
+    /// with `git config folio.series`.
+    public var series: String?
+    public init(name: String? = nil, role: PartyRole, customerId: String? = nil, series: String? = nil) {
+        self.name = name; self.role = role; self.customerId = customerId; self.series = series
+    }
+}
+
+/// `.folio/parties.json`: email → party.
+public struct Parties: Codable, Sendable, Hashable {
+    public var parties: [String: Party]
+    public init(parties: [String: Party] = [:]) { self.parties = parties }
+    public subscript(email: String) -> Party? { parties[email.lowercased()] ?? parties[email] }
+}
+
+public enum InvoicingMode: String, Codable, Sendable, CaseIterable {
+    case api, manual
+}
+
+public struct Company: Codable, Sendable, Hashable {
+    public init(name: String, vatId: String? = nil, address: String? = nil, email: String? = nil) {
+        self.name = name; self.vatId = vatId; self.address = address; self.email = email
+    }
+    public var name: String
+    public var vatId: String?
+    public var address: String?
+    public var email: String?
+}
+
+public struct Numbering: Codable, Sendable, Hashable {
+    /// Digits of the sequence part: "A-00007" has padding 5.
+    public var padding: Int
+}
+
+/// `.folio/config.json`.
+public struct FolioConfig: Codable, Sendable, Hashable {
+    public init(company: Company, currency: String, dueDays: Int = 30, invoicing: InvoicingMode = .api, requireApproval: Bool = true, padding: Int = 5, terms: String? = nil) {
+        self.version = 1; self.company = company; self.currency = currency; self.dueDays = dueDays; self.invoicing = invoicing
+        self.requireApproval = requireApproval; self.numbering = Numbering(padding: padding); self.terms = terms
+    }
+    public var version: Int
+    public var company: Company
+    public var currency: String
+    public var dueDays: Int
+    public var invoicing: InvoicingMode
+    public var requireApproval: Bool
+    public var numbering: Numbering
+    public var terms: String?
+
+    /// Seed 000: manual invoicing disables buyer approval.
+    public var approvalRequired: Bool { invoicing == .api && requireApproval }
+}
+
+public enum ExtraFieldType: String, Codable, Sendable, CaseIterable {
+    case text, number, date, list
+}
+
+/// One extra-field definition (seed 004 "extra field configs").
+public struct FieldDefinition: Codable, Sendable, Hashable {
+    public init(fieldName: String, fieldType: ExtraFieldType, isRequired: Bool = false, isUnique: Bool = false, maximumLength: Int? = nil, listOfValue: [String]? = nil) {
+        self.fieldName = fieldName; self.fieldType = fieldType; self.isRequired = isRequired; self.isUnique = isUnique
+        self.maximumLength = maximumLength; self.listOfValue = listOfValue; self.defaultValue = nil; self.visibleToEnduser = nil
+    }
+    public var fieldName: String
+    public var fieldType: ExtraFieldType
+    public var isRequired: Bool
+    public var isUnique: Bool
+    public var maximumLength: Int?
+    public var listOfValue: [String]?
+    public var defaultValue: String?
+    public var visibleToEnduser: Bool?
+}
+
+public struct FieldDefinitions: Codable, Sendable, Hashable {
+    public var fields: [FieldDefinition]
+    public init(fields: [FieldDefinition] = []) { self.fields = fields }
+}
+
+/// The numbering state of one series, committed as `.folio/series/<prefix>.json` so that
+/// every replica can check that the series is gapless and that no number is reused.
+public struct SeriesState: Codable, Sendable, Hashable {
+    public init(prefix: String, last: Int, void: [VoidNumber]? = nil) { self.prefix = prefix; self.last = last; self.void = void }
+    public var prefix: String
+    public var last: Int
+    /// Numbers taken but not kept (a draft sent on two replicas at once keeps one number;
+    /// the other is recorded here so the series stays gapless).
+    public var void: [VoidNumber]?
+}
+
+public struct VoidNumber: Codable, Sendable, Hashable {
+    public var number: String
+    public var invoiceId: String
+    public var reason: String
+}

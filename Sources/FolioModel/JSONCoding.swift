@@ -1,0 +1,39 @@
+import Foundation
+
+extension JSONValue: Codable {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .int(let i): try c.encode(i)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null; return }
+        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
+        if let i = try? c.decode(Int64.self) { self = .int(i); return }
+        if let s = try? c.decode(String.self) { self = .string(s); return }
+        if let o = try? c.decode([String: JSONValue].self) { self = .object(o); return }
+        if let a = try? c.decode([JSONValue].self) { self = .array(a); return }
+        throw DecodingError.dataCorruptedError(in: c, debugDescription: "numbers must be integers")
+    }
+
+    /// The JSON form of a typed document, through Foundation's encoder.
+    public static func encoding<T: Encodable>(_ value: T) -> JSONValue {
+        // Encoding Folio's own types cannot fail: they hold no floating point.
+        let data = try! JSONEncoder().encode(value)
+        return try! JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    /// The typed view of an already-validated document.
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let data = try JSONEncoder().encode(self)
+        return try JSONDecoder().decode(type, from: data)
+    }
+}

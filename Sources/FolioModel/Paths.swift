@@ -1,0 +1,89 @@
+/// Where documents live (SPEC §1). The folder is a pure function of the id: two levels of
+/// 256 folders chosen by a hash of the id keep every folder under about 1,000 entries up
+/// to tens of millions of documents, so a commit rewrites three small trees whatever the
+/// repository's size.
+public enum DocumentKind: String, Sendable, CaseIterable {
+    case invoice, order
+    public var folder: String { self == .invoice ? "invoices" : "orders" }
+}
+
+public enum DocumentPaths {
+    public static let config = ".folio/config.json"
+    public static let parties = ".folio/parties.json"
+    public static let fields = ".folio/fields.json"
+    public static let seriesFolder = ".folio/series"
+    public static let gitattributes = ".gitattributes"
+
+    public static func series(_ prefix: String) -> String { "\(seriesFolder)/\(prefix).json" }
+
+    public static func path(_ kind: DocumentKind, id: String) -> String {
+        let h = fnv1a64(id)
+        return "\(kind.folder)/\(hex2(UInt8(h >> 56)))/\(hex2(UInt8((h >> 48) & 0xFF)))/\(id).json"
+    }
+
+    /// The id and kind a path claims, or nil when the path is not a document path at all.
+    public static func parse(_ path: String) -> (kind: DocumentKind, id: String)? {
+        for kind in DocumentKind.allCases where path.hasPrefix(kind.folder + "/") && path.hasSuffix(".json") {
+            let name = path.split(separator: "/").last.map(String.init) ?? ""
+            return (kind, String(name.dropLast(5)))
+        }
+        return nil
+    }
+
+    /// Ids become file names; anything that could leave its folder or confuse a shell or a
+    /// file system is refused.
+    public static func validateID(_ id: String) -> String? {
+        if id.isEmpty { return "is empty" }
+        if id.utf8.count > 100 { return "is longer than 100 characters" }
+        if id.contains("/") || id.contains("\\") { return "contains a path separator; ids are file names and must stay in their folder" }
+        if id.contains("..") { return "contains \"..\"; ids are file names and must stay in their folder" }
+        guard let first = id.unicodeScalars.first, first.properties.isAlphabetic || ("0"..."9").contains(first) else {
+            return "must start with a letter or digit"
+        }
+        for s in id.unicodeScalars {
+            let ok = ("a"..."z").contains(s) || ("A"..."Z").contains(s) || ("0"..."9").contains(s) || s == "-" || s == "_" || s == "."
+            if !ok { return "contains \"\(s)\"; ids may use letters A-Z a-z, digits, \"-\", \"_\" and \".\"" }
+        }
+        return nil
+    }
+
+    static func fnv1a64(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xcbf29ce484222325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        return h
+    }
+
+    private static let hexDigits = Array("0123456789abcdef")
+    private static func hex2(_ b: UInt8) -> String { String([hexDigits[Int(b >> 4)], hexDigits[Int(b & 0xF)]]) }
+}
+
+/// Invoice numbers: series prefix + gapless sequence (SPEC §3, seed 001 prefix/number).
+public enum Series {
+    public static func format(prefix: String, sequence: Int, padding: Int) -> String {
+        let digits = String(sequence)
+        return prefix + "-" + String(repeating: "0", count: max(0, padding - digits.count)) + digits
+    }
+
+    public static func parse(_ number: String) -> (prefix: String, sequence: Int)? {
+        guard let dash = number.lastIndex(of: "-") else { return nil }
+        let prefix = String(number[..<dash])
+        guard !prefix.isEmpty, let seq = Int(number[number.index(after: dash)...]), seq > 0 else { return nil }
+        return (prefix, seq)
+    }
+
+    public static func validatePrefix(_ prefix: String) -> String? {
+        if prefix.isEmpty || prefix.count > 16 { return "must be 1 to 16 characters" }
+        for s in prefix.unicodeScalars where !(("A"..."Z").contains(s) || ("0"..."9").contains(s)) {
+            return "may use only capital letters A-Z and digits (got \"\(s)\")"
+        }
+        return nil
+    }
+
+    /// A seller's default series: the letters of the email's local part, capitalised.
+    public static func defaultPrefix(for email: String) -> String {
+        let local = email.split(separator: "@").first.map(String.init) ?? email
+        let letters = local.uppercased().unicodeScalars.filter { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+        let p = String(String.UnicodeScalarView(letters.prefix(8)))
+        return p.isEmpty ? "S" : p
+    }
+}

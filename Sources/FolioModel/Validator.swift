@@ -1,0 +1,366 @@
+import Foundation
+
+/// The state checks of SPEC §7 over one tree of a Folio repository. Pure: it sees bytes by
+/// path and returns findings; the repository layer decides where the bytes come from.
+public struct Validator {
+    public struct Options: Sendable {
+        public var checkCanonical = true
+        public init() {}
+    }
+
+    public var files: [String: Data]
+    public var options: Options
+
+    public init(files: [String: Data], options: Options = Options()) {
+        self.files = files
+        self.options = options
+    }
+
+    struct Loaded<T> { var path: String; var json: JSONValue; var value: T }
+
+    public func run() -> [Finding] {
+        var findings: [Finding] = []
+        let config: FolioConfig? = loadSingle(DocumentPaths.config, Schemas.config, required: true, &findings)
+        let parties: Parties? = loadSingle(DocumentPaths.parties, Schemas.parties, required: true, &findings)
+        let fields: FieldDefinitions = loadSingle(DocumentPaths.fields, Schemas.fields, required: false, &findings) ?? FieldDefinitions()
+        if let parties { checkParties(parties, &findings) }
+        checkFieldDefinitions(fields, &findings)
+
+        var orders: [String: Loaded<Order>] = [:]
+        var invoices: [Loaded<Invoice>] = []
+        var series: [String: Loaded<SeriesState>] = [:]
+        for path in files.keys.sorted() {
+            if path.hasPrefix(DocumentPaths.seriesFolder + "/") {
+                if let s: SeriesState = load(path, Schemas.series, &findings) {
+                    if path != DocumentPaths.series(s.prefix) {
+                        findings.append(Finding("path/id", file: path, pointer: "/prefix", "series \"\(s.prefix)\" belongs in \(DocumentPaths.series(s.prefix))"))
+                    }
+                    series[s.prefix] = Loaded(path: path, json: .null, value: s)
+                }
+                continue
+            }
+            guard let (kind, _) = DocumentPaths.parse(path) else {
+                if path.hasPrefix("invoices/") || path.hasPrefix("orders/") {
+                    findings.append(Finding("path/unexpected", .warning, file: path, "is not a .json document; Folio ignores it"))
+                }
+                continue
+            }
+            switch kind {
+            case .order:
+                guard let data = files[path], let json = parseChecked(path, data, &findings),
+                      let order: Order = decodeChecked(path, json, Schemas.order, &findings) else { continue }
+                checkPath(path, kind, order.id, &findings)
+                if let other = orders[order.id] {
+                    findings.append(Finding("unique/id", file: path, pointer: "/id", "order id \(order.id) is also used by \(other.path)"))
+                }
+                orders[order.id] = Loaded(path: path, json: json, value: order)
+            case .invoice:
+                guard let data = files[path], let json = parseChecked(path, data, &findings),
+                      let invoice: Invoice = decodeChecked(path, json, Schemas.invoice, &findings) else { continue }
+                checkPath(path, kind, invoice.id, &findings)
+                invoices.append(Loaded(path: path, json: json, value: invoice))
+            }
+        }
+        for order in orders.values.sorted(by: { $0.path < $1.path }) { checkOrder(order, &findings) }
+        var seenIDs: [String: String] = [:]
+        for inv in invoices {
+            if let other = seenIDs[inv.value.id] {
+                findings.append(Finding("unique/id", file: inv.path, pointer: "/id", "invoice id \(inv.value.id) is also used by \(other)"))
+            }
+            seenIDs[inv.value.id] = inv.path
+            checkInvoice(inv, config: config, orders: orders, &findings)
+            checkExtraFields(inv, fields, &findings)
+        }
+        checkUniqueExtraFields(invoices, fields, &findings)
+        checkItemAccounting(invoices, orders, &findings)
+        checkNumbers(invoices, series, &findings)
+        checkCredits(invoices, &findings)
+        return findings.sorted { ($0.file, $0.pointer, $0.rule) < ($1.file, $1.pointer, $1.rule) }
+    }
+
+    // MARK: - Loading
+
+    func parseChecked(_ path: String, _ data: Data, _ f: inout [Finding]) -> JSONValue? {
+        do {
+            let json = try DocumentCodec.parse(data, file: path)
+            if options.checkCanonical && !DocumentCodec.isCanonical(data, json) {
+                f.append(Finding("json/canonical", file: path, "is not in canonical form (sorted keys, 2-space indent, one trailing newline); `folio validate --fix` rewrites it"))
+            }
+            return json
+        } catch {
+            f.append(contentsOf: error.findings)
+            return nil
+        }
+    }
+
+    func decodeChecked<T: Decodable>(_ path: String, _ json: JSONValue, _ schema: Schema, _ f: inout [Finding]) -> T? {
+        do { return try DocumentCodec.decode(T.self, json: json, schema: schema, file: path) } catch {
+            f.append(contentsOf: error.findings)
+            return nil
+        }
+    }
+
+    func load<T: Decodable>(_ path: String, _ schema: Schema, _ f: inout [Finding]) -> T? {
+        guard let data = files[path], let json = parseChecked(path, data, &f) else { return nil }
+        return decodeChecked(path, json, schema, &f)
+    }
+
+    func loadSingle<T: Decodable>(_ path: String, _ schema: Schema, required: Bool, _ f: inout [Finding]) -> T? {
+        if files[path] == nil {
+            if required { f.append(Finding("repo/missing", file: path, "is missing; is this a Folio repository? (`folio init` creates it)")) }
+            return nil
+        }
+        return load(path, schema, &f)
+    }
+
+    func checkPath(_ path: String, _ kind: DocumentKind, _ id: String, _ f: inout [Finding]) {
+        let expected = DocumentPaths.path(kind, id: id)
+        if path != expected {
+            f.append(Finding("path/id", file: path, pointer: "/id", "the \(kind.rawValue) with id \"\(id)\" belongs at \(expected)"))
+        }
+    }
+
+    // MARK: - Settings
+
+    func checkParties(_ parties: Parties, _ f: inout [Finding]) {
+        for (email, party) in parties.parties.sorted(by: { $0.key < $1.key }) {
+            let p = "/parties/" + JSONPointer.escape(email)
+            if !Schema.looksLikeEmail(email) { f.append(Finding("party/email", file: DocumentPaths.parties, pointer: p, "\"\(email)\" is not an email address")) }
+            if party.role == .buyer && party.customerId == nil {
+                f.append(Finding("party/customer", file: DocumentPaths.parties, pointer: p + "/customerId", "a buyer must belong to a customer id"))
+            }
+            if let s = party.series, let problem = Series.validatePrefix(s) {
+                f.append(Finding("party/series", file: DocumentPaths.parties, pointer: p + "/series", "series \"\(s)\" \(problem)"))
+            }
+        }
+    }
+
+    func checkFieldDefinitions(_ defs: FieldDefinitions, _ f: inout [Finding]) {
+        var names: Set<String> = []
+        for (i, d) in defs.fields.enumerated() {
+            if !names.insert(d.fieldName).inserted {
+                f.append(Finding("fields/duplicate", file: DocumentPaths.fields, pointer: "/fields/\(i)/fieldName", "extra field \"\(d.fieldName)\" is defined twice"))
+            }
+            if d.fieldType == .list && (d.listOfValue ?? []).isEmpty {
+                f.append(Finding("fields/list", file: DocumentPaths.fields, pointer: "/fields/\(i)/listOfValue", "a list field needs its list of values"))
+            }
+        }
+    }
+
+    // MARK: - Documents
+
+    func checkOrder(_ order: Loaded<Order>, _ f: inout [Finding]) {
+        var refs: Set<String> = []
+        for (i, item) in order.value.items.enumerated() {
+            if !refs.insert(item.ref).inserted {
+                f.append(Finding("unique/id", file: order.path, pointer: "/items/\(i)/ref", "item ref \"\(item.ref)\" is used twice in this order"))
+            }
+            if item.status == .invoiced && item.invoiceId == nil {
+                f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/invoiceId", "an invoiced item must name the invoice that took it"))
+            }
+        }
+    }
+
+    func checkInvoice(_ inv: Loaded<Invoice>, config: FolioConfig?, orders: [String: Loaded<Order>], _ f: inout [Finding]) {
+        let doc = inv.value, path = inv.path
+        func add(_ rule: String, _ pointer: String, _ message: String) { f.append(Finding(rule, file: path, pointer: pointer, message)) }
+        for (name, ids) in [("line", doc.lines.map(\.id)), ("cost line", (doc.costLines ?? []).map(\.id)), ("payment", doc.payments.map(\.id)), ("event", doc.events.map(\.id))] {
+            var seen: Set<String> = []
+            for (i, id) in ids.enumerated() where !seen.insert(id).inserted {
+                let list = ["line": "lines", "cost line": "costLines", "payment": "payments", "event": "events"][name]!
+                add("unique/id", "/\(list)/\(i)/id", "\(name) id \"\(id)\" is used twice in this invoice")
+            }
+        }
+        let derived: Invoice
+        do { derived = try doc.derived() } catch {
+            add("arith/overflow", "", error.description)
+            return
+        }
+        for (i, (have, want)) in zip(doc.lines, derived.lines).enumerated() {
+            for (field, a, b) in [("net", have.net, want.net), ("tax", have.tax, want.tax), ("total", have.total, want.total)] where a != b {
+                add("arith/line", "/lines/\(i)/\(field)", "is \(a.map(String.init) ?? "missing") but quantity × unitPrice − discount and the tax rate give \(b!)")
+            }
+        }
+        for (i, (have, want)) in zip(doc.costLines ?? [], derived.costLines ?? []).enumerated() {
+            for (field, a, b) in [("tax", have.tax, want.tax), ("total", have.total, want.total)] where a != b {
+                add("arith/line", "/costLines/\(i)/\(field)", "is \(a.map(String.init) ?? "missing") but the amount and tax rate give \(b!)")
+            }
+        }
+        if let have = doc.totals, let want = derived.totals {
+            let pairs: [(String, Int64, Int64)] = [("subtotal", have.subtotal, want.subtotal), ("discount", have.discount, want.discount), ("tax", have.tax, want.tax),
+                                                   ("total", have.total, want.total), ("paid", have.paid, want.paid), ("open", have.open, want.open)]
+            for (field, a, b) in pairs where a != b {
+                add(field == "open" || field == "paid" ? "arith/balance" : "arith/totals", "/totals/\(field)", "is \(a) but the lines and payments give \(b)")
+            }
+        } else {
+            add("arith/totals", "/totals", "is missing; totals are derived from the lines")
+        }
+        if doc.paymentStatus != derived.paymentStatus {
+            add("arith/payment-status", "/paymentStatus", "is \(doc.paymentStatus?.rawValue ?? "missing") but paid \(derived.totals!.paid) of \(derived.totals!.total) makes it \(derived.paymentStatus!.rawValue)")
+        }
+        if doc.status != derived.status {
+            add("status/events", "/status", "is \(doc.status?.rawValue ?? "missing") but the events and revision make it \(derived.status!.rawValue)")
+        }
+        if doc.events != derived.events { add("status/order", "/events", "events must be ordered by (at, id)") }
+        if doc.payments != derived.payments { add("status/order", "/payments", "payments must be ordered by (at, id)") }
+        if let sent = Workflow.lastSentRevision(doc.events), doc.revision < sent {
+            add("status/revision", "/revision", "is \(doc.revision) but revision \(sent) was sent")
+        }
+        let wasSent = doc.events.contains { $0.type == .sent || $0.type == .issued }
+        if wasSent && doc.number == nil { add("number/missing", "/number", "a sent or issued invoice must have a number") }
+        if let n = doc.number, Series.parse(n) == nil { add("number/format", "/number", "\"\(n)\" is not a series prefix and sequence such as A-00007") }
+        for (i, c) in (doc.conflicts ?? []).enumerated() {
+            add("conflicts/unresolved", "/conflicts/\(i)", "unresolved conflict at \(c.path)\(c.reason.map { " (\($0))" } ?? ""); run `folio conflicts` and `folio resolve \(doc.id) --path \(c.path) --take ours|theirs|VALUE`")
+        }
+        for (i, line) in doc.lines.enumerated() where ExactDecimal(line.quantity).map({ $0.isZero }) == true {
+            f.append(Finding("line/quantity", .warning, file: path, pointer: "/lines/\(i)/quantity", "quantity is zero"))
+        }
+        if let due = Dates.parseDate(doc.dueDate), let issue = Dates.parseDate(doc.issueDate), due < issue {
+            add("date/order", "/dueDate", "\(doc.dueDate) is before the issue date \(doc.issueDate)")
+        }
+        guard doc.type != InvoiceType.creditNote else { return }
+        guard let orderID = doc.orderId else { return }
+        guard let order = orders[orderID] else {
+            add("order/missing", "/orderId", "order \(orderID) does not exist")
+            return
+        }
+        if order.value.isMarketplace { add("order/marketplace", "/orderId", "order \(orderID) is a marketplace order; marketplace orders cannot be invoiced") }
+        if order.value.currency != doc.currency { add("currency/mismatch", "/currency", "is \(doc.currency) but order \(orderID) is in \(order.value.currency)") }
+        if order.value.customer.id != doc.customer.id { add("order/customer", "/customer/id", "is \(doc.customer.id) but order \(orderID) belongs to \(order.value.customer.id)") }
+        for (i, line) in doc.lines.enumerated() {
+            guard let ref = line.orderItemRef else { continue }
+            if !order.value.items.contains(where: { $0.ref == ref }) {
+                add("order/item-missing", "/lines/\(i)/orderItemRef", "order \(orderID) has no item \"\(ref)\"")
+            }
+        }
+    }
+
+    func checkItemAccounting(_ invoices: [Loaded<Invoice>], _ orders: [String: Loaded<Order>], _ f: inout [Finding]) {
+        var takenBy: [String: [String: [String]]] = [:]   // order → ref → invoice ids (not void)
+        for inv in invoices where inv.value.type != InvoiceType.creditNote {
+            guard let orderID = inv.value.orderId else { continue }
+            let status = Workflow.status(events: inv.value.events, revision: inv.value.revision)
+            if status == .voided { continue }
+            for line in inv.value.lines { if let ref = line.orderItemRef { takenBy[orderID, default: [:]][ref, default: []].append(inv.value.id) } }
+        }
+        for order in orders.values.sorted(by: { $0.path < $1.path }) {
+            for (i, item) in order.value.items.enumerated() {
+                let takers = takenBy[order.value.id]?[item.ref] ?? []
+                if takers.count > 1 {
+                    f.append(Finding("order/item-twice", file: order.path, pointer: "/items/\(i)", "item \"\(item.ref)\" is invoiced more than once: \(takers.sorted().joined(separator: ", "))"))
+                }
+                if takers.isEmpty && item.status == .invoiced {
+                    f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" is marked invoiced but no invoice (that is not void) has it"))
+                }
+                if let taker = takers.first, item.status != .invoiced {
+                    f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" is \(item.status.rawValue) but invoice \(taker) has it"))
+                }
+            }
+        }
+    }
+
+    func checkNumbers(_ invoices: [Loaded<Invoice>], _ series: [String: Loaded<SeriesState>], _ f: inout [Finding]) {
+        var byNumber: [String: [Loaded<Invoice>]] = [:]
+        for inv in invoices { if let n = inv.value.number { byNumber[n, default: []].append(inv) } }
+        for (number, holders) in byNumber.sorted(by: { $0.key < $1.key }) where holders.count > 1 {
+            for h in holders {
+                f.append(Finding("unique/number", file: h.path, pointer: "/number", "number \(number) is also used by \(holders.filter { $0.path != h.path }.map(\.value.id).joined(separator: ", "))"))
+            }
+        }
+        var used: [String: Set<Int>] = [:]
+        for number in byNumber.keys { if let (p, s) = Series.parse(number) { used[p, default: []].insert(s) } }
+        for (prefix, state) in series {
+            for v in state.value.void ?? [] { if let (p, s) = Series.parse(v.number), p == prefix { used[p, default: []].insert(s) } }
+        }
+        for (prefix, seqs) in used.sorted(by: { $0.key < $1.key }) {
+            guard let state = series[prefix] else {
+                f.append(Finding("series/missing", file: DocumentPaths.series(prefix), "numbers of series \(prefix) are in use but the series has no state file"))
+                continue
+            }
+            if let top = seqs.max(), top > state.value.last {
+                f.append(Finding("series/ahead", file: state.path, pointer: "/last", "is \(state.value.last) but number \(top) of series \(prefix) is in use"))
+            }
+            let missing = (1...max(1, state.value.last)).filter { !seqs.contains($0) }
+            if state.value.last > 0 && !missing.isEmpty {
+                let shown = missing.prefix(5).map(String.init).joined(separator: ", ")
+                f.append(Finding("series/gap", file: state.path, pointer: "/last", "series \(prefix) has gaps: sequence \(shown)\(missing.count > 5 ? " and \(missing.count - 5) more" : "") neither used nor recorded as void"))
+            }
+        }
+    }
+
+    func checkCredits(_ invoices: [Loaded<Invoice>], _ f: inout [Finding]) {
+        let byID = Dictionary(invoices.map { ($0.value.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for inv in invoices where inv.value.type == InvoiceType.creditNote {
+            guard let target = inv.value.creditNoteFor else {
+                f.append(Finding("credit/target", file: inv.path, pointer: "/creditNoteFor", "a credit note must name the invoice it corrects"))
+                continue
+            }
+            guard let original = byID[target] else {
+                f.append(Finding("credit/target", file: inv.path, pointer: "/creditNoteFor", "invoice \(target) does not exist"))
+                continue
+            }
+            for (i, line) in inv.value.lines.enumerated() where !original.value.lines.contains(where: { $0.id == line.id }) {
+                f.append(Finding("credit/line", file: inv.path, pointer: "/lines/\(i)/id", "invoice \(target) has no line \"\(line.id)\""))
+            }
+        }
+    }
+
+    // MARK: - Extra fields (seed 004)
+
+    func checkExtraFields(_ inv: Loaded<Invoice>, _ defs: FieldDefinitions, _ f: inout [Finding]) {
+        f.append(contentsOf: Validator.extraFieldFindings(inv.value, path: inv.path, defs: defs, requireAll: !inv.value.events.isEmpty))
+    }
+
+    /// The per-invoice extra-field rules (seed 004): defined, max length, list of values,
+    /// type, and (when `requireAll`, i.e. from sending on) required fields present.
+    public static func extraFieldFindings(_ invoice: Invoice, path: String, defs: FieldDefinitions, requireAll: Bool) -> [Finding] {
+        var f: [Finding] = []
+        let inv = (value: invoice, path: path)
+        let values = inv.value.extraFields ?? []
+        var seen: Set<String> = []
+        for (i, v) in values.enumerated() {
+            let p = "/extraFields/\(i)/fieldValue"
+            if !seen.insert(v.fieldName).inserted {
+                f.append(Finding("fields/duplicate", file: inv.path, pointer: "/extraFields/\(i)/fieldName", "extra field \"\(v.fieldName)\" is given twice"))
+            }
+            guard let d = defs.fields.first(where: { $0.fieldName == v.fieldName }) else {
+                f.append(Finding("fields/unknown", file: inv.path, pointer: "/extraFields/\(i)/fieldName", "extra field \"\(v.fieldName)\" is not defined in \(DocumentPaths.fields)"))
+                continue
+            }
+            if let max = d.maximumLength, v.fieldValue.count > max {
+                f.append(Finding("fields/max-length", file: inv.path, pointer: p, "is \(v.fieldValue.count) characters; \(d.fieldName) allows at most \(max)"))
+            }
+            switch d.fieldType {
+            case .list:
+                if !(d.listOfValue ?? []).contains(v.fieldValue) {
+                    f.append(Finding("fields/list", file: inv.path, pointer: p, "\"\(v.fieldValue)\" is not one of \((d.listOfValue ?? []).joined(separator: ", "))"))
+                }
+            case .number:
+                if ExactDecimal(v.fieldValue) == nil { f.append(Finding("fields/type", file: inv.path, pointer: p, "\"\(v.fieldValue)\" is not a number")) }
+            case .date:
+                if !Dates.isValidDate(v.fieldValue) { f.append(Finding("fields/type", file: inv.path, pointer: p, "\"\(v.fieldValue)\" is not a date YYYY-MM-DD")) }
+            case .text: break
+            }
+        }
+        if inv.value.type == InvoiceType.creditNote || !requireAll { return f }
+        for d in defs.fields where d.isRequired && !seen.contains(d.fieldName) {
+            f.append(Finding("fields/required", file: inv.path, pointer: "/extraFields", "extra field \"\(d.fieldName)\" is required (set it with --set /extraFields/-='{\"fieldName\": \"\(d.fieldName)\", \"fieldValue\": \"…\"}')"))
+        }
+        return f
+    }
+
+    func checkUniqueExtraFields(_ invoices: [Loaded<Invoice>], _ defs: FieldDefinitions, _ f: inout [Finding]) {
+        for d in defs.fields where d.isUnique {
+            var owners: [String: [Loaded<Invoice>]] = [:]
+            for inv in invoices {
+                if let v = inv.value.extraFields?.first(where: { $0.fieldName == d.fieldName }) { owners[v.fieldValue, default: []].append(inv) }
+            }
+            for (value, holders) in owners.sorted(by: { $0.key < $1.key }) where holders.count > 1 {
+                for h in holders {
+                    let i = h.value.extraFields!.firstIndex { $0.fieldName == d.fieldName }!
+                    f.append(Finding("fields/unique", file: h.path, pointer: "/extraFields/\(i)/fieldValue", "\(d.fieldName) \"\(value)\" must be unique but is also used by \(holders.filter { $0.path != h.path }.map(\.value.id).joined(separator: ", "))"))
+                }
+            }
+        }
+    }
+}

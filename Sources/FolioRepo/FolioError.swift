@@ -1,0 +1,54 @@
+import FolioGit
+import FolioModel
+
+/// Everything a Folio command can fail with, mapped to the exit codes of SPEC §5:
+/// 1 for a refusal or invalid input (a rule said no), 2 for usage and I/O problems.
+public enum FolioError: Error, CustomStringConvertible {
+    case refused(Refusal)
+    case invalid(DocumentError)
+    case notFound(kind: String, id: String)
+    case notARepository(path: String, detail: String)
+    case identity(String)
+    case usage(String)
+    case io(String)
+    case dirtyWorkingTree([String])
+    case concurrentWrite
+    case git(GitError)
+
+    public var exitCode: Int32 {
+        switch self {
+        case .refused, .invalid, .notFound, .identity, .dirtyWorkingTree: 1
+        case .usage, .io, .notARepository, .concurrentWrite, .git: 2
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .refused(let r): "refused: \(r.message)"
+        case .invalid(let e): e.description
+        case .notFound(let kind, let id): "no \(kind) with id \"\(id)\" in this repository"
+        case .notARepository(let path, let detail): "\(path) is not a Folio repository (\(detail)); create one with `folio init` or `folio clone`"
+        case .identity(let message): message
+        case .usage(let message): message
+        case .io(let message): message
+        case .dirtyWorkingTree(let paths): "uncommitted local changes in \(paths.joined(separator: ", ")) would be overwritten; commit or discard them first (nothing was written)"
+        case .concurrentWrite: "another process moved the branch while this command ran; nothing was written, run it again"
+        case .git(let e): e.description
+        }
+    }
+
+    public static func wrap(_ error: Error) -> FolioError {
+        switch error {
+        case let e as FolioError: return e
+        case let e as Refusal: return .refused(e)
+        case let e as DocumentError: return .invalid(e)
+        case let e as GitError:
+            switch e {
+            case .dirtyWorkingTree(let paths): return .dirtyWorkingTree(paths)
+            case .refMoved: return .concurrentWrite
+            default: return .git(e)
+            }
+        default: return .io("\(error)")
+        }
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+import FolioGit
+import FolioModel
+
+/// A Folio data repository: documents in, commits out. Reads come from commits, never from
+/// the working tree, so a half-edited file on disk cannot leak into what Folio decides.
+public final class FolioRepository {
+    public let git: GitRepository
+
+    init(git: GitRepository) { self.git = git }
+
+    public static func open(_ path: String) throws -> FolioRepository {
+        let git: GitRepository
+        do { git = try GitRepository.open(at: path) } catch {
+            throw FolioError.notARepository(path: path, detail: "no git repository here or above")
+        }
+        let repo = FolioRepository(git: git)
+        guard let head = try repo.head(), (try? git.blobID(path: DocumentPaths.config, at: head)) != nil else {
+            throw FolioError.notARepository(path: path, detail: "\(DocumentPaths.config) is not committed")
+        }
+        return repo
+    }
+
+    /// Lines of `.gitattributes` that route documents through Folio's merge driver.
+    public static let gitattributes = """
+        # Folio: documents merge by what their fields mean (folio merge-driver).
+        /invoices/**/*.json merge=folio
+        /orders/**/*.json merge=folio
+        /.folio/**/*.json merge=folio
+
+        """
+
+    public static func initialize(at path: String, config: FolioConfig, parties: Parties, author: String, clock: Clock) throws -> FolioRepository {
+        let git: GitRepository
+        do {
+            if let existing = try? GitRepository.open(at: path), existing.workdir.map({ URL(fileURLWithPath: $0).standardizedFileURL.path }) == URL(fileURLWithPath: path).standardizedFileURL.path {
+                if let head = try existing.headCommit(), try existing.blobID(path: DocumentPaths.config, at: head) != nil {
+                    throw FolioError.refused(Refusal("\(path) is already a Folio repository"))
+                }
+                git = existing
+            } else {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                git = try GitRepository.create(at: path, bare: false, initialBranch: "main")
+            }
+        } catch { throw FolioError.wrap(error) }
+        let repo = FolioRepository(git: git)
+        var changes = Changes()
+        changes.put(DocumentPaths.config, config)
+        changes.put(DocumentPaths.parties, parties)
+        changes.put(DocumentPaths.fields, FieldDefinitions())
+        changes.files[DocumentPaths.gitattributes] = Data(gitattributes.utf8)
+        let actor = Actor(email: author, party: parties[author] ?? Party(role: .seller))
+        _ = try repo.commit(changes, message: "Initialize Folio repository for \(config.company.name)", actor: actor, clock: clock)
+        return repo
+    }
+
+    public func head() throws -> GitOID? {
+        do { return try git.headCommit() } catch { throw FolioError.wrap(error) }
+    }
+
+    public func snapshot() throws -> Snapshot {
+        Snapshot(git: git, commit: try head())
+    }
+
+    public func snapshot(at commit: GitOID) -> Snapshot { Snapshot(git: git, commit: commit) }
+
+    /// --as, else FOLIO_USER, else `git config user.email` (SPEC §3); the identity must be a
+    /// party of the repository.
+    public func actor(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment, snapshot: Snapshot) throws -> Actor {
+        let email = try identityEmail(explicit: explicit, environment: environment)
+        let parties = try snapshot.parties()
+        guard let party = parties[email] else {
+            throw FolioError.identity("\(email) is not a party of this repository (\(DocumentPaths.parties)); a seller adds it with `folio party add \(email) --role seller|buyer`")
+        }
+        return Actor(email: email.lowercased(), party: party)
+    }
+
+    public func identityEmail(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        if let explicit, !explicit.isEmpty { return explicit.lowercased() }
+        if let env = environment["FOLIO_USER"], !env.isEmpty { return env.lowercased() }
+        if let configured = try? git.config("user.email"), !configured.isEmpty { return configured.lowercased() }
+        throw FolioError.identity("who is acting? pass --as EMAIL, set FOLIO_USER, or set `git config user.email`")
+    }
+
+    /// The series this clone issues numbers from: `git config folio.series`, else the
+    /// seller's series in parties.json, else one derived from the seller's email.
+    public func seriesPrefix(for actor: Actor) -> String {
+        if let local = try? git.config("folio.series"), !local.isEmpty { return local }
+        return actor.party.series ?? Series.defaultPrefix(for: actor.email)
+    }
+
+    /// Takes the next number of this clone's series and records it in `changes`.
+    public func nextNumber(for actor: Actor, snapshot: Snapshot, changes: inout Changes) throws -> String {
+        let prefix = seriesPrefix(for: actor)
+        if let problem = Series.validatePrefix(prefix) { throw FolioError.usage("series \"\(prefix)\" \(problem); set it with `git config folio.series PREFIX`") }
+        let path = DocumentPaths.series(prefix)
+        var state: SeriesState
+        if let pending = changes.files[path], let data = pending {
+            state = try DocumentCodec.decode(SeriesState.self, data: data, schema: Schemas.series, file: path).0
+        } else if let data = try snapshot.data(path) {
+            state = try DocumentCodec.decode(SeriesState.self, data: data, schema: Schemas.series, file: path).0
+        } else {
+            state = SeriesState(prefix: prefix, last: 0, void: nil)
+        }
+        state.last += 1
+        changes.put(path, state)
+        return Series.format(prefix: prefix, sequence: state.last, padding: try snapshot.config().numbering.padding)
+    }
+
+    /// One action, one commit, authored by the acting identity (SPEC §3). Nothing is written
+    /// unless the whole commit is.
+    public func commit(_ changes: Changes, message: String, actor: Actor, clock: Clock) throws -> GitOID {
+        let signature = GitSignature(name: actor.party.name ?? actor.email, email: actor.email, time: clock.unixSeconds)
+        do {
+            return try git.commitChanges(changes.files, message: message, author: signature, parent: try git.headCommit())
+        } catch {
+            throw FolioError.wrap(error)
+        }
+    }
+}
+
+/// The files a command writes, as canonical bytes (nil deletes).
+public struct Changes {
+    public var files: [String: Data?] = [:]
+    public init() {}
+
+    public mutating func put<T: Encodable>(_ path: String, _ value: T) {
+        files[path] = DocumentCodec.encode(value)
+    }
+
+    /// Invoices are always written with their derived fields recomputed (SPEC §2).
+    public mutating func put(invoice: Invoice) throws {
+        do {
+            let derived = try invoice.derived()
+            files[DocumentPaths.path(.invoice, id: invoice.id)] = DocumentCodec.encode(derived)
+        } catch {
+            throw FolioError.invalid(DocumentError(file: DocumentPaths.path(.invoice, id: invoice.id), pointer: error.pointer, rule: "arith/overflow", error.description))
+        }
+    }
+
+    public mutating func put(order: Order) {
+        put(DocumentPaths.path(.order, id: order.id), order)
+    }
+}
+
+extension ArithmeticError {
+    var pointer: String {
+        switch self {
+        case .invalidDecimal(let p, _), .overflow(let p): p
+        }
+    }
+}
+
+/// The repository as of one commit.
+public struct Snapshot {
+    let git: GitRepository
+    public let commit: GitOID?
+
+    public func data(_ path: String) throws -> Data? {
+        guard let commit else { return nil }
+        do { return try git.readFile(path: path, at: commit) } catch { throw FolioError.wrap(error) }
+    }
+
+    func required<T: Decodable>(_ path: String, _ schema: Schema, _ type: T.Type) throws -> T {
+        guard let data = try data(path) else { throw FolioError.notARepository(path: path, detail: "\(path) is missing") }
+        do { return try DocumentCodec.decode(type, data: data, schema: schema, file: path).0 } catch { throw FolioError.wrap(error) }
+    }
+
+    public func config() throws -> FolioConfig { try required(DocumentPaths.config, Schemas.config, FolioConfig.self) }
+    public func parties() throws -> Parties { try required(DocumentPaths.parties, Schemas.parties, Parties.self) }
+    public func fields() throws -> FieldDefinitions {
+        guard try data(DocumentPaths.fields) != nil else { return FieldDefinitions() }
+        return try required(DocumentPaths.fields, Schemas.fields, FieldDefinitions.self)
+    }
+
+    public func order(_ id: String) throws -> (Order, JSONValue) {
+        try document(.order, id, Schemas.order, Order.self)
+    }
+
+    public func invoice(_ id: String) throws -> (Invoice, JSONValue) {
+        try document(.invoice, id, Schemas.invoice, Invoice.self)
+    }
+
+    func document<T: Decodable>(_ kind: DocumentKind, _ id: String, _ schema: Schema, _ type: T.Type) throws -> (T, JSONValue) {
+        if let problem = DocumentPaths.validateID(id) { throw FolioError.usage("\(kind.rawValue) id \"\(id)\" \(problem)") }
+        let path = DocumentPaths.path(kind, id: id)
+        guard let data = try data(path) else { throw FolioError.notFound(kind: kind.rawValue, id: id) }
+        do { return try DocumentCodec.decode(type, data: data, schema: schema, file: path) } catch { throw FolioError.wrap(error) }
+    }
+
+    /// Every file of the tree that Folio reads, for validation.
+    public func folioFiles() throws -> [String: Data] {
+        guard let commit else { return [:] }
+        var out: [String: Data] = [:]
+        do {
+            for prefix in [".folio", "orders", "invoices"] {
+                for entry in try git.listFiles(at: commit, under: prefix) {
+                    out[entry.path] = try git.readBlob(entry.blob)
+                }
+            }
+        } catch { throw FolioError.wrap(error) }
+        return out
+    }
+
+    /// All invoices that decode; the ones that don't are returned as findings so that a
+    /// listing never silently drops a document.
+    public func invoices() throws -> (invoices: [Invoice], problems: [Finding]) {
+        guard let commit else { return ([], []) }
+        var out: [Invoice] = []
+        var problems: [Finding] = []
+        do {
+            for entry in try git.listFiles(at: commit, under: "invoices") where entry.path.hasSuffix(".json") {
+                let data = try git.readBlob(entry.blob)
+                do { out.append(try DocumentCodec.decode(Invoice.self, data: data, schema: Schemas.invoice, file: entry.path).0) } catch {
+                    problems.append(contentsOf: error.findings)
+                }
+            }
+        } catch { throw FolioError.wrap(error) }
+        return (out, problems)
+    }
+
+    public func orders() throws -> [Order] {
+        guard let commit else { return [] }
+        var out: [Order] = []
+        do {
+            for entry in try git.listFiles(at: commit, under: "orders") where entry.path.hasSuffix(".json") {
+                if let o = try? DocumentCodec.decode(Order.self, data: try git.readBlob(entry.blob), schema: Schemas.order, file: entry.path).0 { out.append(o) }
+            }
+        } catch { throw FolioError.wrap(error) }
+        return out
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import FolioGit
+import FolioModel
+
+extension FolioRepository {
+    /// SPEC §7 state checks on HEAD, plus the clone's own setup.
+    public func validate() throws -> [Finding] {
+        let snap = try snapshot()
+        var findings = Validator(files: try snap.folioFiles()).run()
+        if (try? git.config("merge.folio.driver")) == nil && !git.isBare {
+            findings.append(Finding("clone/merge-driver", .warning, file: ".git/config",
+                                    "this clone has no merge.folio.driver, so a plain `git pull` would merge documents as text; `folio clone` sets it up"))
+        }
+        return findings
+    }
+
+    /// History mode (SPEC §7): every commit after `since` was made by an identity whose role
+    /// allows it, accepted content never changes and sent invoices are never deleted.
+    public func validateHistory(since: String) throws -> [Finding] {
+        guard let head = try head() else { return [] }
+        let base: GitOID
+        do { base = try git.resolveCommit(since) } catch { throw FolioError.usage("--since \"\(since)\" is not a commit of this repository") }
+        var findings: [Finding] = []
+        for id in try git.walk(from: head, hiding: base) {
+            let info = try git.commitInfo(id)
+            // Merge commits combine work already checked in their parents; the merge core's
+            // own rules (SPEC §4) are tested separately.
+            guard info.parents.count == 1, let parent = info.parents.first else { continue }
+            let before = snapshot(at: parent)
+            let parties = (try? before.parties()) ?? Parties()
+            let author = info.author.email.lowercased()
+            let party = parties[author]
+            let short = id.hex
+            func add(_ rule: String, _ file: String, _ message: String) { findings.append(Finding(rule, file: file, message, commit: short)) }
+            let changes = try git.diff(from: parent, to: id)
+            if party == nil && !changes.isEmpty {
+                add("history/unknown-author", changes[0].path, "commit by \(author), who is not a party of the repository")
+                continue
+            }
+            for change in changes {
+                if change.path.hasPrefix(".folio/") && party?.role == .buyer && !change.path.hasPrefix(DocumentPaths.seriesFolder) {
+                    add("history/buyer-settings", change.path, "buyer \(author) changed repository settings")
+                }
+                guard let (kind, _) = DocumentPaths.parse(change.path) else { continue }
+                if kind == .order {
+                    if party?.role == .buyer { add("history/buyer-content", change.path, "buyer \(author) changed an order") }
+                    continue
+                }
+                let old = try change.oldBlob.flatMap { try? DocumentCodec.decode(Invoice.self, data: try git.readBlob($0), schema: Schemas.invoice, file: change.path) }
+                let new = try change.newBlob.flatMap { try? DocumentCodec.decode(Invoice.self, data: try git.readBlob($0), schema: Schemas.invoice, file: change.path) }
+                guard let (oldInv, oldJSON) = old else {
+                    if party?.role == .buyer { add("history/buyer-content", change.path, "buyer \(author) created an invoice") }
+                    continue
+                }
+                guard let (newInv, newJSON) = new else {
+                    if change.newBlob == nil, oldInv.events.contains(where: { $0.type == .sent || $0.type == .issued }) {
+                        add("history/delete-sent", change.path, "invoice \(Workflow.label(oldInv)) was sent and then deleted; sent invoices are voided, never deleted")
+                    }
+                    continue
+                }
+                let contentChanged = Workflow.content(of: oldJSON) != Workflow.content(of: newJSON)
+                let oldStatus = Workflow.status(events: oldInv.events, revision: oldInv.revision)
+                if contentChanged && (oldStatus == .accepted || oldStatus == .issued) {
+                    add("history/accepted-content", change.path, "the content of \(oldStatus.rawValue) invoice \(Workflow.label(oldInv)) changed; corrections go through credit notes")
+                }
+                let oldEventIDs = Set(oldInv.events.map(\.id))
+                let added = newInv.events.filter { !oldEventIDs.contains($0.id) }
+                if oldEventIDs.count > 0 && !oldEventIDs.isSubset(of: Set(newInv.events.map(\.id))) {
+                    add("history/event-dropped", change.path, "events of invoice \(Workflow.label(oldInv)) were removed; events are never dropped")
+                }
+                let buyerTypes: Set<EventType> = [.accepted, .declined, .changesRequested]
+                if party?.role == .buyer {
+                    if contentChanged { add("history/buyer-content", change.path, "buyer \(author) changed the content of invoice \(Workflow.label(oldInv))") }
+                    if added.contains(where: { !buyerTypes.contains($0.type) }) { add("history/buyer-event", change.path, "buyer \(author) recorded a seller's action on invoice \(Workflow.label(oldInv))") }
+                    if party?.customerId != newInv.customer.id { add("history/buyer-customer", change.path, "buyer \(author) of \(party?.customerId ?? "?") changed invoice \(Workflow.label(oldInv)) of customer \(newInv.customer.id)") }
+                } else if added.contains(where: { buyerTypes.contains($0.type) }) {
+                    add("history/seller-answer", change.path, "seller \(author) answered for the buyer on invoice \(Workflow.label(oldInv))")
+                }
+                if added.contains(where: { $0.by.lowercased() != author }) {
+                    add("history/event-author", change.path, "an event recorded in this commit names someone other than its author \(author)")
+                }
+            }
+        }
+        return findings
+    }
+
+    /// `validate --fix`: rewrites documents that parse into canonical form, with derived
+    /// fields recomputed, as one commit. Documents that do not parse are left for a person.
+    public func fixCanonicalForm(caller: Caller) throws -> Written<Int>? {
+        let snap = try snapshot()
+        var changes = Changes()
+        for (path, data) in try snap.folioFiles() {
+            guard let json = try? DocumentCodec.parse(data, file: path) else { continue }
+            var fixed = Data(CanonicalJSON.bytes(json))
+            if let (kind, _) = DocumentPaths.parse(path), kind == .invoice,
+               let invoice = try? DocumentCodec.decode(Invoice.self, json: json, schema: Schemas.invoice, file: path),
+               let derived = try? invoice.derived() {
+                fixed = DocumentCodec.encode(derived)
+            }
+            if fixed != data { changes.files[path] = fixed }
+        }
+        if changes.files.isEmpty { return nil }
+        let actor = try self.actor(explicit: caller.identity, environment: caller.environment, snapshot: snap)
+        guard actor.isSeller else { throw FolioError.refused(Refusal("only a seller can rewrite documents")) }
+        let count = changes.files.count
+        return try finish(count, changes, "Rewrite \(count) document(s) in canonical form", actor, caller)
+    }
+}

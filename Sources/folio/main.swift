@@ -1,0 +1,3 @@
+import FolioCommands
+
+FolioMain.run()

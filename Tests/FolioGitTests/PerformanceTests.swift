@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+@testable import FolioGit
+
+/// Timing is printed, not asserted (machines differ); what is asserted is that the small edit and
+/// the diff are correct on a large tree. FOLIO_GIT_PERF_FILES sets the size (default 100,000).
+@Suite("Performance sanity")
+struct PerformanceTests {
+    static func shardedPath(_ i: Int) -> String {
+        let id = String(format: "inv-%07d", i)
+        let hash = UInt32(truncatingIfNeeded: i &* 2_654_435_761)
+        return String(format: "invoices/%02x/%02x/%@.json", (hash >> 24) & 0xFF, (hash >> 16) & 0xFF, id)
+    }
+
+    @Test("writeTree and diff of 10 changes on a large sharded tree cost milliseconds")
+    func smallEditOnLargeTree() throws {
+        let files = ProcessInfo.processInfo.environment["FOLIO_GIT_PERF_FILES"].flatMap(Int.init) ?? 100_000
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let repo = try GitRepository.create(at: folder.path, bare: true)
+        let clock = ContinuousClock()
+
+        var base: GitOID?
+        let build = try clock.measure {
+            base = try repo.bulkWrite { () throws -> GitOID in
+                var changes: [String: Data?] = [:]
+                changes.reserveCapacity(files)
+                for i in 0..<files { changes[Self.shardedPath(i)] = Data("{\"id\":\(i)}\n".utf8) }
+                let tree = try repo.writeTree(base: nil, changes: changes)
+                return try repo.createCommit(tree: tree, parents: [], message: "generate", author: signature(), committer: signature())
+            }
+        }
+        let first = try #require(base)
+
+        var edits: [String: Data?] = [:]
+        for i in stride(from: 0, to: files, by: files / 10) { edits[Self.shardedPath(i)] = Data("edited \(i)\n".utf8) }
+        var second: GitOID?
+        let edit = try clock.measure {
+            let tree = try repo.writeTree(base: repo.commitInfo(first).tree, changes: edits)
+            second = try repo.createCommit(tree: tree, parents: [first], message: "edit", author: signature(), committer: signature())
+        }
+        let next = try #require(second)
+
+        var changes: [GitTreeChange] = []
+        let diff = try clock.measure { changes = try repo.diff(from: first, to: next) }
+        #expect(Set(changes.map(\.path)) == Set(edits.keys))
+
+        var history: [(commit: GitCommitInfo, blob: GitOID?)] = []
+        let log = try clock.measure { history = try repo.log(path: Self.shardedPath(0), from: next) }
+        #expect(history.count == 2)
+
+        print("perf: \(files) files: bulk build+pack \(build), writeTree+commit of \(edits.count) changes \(edit), diff \(diff), log \(log)")
+    }
+}
