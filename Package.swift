@@ -36,6 +36,6 @@ let package = Package(
         .executableTarget(name: "folio", dependencies: ["FolioCommands"], swiftSettings: strict),
         .testTarget(name: "FolioModelTests", dependencies: ["FolioModel"]),
         .testTarget(name: "FolioGitTests", dependencies: ["FolioGit"]),
-        .testTarget(name: "FolioCommandsTests", dependencies: ["FolioCommands", "FolioModel", "FolioRepo"]),
+        .testTarget(name: "FolioCommandsTests", dependencies: ["folio", "FolioCommands", "FolioModel", "FolioRepo"]),
     ]
 )

@@ -8,6 +8,11 @@ enum Display {
         return "\(Money.format(minor, currency: c)) \(code)"
     }
 
+    static func pad(_ s: String, _ width: Int, left: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(0, width - s.count))
+        return left ? fill + s : s + fill
+    }
+
     static func isoMinute(_ date: Date) -> String {
         let f = ISO8601DateFormatter()
         f.timeZone = TimeZone(identifier: "UTC")
@@ -35,9 +40,10 @@ enum Display {
         out.append("Issued \(inv.issueDate)   due \(inv.dueDate)   currency \(inv.currency)")
         out.append("")
         for line in inv.lines {
-            out.append(String(format: "  %-8@ %-34@ %8@ x %12@  tax %5@%%  %14@", line.id as NSString, String(line.description.prefix(34)) as NSString,
-                              line.quantity as NSString, money(line.unitPrice, inv.currency) as NSString, line.taxRate as NSString,
-                              money(line.total, inv.currency) as NSString))
+            let discount = (line.discount ?? 0) > 0 ? "  less \(money(line.discount, inv.currency))" : ""
+            out.append("  " + [pad(line.id, 8), pad(String(line.description.prefix(34)), 34), pad(line.quantity, 6, left: true) + " x",
+                               pad(money(line.unitPrice, inv.currency), 14, left: true), "tax " + pad(line.taxRate + "%", 5, left: true),
+                               pad(money(line.total, inv.currency), 16, left: true)].joined(separator: " ") + discount)
         }
         for c in inv.costLines ?? [] {
             out.append("  \(c.id)  \(c.description)  \(money(c.total, inv.currency))")

@@ -148,7 +148,13 @@ struct InvoiceShow: ParsableCommand {
 /// A buyer sees only their customer's invoices (SPEC §3). Reading needs no identity
 /// otherwise: a clone without one (CI) can still show documents.
 func checkVisible(_ invoice: Invoice, repo: FolioRepository, snap: Snapshot, global: GlobalOptions) throws {
-    guard let email = try? repo.identityEmail(explicit: global.actingAs), let party = try snap.parties()[email] else { return }
+    let explicit = global.actingAs ?? ProcessInfo.processInfo.environment["FOLIO_USER"]
+    guard let email = try? repo.identityEmail(explicit: global.actingAs) else { return }
+    guard let party = try snap.parties()[email] else {
+        // A named identity must be a party; git's user.email on a CI machine need not be.
+        if explicit != nil { throw FolioError.identity("\(email) is not a party of this repository") }
+        return
+    }
     let actor = Actor(email: email, party: party)
     if !Workflow.canSee(actor, invoice) {
         throw FolioError.refused(Refusal("\(email) is a buyer for customer \(party.customerId ?? "?") and cannot see invoices of \(invoice.customer.id)"))

@@ -80,7 +80,7 @@ func check(_ code: Int32, _ operation: @autoclosure () -> String) throws {
     throw GitError.last(code, operation())
 }
 
-let GIT_OK: Int32 = 0
+let okCode: Int32 = 0
 let notFoundCode = GIT_ENOTFOUND.rawValue
 
 /// A git object id (SHA-1), as 40 lowercase hex digits.

@@ -25,8 +25,13 @@ extension GitRepository {
         var staging: OpaquePointer?
         try check(git_odb_new(&staging), "create staging object database")
         defer { git_odb_free(staging) }
-        let objectsDirectory = try repositoryItemPath(GIT_REPOSITORY_ITEM_OBJECTS)
-        try check(git_odb_add_disk_alternate(staging, objectsDirectory), "attach \(objectsDirectory)")
+        let forwarding = try ForwardingBackend.make(forwardingTo: original!, repository: pointer)
+        let attached = git_odb_add_alternate(staging, forwarding, 1)
+        if attached < 0 {
+            let error = GitError.last(attached, "attach the repository's objects")
+            forwarding.pointee.free?(forwarding)
+            throw error
+        }
         var mempack: UnsafeMutablePointer<git_odb_backend>?
         try check(git_mempack_new(&mempack), "create in-memory object store")
         let added = git_odb_add_backend(staging, mempack, 1000)
@@ -43,9 +48,7 @@ extension GitRepository {
         bulkDepth = 0
 
         // Packing reads the objects through the repository, so it must happen before the swap back.
-        let t0 = ContinuousClock.now
         let flushed = Result { try flush(mempack!, into: original!) }
-        print("DEBUG flush", ContinuousClock.now - t0, bulkObjects.count)
         bulkObjects = []
         // Restore even when flushing failed: the staging odb must not outlive this call.
         git_repository_set_odb(pointer, original)
@@ -71,7 +74,7 @@ extension GitRepository {
         // 0 = one delta-search thread per CPU.
         _ = git_packbuilder_set_threads(builder, 0)
         for var oid in bulkObjects {
-            // Objects found on disk were only freshened, never copied into memory: not ours to pack.
+            // An object that already existed on disk was never copied into memory: not ours to pack.
             // (Asking the mempack is a hash lookup; asking the disk odb rescans the pack folder on every miss.)
             guard mempack.pointee.exists?(mempack, &oid) != 0 else { continue }
             try check(git_packbuilder_insert(builder, &oid, nil), "add object to pack")

@@ -141,7 +141,7 @@ extension GitRepository {
         } else {
             code = git_reference_create(&reference, pointer, ref, &target, 0, logMessage)
         }
-        if code == GIT_OK {
+        if code == okCode {
             git_reference_free(reference)
             return
         }

@@ -33,7 +33,7 @@ public final class GitRepository: @unchecked Sendable {
         var repository: OpaquePointer?
         try initialBranch.withCString { head in
             options.initial_head = head
-            try check(git_repository_init_ext(&repository, path, &options), "create repository at \(path)")
+            try check(git_repository_init_ext(&repository, Self.tidy(path), &options), "create repository at \(path)")
         }
         return GitRepository(pointer: repository!)
     }
@@ -42,7 +42,7 @@ public final class GitRepository: @unchecked Sendable {
     public static func open(at path: String) throws -> GitRepository {
         LibGit2.ensureInitialized()
         var repository: OpaquePointer?
-        let code = git_repository_open_ext(&repository, path, 0, nil)
+        let code = git_repository_open_ext(&repository, Self.tidy(path), 0, nil)
         if code == notFoundCode { throw GitError.notFound("git repository at or above \(path)") }
         try check(code, "open repository at \(path)")
         return GitRepository(pointer: repository!)
@@ -59,6 +59,15 @@ public final class GitRepository: @unchecked Sendable {
     }
 
     public var isBare: Bool { git_repository_is_bare(pointer) != 0 }
+
+    /// libgit2 1.5 fails to create folders for a path containing "//" (as `NSTemporaryDirectory() + "/x"`
+    /// gives), so empty and "." components are dropped first.
+    private static func tidy(_ path: String) -> String {
+        let components = path.split(separator: "/").filter { $0 != "." }
+        let joined = components.joined(separator: "/")
+        if path.hasPrefix("/") { return "/" + joined }
+        return joined.isEmpty ? "." : joined
+    }
 
     private static func trimmingTrailingSlash(_ path: String) -> String {
         path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path

@@ -308,7 +308,7 @@ public struct Validator {
     // MARK: - Extra fields (seed 004)
 
     func checkExtraFields(_ inv: Loaded<Invoice>, _ defs: FieldDefinitions, _ f: inout [Finding]) {
-        f.append(contentsOf: Validator.extraFieldFindings(inv.value, path: inv.path, defs: defs, requireAll: !inv.value.events.isEmpty))
+        f.append(contentsOf: Validator.extraFieldFindings(inv.value, path: inv.path, defs: defs, requireAll: inv.value.events.contains { $0.type == .sent || $0.type == .issued }))
     }
 
     /// The per-invoice extra-field rules (seed 004): defined, max length, list of values,

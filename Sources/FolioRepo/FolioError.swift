@@ -22,6 +22,12 @@ public enum FolioError: Error, CustomStringConvertible {
         }
     }
 
+    /// The sentence without its "refused:" prefix, for callers that frame it themselves.
+    public var message: String {
+        if case .refused(let r) = self { return r.message }
+        return description
+    }
+
     public var description: String {
         switch self {
         case .refused(let r): "refused: \(r.message)"

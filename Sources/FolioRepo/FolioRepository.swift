@@ -30,7 +30,7 @@ public final class FolioRepository {
 
         """
 
-    public static func initialize(at path: String, config: FolioConfig, parties: Parties, author: String, clock: Clock) throws -> FolioRepository {
+    public static func initialize(at path: String, config: FolioConfig, parties: Parties, fields: FieldDefinitions = FieldDefinitions(), author: String, clock: Clock) throws -> FolioRepository {
         let git: GitRepository
         do {
             if let existing = try? GitRepository.open(at: path), existing.workdir.map({ URL(fileURLWithPath: $0).standardizedFileURL.path }) == URL(fileURLWithPath: path).standardizedFileURL.path {
@@ -47,7 +47,7 @@ public final class FolioRepository {
         var changes = Changes()
         changes.put(DocumentPaths.config, config)
         changes.put(DocumentPaths.parties, parties)
-        changes.put(DocumentPaths.fields, FieldDefinitions())
+        changes.put(DocumentPaths.fields, fields)
         changes.files[DocumentPaths.gitattributes] = Data(gitattributes.utf8)
         let actor = Actor(email: author, party: parties[author] ?? Party(role: .seller))
         _ = try repo.commit(changes, message: "Initialize Folio repository for \(config.company.name)", actor: actor, clock: clock)

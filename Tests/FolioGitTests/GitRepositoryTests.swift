@@ -275,6 +275,7 @@ struct GitRepositoryTests {
         let packs = try FileManager.default.contentsOfDirectory(atPath: objects.appendingPathComponent("pack").path)
         #expect(packs.filter { $0.hasSuffix(".pack") }.count == 1)
         #expect(packs.filter { $0.hasSuffix(".idx") }.count == 1)
+        #expect(!packs.contains { $0.hasSuffix(".keep") || $0.hasPrefix("tmp") }, "\(packs)")
         let counts = try git("count-objects", "-v", in: folder.path)
         #expect(counts.contains("in-pack: \(count + 1 + 64 + 2 + 1)\n"), "\(counts)") // blobs, folders, roots, commit
 
@@ -282,6 +283,16 @@ struct GitRepositoryTests {
         #expect(try repo.readFile(path: "invoices/00/inv-00064.json", at: commit) == bytes("{\"id\": 64, \"note\": \"invoice number 64\"}\n"))
         try repo.checkoutHead(force: true)
         #expect(try git("status", "--porcelain", in: folder.path) == "")
+        // A later bulk packs only what it wrote, not the whole tree under its commit.
+        let edited = try repo.bulkWrite {
+            try repo.commitChanges(["invoices/05/inv-00005.json": bytes("edited\n")], message: "edit",
+                                   author: signature(), parent: commit)
+        }
+        #expect(try git("count-objects", "-v", in: folder.path).contains("in-pack: \(count + 1 + 64 + 2 + 1 + 5)\n"))
+        #expect(try git("status", "--porcelain", in: folder.path) == "")
+        #expect(try folder.read("invoices/05/inv-00005.json") == "edited\n")
+        #expect(try repo.headCommit() == edited)
+
         let after = try repo.writeBlob(bytes("after bulk\n"))
         #expect(FileManager.default.fileExists(atPath: objects.appendingPathComponent(String(after.hex.prefix(2)))
             .appendingPathComponent(String(after.hex.dropFirst(2))).path))
@@ -346,7 +357,9 @@ struct GitRepositoryTests {
     func openFromSubfolder() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let created = try GitRepository.create(at: folder.path + "/repo", initialBranch: "trunk")
+        // "//" as NSTemporaryDirectory() + "/x" produces: libgit2 alone fails to create that path.
+        let created = try GitRepository.create(at: folder.path + "//repo", initialBranch: "trunk")
+        #expect(created.gitDir == folder.path + "/repo/.git")
         let commit = try created.commitChanges(["invoices/ab/x.json": bytes("x\n")], message: "x", author: signature(), parent: nil)
         #expect(try git("symbolic-ref", "HEAD", in: folder.path + "/repo") == "refs/heads/trunk\n")
 
