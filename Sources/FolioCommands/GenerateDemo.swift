@@ -10,12 +10,15 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "How many customers (default: scales with --invoices, at most 5,000).") var customers: Int?
     @Flag(help: "Do not write the working tree (the repository is complete in .git).") var noCheckout = false
+    @Option(help: "Invoices per commit (each commit is written as one pack).") var batch: Int = 25_000
     @Argument(help: "Where to create the repository (must not exist or be empty).") var path: String
 
     func run() throws {
         guard invoices >= 0, invoices <= 10_000_000 else { throw FolioError.usage("--invoices must be between 0 and 10000000") }
         var gen = SyntheticRepository(invoices: invoices, seed: seed, customers: customers)
         gen.checkout = !noCheckout
+        guard batch > 0 else { throw FolioError.usage("--batch must be positive") }
+        gen.batchSize = batch
         let start = Date()
         let summary = try gen.generate(at: path)
         let seconds = Date().timeIntervalSince(start)

@@ -23,6 +23,7 @@ extension GitRepository {
                 try check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "checkout options")
                 options.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH.rawValue
                 options.baseline = baselineTree
+                options.disable_filters = 1
                 try withStringArray(paths) { array in
                     options.paths = array
                     let code = git_checkout_tree(pointer, targetTree, &options)
@@ -49,6 +50,9 @@ extension GitRepository {
         options.checkout_strategy = force
             ? GIT_CHECKOUT_FORCE.rawValue
             : GIT_CHECKOUT_SAFE.rawValue | GIT_CHECKOUT_RECREATE_MISSING.rawValue
+        // Folio's documents are canonical bytes; filters (EOL, ident) would only change them,
+        // and looking up attributes for every file dominates a large checkout.
+        options.disable_filters = 1
         try check(git_checkout_head(pointer, &options), "check out HEAD")
     }
 

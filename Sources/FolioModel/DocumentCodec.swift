@@ -33,7 +33,14 @@ public enum DocumentCodec {
 
     public static func decode<T: Decodable>(_ type: T.Type, data: Data, schema: Schema, file: String) throws(DocumentError) -> (T, JSONValue) {
         let json = try parse(data, file: file)
-        return (try decode(type, json: json, schema: schema, file: file), json)
+        let findings = schema.check(json, file: file)
+        if !findings.isEmpty { throw DocumentError(findings) }
+        // Decoding the bytes directly is cheaper than re-encoding the JSON value first.
+        do {
+            return (try JSONDecoder().decode(type, from: data), json)
+        } catch {
+            throw DocumentError(file: file, rule: "schema/type", "does not match the \(type) schema: \(error)")
+        }
     }
 
     public static func encode<T: Encodable>(_ value: T) -> Data {

@@ -24,11 +24,14 @@ extension JSONValue: Codable {
         throw DecodingError.dataCorruptedError(in: c, debugDescription: "numbers must be integers")
     }
 
-    /// The JSON form of a typed document, through Foundation's encoder.
+    /// The JSON form of a typed document.
     public static func encoding<T: Encodable>(_ value: T) -> JSONValue {
         // Encoding Folio's own types cannot fail: they hold no floating point.
-        let data = try! JSONEncoder().encode(value)
-        return try! JSONDecoder().decode(JSONValue.self, from: data)
+        do {
+            return try JSONValueEncoder().encode(value)
+        } catch {
+            preconditionFailure("Folio documents always encode: \(error)")
+        }
     }
 
     /// The typed view of an already-validated document.

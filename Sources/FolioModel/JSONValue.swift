@@ -65,21 +65,63 @@ extension JSONValue {
             throw JSONInputError("contains a merge conflict marker on line \(line); resolve the conflict (or run `folio resolve`) before using the file")
         }
         try checkDepth(data)
-        let raw: RawJSON
+        let any: Any
         do {
-            raw = try JSONDecoder().decode(RawJSON.self, from: data)
+            any = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
             throw JSONInputError("is not valid JSON: \(describe(error))")
         }
-        return try raw.validated(pointer: "")
+        return try JSONValue(foundation: any, pointer: "")
+    }
+
+    /// Foundation's parser is several times faster than decoding through Codable; its
+    /// numbers arrive as NSNumber, told apart by their objCType: "c" is a JSON boolean,
+    /// integers are "i"/"q", anything with a fraction or exponent is "d".
+    private init(foundation any: Any, pointer: @autoclosure () -> String) throws(JSONInputError) {
+        switch any {
+        case let s as String:
+            self = .string(s)
+        case let o as [String: Any]:
+            var out: [String: JSONValue] = [:]
+            out.reserveCapacity(o.count)
+            for (k, v) in o {
+                out[k] = try JSONValue(foundation: v, pointer: pointer() + "/" + JSONPointer.escape(k))
+            }
+            self = .object(out)
+        case let a as [Any]:
+            var out: [JSONValue] = []
+            out.reserveCapacity(a.count)
+            for (i, element) in a.enumerated() {
+                out.append(try JSONValue(foundation: element, pointer: pointer() + "/\(i)"))
+            }
+            self = .array(out)
+        case let n as NSNumber:
+            if n is NSDecimalNumber {
+                // Foundation hands Int64.min over as a decimal; it is still an Int64.
+                if n.stringValue == String(Int64.min) { self = .int(.min); return }
+                throw JSONInputError(pointer: pointer(), "is a number too large to store (\(n))")
+            }
+            switch n.objCType.pointee {
+            case 0x63, 0x42:  // 'c', 'B'
+                self = .bool(n.boolValue)
+            case 0x64, 0x66:  // 'd', 'f'
+                throw JSONInputError(pointer: pointer(), "is a number with a fraction or exponent (\(n)); amounts are integer minor units, and quantities and rates are decimal strings such as \"2.5\"")
+            case 0x51:        // 'Q'
+                guard n.uint64Value <= UInt64(Int64.max) else { throw JSONInputError(pointer: pointer(), "is a number too large to store (\(n))") }
+                self = .int(n.int64Value)
+            default:
+                self = .int(n.int64Value)
+            }
+        case is NSNull:
+            self = .null
+        default:
+            throw JSONInputError(pointer: pointer(), "has an unsupported JSON value")
+        }
     }
 
     private static func describe(_ error: Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as NSError?)?.userInfo["NSDebugDescription"] as? String
-            return underlying ?? context.debugDescription
-        }
-        return "\(error)"
+        let ns = error as NSError
+        return (ns.userInfo["NSDebugDescription"] as? String) ?? ns.localizedDescription
     }
 
     static func firstInvalidUTF8Offset(_ data: Data) -> Int? {
@@ -123,65 +165,33 @@ extension JSONValue {
     }
 
     /// Foundation's parser recurses; a hostile file of a million brackets must be refused
-    /// before it gets there.
+    /// before it gets there. The same pass refuses trailing commas, which Foundation's
+    /// JSONSerialization on Linux accepts although JSON does not.
     private static func checkDepth(_ data: Data) throws(JSONInputError) {
         var depth = 0
         var inString = false
         var escaped = false
+        var last: UInt8 = 0   // the last byte outside strings that is not whitespace
         for byte in data {
             if inString {
-                if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false }
+                if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false; last = byte }
                 continue
             }
             switch byte {
+            case 0x20, 0x09, 0x0A, 0x0D: continue
             case 0x22: inString = true
             case 0x7B, 0x5B:
                 depth += 1
                 if depth > JSONLimits.maxDepth {
                     throw JSONInputError("is nested more than \(JSONLimits.maxDepth) levels deep")
                 }
-            case 0x7D, 0x5D: depth -= 1
+            case 0x7D, 0x5D:
+                if last == 0x2C { throw JSONInputError("is not valid JSON: a comma before \"\(Character(Unicode.Scalar(byte)))\"; JSON allows no trailing commas") }
+                depth -= 1
             default: break
             }
+            last = byte
         }
     }
 }
 
-/// What Foundation's decoder hands us, before Folio's rules (no fractions) are applied.
-private indirect enum RawJSON: Decodable {
-    case value(JSONValue)
-    case fraction(String)
-    case array([RawJSON])
-    case object([String: RawJSON])
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .value(.null); return }
-        if let b = try? c.decode(Bool.self) { self = .value(.bool(b)); return }
-        if let i = try? c.decode(Int64.self) { self = .value(.int(i)); return }
-        if let s = try? c.decode(String.self) { self = .value(.string(s)); return }
-        if let o = try? c.decode([String: RawJSON].self) { self = .object(o); return }
-        if let a = try? c.decode([RawJSON].self) { self = .array(a); return }
-        if let d = try? c.decode(Double.self) { self = .fraction("\(d)"); return }
-        throw DecodingError.dataCorruptedError(in: c, debugDescription: "unsupported JSON value")
-    }
-
-    func validated(pointer: String) throws(JSONInputError) -> JSONValue {
-        switch self {
-        case .value(let v):
-            return v
-        case .fraction(let text):
-            throw JSONInputError(pointer: pointer, "is a number with a fraction or out of range (\(text)); amounts are integer minor units, and quantities and rates are decimal strings such as \"2.5\"")
-        case .array(let items):
-            var out: [JSONValue] = []
-            out.reserveCapacity(items.count)
-            for (i, item) in items.enumerated() { out.append(try item.validated(pointer: pointer + "/\(i)")) }
-            return .array(out)
-        case .object(let members):
-            var out: [String: JSONValue] = [:]
-            out.reserveCapacity(members.count)
-            for (k, v) in members { out[k] = try v.validated(pointer: pointer + "/" + JSONPointer.escape(k)) }
-            return .object(out)
-        }
-    }
-}

@@ -67,7 +67,10 @@ public enum Series {
     public static func parse(_ number: String) -> (prefix: String, sequence: Int)? {
         guard let dash = number.lastIndex(of: "-") else { return nil }
         let prefix = String(number[..<dash])
-        guard !prefix.isEmpty, let seq = Int(number[number.index(after: dash)...]), seq > 0 else { return nil }
+        let digits = number[number.index(after: dash)...]
+        // Only ASCII digits: Int("+5") would otherwise let "A-+5" pass as sequence 5.
+        guard !prefix.isEmpty, !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let seq = Int(digits), seq > 0 else { return nil }
         return (prefix, seq)
     }
 

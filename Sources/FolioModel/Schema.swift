@@ -36,11 +36,13 @@ public struct Schema: Sendable {
     public func check(_ value: JSONValue, file: String, pointer: String = "") -> [Finding] {
         var findings: [Finding] = []
         Schema.check(value, type: .object(self), file: file, pointer: pointer, into: &findings)
-        return findings
+        return findings.sorted { ($0.pointer, $0.rule) < ($1.pointer, $1.rule) }
     }
 
-    static func check(_ value: JSONValue, type: FieldType, file: String, pointer: String, into f: inout [Finding]) {
-        func bad(_ rule: String, _ message: String) { f.append(Finding(rule, file: file, pointer: pointer, message)) }
+    /// `pointer` is built only when a finding needs it: most documents have none, and
+    /// building every field's pointer string costs more than checking the field.
+    static func check(_ value: JSONValue, type: FieldType, file: String, pointer: @autoclosure () -> String, into f: inout [Finding]) {
+        func bad(_ rule: String, _ message: String) { f.append(Finding(rule, file: file, pointer: pointer(), message)) }
         switch type {
         case .any:
             return
@@ -90,27 +92,23 @@ public struct Schema: Sendable {
             guard let items = value.arrayValue else { return bad("schema/type", "must be an array, found \(value.typeName)") }
             if items.count > maxCount { bad("schema/length", "has \(items.count) items; at most \(maxCount) are allowed") }
             for (i, item) in items.enumerated() {
-                check(item, type: element, file: file, pointer: pointer + "/\(i)", into: &f)
+                check(item, type: element, file: file, pointer: pointer() + "/\(i)", into: &f)
             }
         case .map(let element):
             guard let members = value.objectValue else { return bad("schema/type", "must be an object, found \(value.typeName)") }
-            for key in CanonicalJSON.sortedKeys(members) {
-                check(members[key]!, type: element, file: file, pointer: pointer + "/" + JSONPointer.escape(key), into: &f)
+            for (key, child) in members {
+                check(child, type: element, file: file, pointer: pointer() + "/" + JSONPointer.escape(key), into: &f)
             }
         case .object(let schema):
             guard let members = value.objectValue else { return bad("schema/type", "must be an object, found \(value.typeName)") }
-            for key in schema.required.keys.sorted() where members[key] == nil || members[key] == .null {
-                f.append(Finding("schema/required", file: file, pointer: pointer + "/" + JSONPointer.escape(key), "is required"))
+            for key in schema.required.keys where members[key] == nil || members[key] == .null {
+                f.append(Finding("schema/required", file: file, pointer: pointer() + "/" + JSONPointer.escape(key), "is required"))
             }
-            for key in CanonicalJSON.sortedKeys(members) {
-                let child = members[key]!
-                let here = pointer + "/" + JSONPointer.escape(key)
-                if let t = schema.required[key] {
-                    if child != .null { check(child, type: t, file: file, pointer: here, into: &f) }
-                } else if let t = schema.optional[key] {
-                    if child != .null { check(child, type: t, file: file, pointer: here, into: &f) }
+            for (key, child) in members {
+                if let t = schema.required[key] ?? schema.optional[key] {
+                    if child != .null { check(child, type: t, file: file, pointer: pointer() + "/" + JSONPointer.escape(key), into: &f) }
                 } else {
-                    f.append(Finding("schema/unknown", file: file, pointer: here, "is not a field Folio knows; custom data goes in /extraFields"))
+                    f.append(Finding("schema/unknown", file: file, pointer: pointer() + "/" + JSONPointer.escape(key), "is not a field Folio knows; custom data goes in /extraFields"))
                 }
             }
         }

@@ -29,46 +29,38 @@ public struct Validator {
         var orders: [String: Loaded<Order>] = [:]
         var invoices: [Loaded<Invoice>] = []
         var series: [String: Loaded<SeriesState>] = [:]
-        for path in files.keys.sorted() {
-            if path.hasPrefix(DocumentPaths.seriesFolder + "/") {
-                if let s: SeriesState = load(path, Schemas.series, &findings) {
-                    if path != DocumentPaths.series(s.prefix) {
-                        findings.append(Finding("path/id", file: path, pointer: "/prefix", "series \"\(s.prefix)\" belongs in \(DocumentPaths.series(s.prefix))"))
-                    }
-                    series[s.prefix] = Loaded(path: path, json: .null, value: s)
+        // Per-document work (parse, schema, arithmetic, workflow) is independent: spread it over
+        // the cores, then run the cross-document checks in one pass.
+        let documents = files.keys.filter { DocumentPaths.parse($0) != nil }.sorted()
+        let analysed = Parallel.map(documents) { path in analyse(path) }
+        for path in files.keys.sorted() where path.hasPrefix(DocumentPaths.seriesFolder + "/") {
+            if let s: SeriesState = load(path, Schemas.series, &findings) {
+                if path != DocumentPaths.series(s.prefix) {
+                    findings.append(Finding("path/id", file: path, pointer: "/prefix", "series \"\(s.prefix)\" belongs in \(DocumentPaths.series(s.prefix))"))
                 }
-                continue
-            }
-            guard let (kind, _) = DocumentPaths.parse(path) else {
-                if path.hasPrefix("invoices/") || path.hasPrefix("orders/") {
-                    findings.append(Finding("path/unexpected", .warning, file: path, "is not a .json document; Folio ignores it"))
-                }
-                continue
-            }
-            switch kind {
-            case .order:
-                guard let data = files[path], let json = parseChecked(path, data, &findings),
-                      let order: Order = decodeChecked(path, json, Schemas.order, &findings) else { continue }
-                checkPath(path, kind, order.id, &findings)
-                if let other = orders[order.id] {
-                    findings.append(Finding("unique/id", file: path, pointer: "/id", "order id \(order.id) is also used by \(other.path)"))
-                }
-                orders[order.id] = Loaded(path: path, json: json, value: order)
-            case .invoice:
-                guard let data = files[path], let json = parseChecked(path, data, &findings),
-                      let invoice: Invoice = decodeChecked(path, json, Schemas.invoice, &findings) else { continue }
-                checkPath(path, kind, invoice.id, &findings)
-                invoices.append(Loaded(path: path, json: json, value: invoice))
+                series[s.prefix] = Loaded(path: path, json: .null, value: s)
             }
         }
-        for order in orders.values.sorted(by: { $0.path < $1.path }) { checkOrder(order, &findings) }
+        for path in files.keys.sorted() where (path.hasPrefix("invoices/") || path.hasPrefix("orders/")) && DocumentPaths.parse(path) == nil {
+            findings.append(Finding("path/unexpected", .warning, file: path, "is not a .json document; Folio ignores it"))
+        }
+        for result in analysed {
+            findings.append(contentsOf: result.findings)
+            if let order = result.order {
+                if let other = orders[order.value.id] {
+                    findings.append(Finding("unique/id", file: order.path, pointer: "/id", "order id \(order.value.id) is also used by \(other.path)"))
+                }
+                orders[order.value.id] = order
+            }
+            if let invoice = result.invoice { invoices.append(invoice) }
+        }
         var seenIDs: [String: String] = [:]
         for inv in invoices {
             if let other = seenIDs[inv.value.id] {
                 findings.append(Finding("unique/id", file: inv.path, pointer: "/id", "invoice id \(inv.value.id) is also used by \(other)"))
             }
             seenIDs[inv.value.id] = inv.path
-            checkInvoice(inv, config: config, orders: orders, &findings)
+            checkInvoiceLinks(inv, orders: orders, &findings)
             checkExtraFields(inv, fields, &findings)
         }
         checkUniqueExtraFields(invoices, fields, &findings)
@@ -79,6 +71,33 @@ public struct Validator {
     }
 
     // MARK: - Loading
+
+    struct Analysed {
+        var findings: [Finding] = []
+        var order: Loaded<Order>?
+        var invoice: Loaded<Invoice>?
+    }
+
+    func analyse(_ path: String) -> Analysed {
+        var out = Analysed()
+        guard let (kind, _) = DocumentPaths.parse(path), let data = files[path],
+              let json = parseChecked(path, data, &out.findings) else { return out }
+        switch kind {
+        case .order:
+            guard let order: Order = decodeChecked(path, json, Schemas.order, &out.findings) else { return out }
+            checkPath(path, kind, order.id, &out.findings)
+            let loaded = Loaded(path: path, json: json, value: order)
+            checkOrder(loaded, &out.findings)
+            out.order = loaded
+        case .invoice:
+            guard let invoice: Invoice = decodeChecked(path, json, Schemas.invoice, &out.findings) else { return out }
+            checkPath(path, kind, invoice.id, &out.findings)
+            let loaded = Loaded(path: path, json: json, value: invoice)
+            checkInvoiceAlone(loaded, &out.findings)
+            out.invoice = loaded
+        }
+        return out
+    }
 
     func parseChecked(_ path: String, _ data: Data, _ f: inout [Finding]) -> JSONValue? {
         do {
@@ -161,7 +180,8 @@ public struct Validator {
         }
     }
 
-    func checkInvoice(_ inv: Loaded<Invoice>, config: FolioConfig?, orders: [String: Loaded<Order>], _ f: inout [Finding]) {
+    /// The checks that need only the invoice itself: run in parallel.
+    func checkInvoiceAlone(_ inv: Loaded<Invoice>, _ f: inout [Finding]) {
         let doc = inv.value, path = inv.path
         func add(_ rule: String, _ pointer: String, _ message: String) { f.append(Finding(rule, file: path, pointer: pointer, message)) }
         for (name, ids) in [("line", doc.lines.map(\.id)), ("cost line", (doc.costLines ?? []).map(\.id)), ("payment", doc.payments.map(\.id)), ("event", doc.events.map(\.id))] {
@@ -218,6 +238,12 @@ public struct Validator {
         if let due = Dates.parseDate(doc.dueDate), let issue = Dates.parseDate(doc.issueDate), due < issue {
             add("date/order", "/dueDate", "\(doc.dueDate) is before the issue date \(doc.issueDate)")
         }
+    }
+
+    /// The checks that look at the invoice's order.
+    func checkInvoiceLinks(_ inv: Loaded<Invoice>, orders: [String: Loaded<Order>], _ f: inout [Finding]) {
+        let doc = inv.value, path = inv.path
+        func add(_ rule: String, _ pointer: String, _ message: String) { f.append(Finding(rule, file: path, pointer: pointer, message)) }
         guard doc.type != InvoiceType.creditNote else { return }
         guard let orderID = doc.orderId else { return }
         guard let order = orders[orderID] else {

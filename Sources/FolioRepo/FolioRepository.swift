@@ -208,14 +208,22 @@ public struct Snapshot {
         guard let commit else { return ([], []) }
         var out: [Invoice] = []
         var problems: [Finding] = []
+        var blobs: [(String, Data)] = []
         do {
             for entry in try git.listFiles(at: commit, under: "invoices") where entry.path.hasSuffix(".json") {
-                let data = try git.readBlob(entry.blob)
-                do { out.append(try DocumentCodec.decode(Invoice.self, data: data, schema: Schemas.invoice, file: entry.path).0) } catch {
-                    problems.append(contentsOf: error.findings)
-                }
+                blobs.append((entry.path, try git.readBlob(entry.blob)))
             }
         } catch { throw FolioError.wrap(error) }
+        // Reading is libgit2's (one thread); decoding is pure and spreads over the cores.
+        let decoded = Parallel.map(blobs) { path, data -> Result<Invoice, DocumentError> in
+            Result { () throws(DocumentError) -> Invoice in try DocumentCodec.decode(Invoice.self, data: data, schema: Schemas.invoice, file: path).0 }
+        }
+        for result in decoded {
+            switch result {
+            case .success(let invoice): out.append(invoice)
+            case .failure(let error): problems.append(contentsOf: error.findings)
+            }
+        }
         return (out, problems)
     }
 

@@ -73,6 +73,7 @@ enum Fx {
         var inv = try invoice(id: id, refs: refs)
         inv.number = number
         inv.customer = customer
+        inv.externalCustomerId = customer.externalId
         inv.dueDate = dueDate
         inv.createdAt = createdAt
         inv.updatedAt = createdAt
@@ -94,12 +95,19 @@ func parseFailure(_ data: Data) -> JSONInputError? {
 
 func parseFailure(_ text: String) -> JSONInputError? { parseFailure(Data(text.utf8)) }
 
-func refusal<T>(_ body: () throws(Refusal) -> T) -> Refusal? {
-    do { _ = try body(); return nil } catch { return error }
+/// The refusal an action ends in, or nil when it succeeds. Any other error is a test failure.
+func refusal<T>(_ body: () throws -> T) -> Refusal? {
+    do { _ = try body(); return nil } catch let r as Refusal { return r } catch {
+        Issue.record("expected a Refusal, got \(error)")
+        return nil
+    }
 }
 
-func arithmeticFailure<T>(_ body: () throws(ArithmeticError) -> T) -> ArithmeticError? {
-    do { _ = try body(); return nil } catch { return error }
+func arithmeticFailure<T>(_ body: () throws -> T) -> ArithmeticError? {
+    do { _ = try body(); return nil } catch let e as ArithmeticError { return e } catch {
+        Issue.record("expected an ArithmeticError, got \(error)")
+        return nil
+    }
 }
 
 func setting(_ pointer: String, _ value: JSONValue, in doc: JSONValue) throws -> JSONValue {
