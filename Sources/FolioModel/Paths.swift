@@ -17,7 +17,7 @@ public enum DocumentPaths {
     public static func series(_ prefix: String) -> String { "\(seriesFolder)/\(prefix).json" }
 
     public static func path(_ kind: DocumentKind, id: String) -> String {
-        let h = fnv1a64(id)
+        let h = shardHash(id)
         return "\(kind.folder)/\(hex2(UInt8(h >> 56)))/\(hex2(UInt8((h >> 48) & 0xFF)))/\(id).json"
     }
 
@@ -45,6 +45,19 @@ public enum DocumentPaths {
             if !ok { return "contains \"\(s)\"; ids may use letters A-Z a-z, digits, \"-\", \"_\" and \".\"" }
         }
         return nil
+    }
+
+    /// FNV-1a over the id's bytes, then a 64-bit finalizer (MurmurHash3's fmix64): FNV's
+    /// high bits barely change between sequential ids ("inv-0000001", "inv-0000002"), and
+    /// those are the bits that pick the first folder.
+    static func shardHash(_ s: String) -> UInt64 {
+        var h = fnv1a64(s)
+        h ^= h >> 33
+        h = h &* 0xff51afd7ed558ccd
+        h ^= h >> 33
+        h = h &* 0xc4ceb9fe1a85ec53
+        h ^= h >> 33
+        return h
     }
 
     static func fnv1a64(_ s: String) -> UInt64 {

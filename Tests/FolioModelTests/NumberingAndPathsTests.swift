@@ -72,13 +72,15 @@ struct DocumentPathTests {
         #expect(DocumentPaths.path(.order, id: "inv-1").hasPrefix("orders/\(parts[1])/\(parts[2])/"))
     }
 
-    @Test("FNV-1a 64 drives the shards")
+    @Test("FNV-1a 64, finalized with fmix64, drives the shards")
     func fnv() {
         // Published FNV-1a 64-bit test vectors.
         #expect(DocumentPaths.fnv1a64("") == 0xcbf29ce484222325)
         #expect(DocumentPaths.fnv1a64("a") == 0xaf63dc4c8601ec8c)
         #expect(DocumentPaths.fnv1a64("foobar") == 0x85944171f73967e8)
-        #expect(DocumentPaths.path(.invoice, id: "a") == "invoices/af/63/a.json")
+        let h = DocumentPaths.shardHash("a")
+        #expect(h != DocumentPaths.fnv1a64("a"))
+        #expect(DocumentPaths.path(.invoice, id: "a") == String(format: "invoices/%02x/%02x/a.json", Int(h >> 56), Int((h >> 48) & 0xFF)))
     }
 
     @Test("sequential ids spread so that no folder fills up")
@@ -88,8 +90,10 @@ struct DocumentPathTests {
             let path = DocumentPaths.path(.invoice, id: "inv_\(i)")
             leaves[path.dropLast(path.count - 15), default: 0] += 1     // "invoices/xx/yy/"
         }
-        #expect(leaves.count > 1_000)
-        #expect(leaves.values.max()! <= 50)
+        #expect(leaves.count > 10_000, "20,000 sequential ids should use most of the 65,536 leaf folders")
+        #expect(leaves.values.max()! <= 10)
+        let tops = Set(leaves.keys.map { $0.dropLast(4) })
+        #expect(tops.count == 256, "every first-level folder is used")
     }
 
     @Test("parse gives back the kind and id of a document path")
