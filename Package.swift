@@ -2,7 +2,8 @@
 import PackageDescription
 
 // One concern per module, arrows pointing one way:
-//   FolioModel (pure) <- FolioGit (libgit2, the only C interop) <- FolioRepo <- FolioCommands <- folio
+//   FolioModel (pure) <- FolioGit (libgit2, the only C interop) <- FolioRepo <- {FolioIndex (GRDB), FolioSync}
+//   <- FolioCommands <- folio
 let strict: [SwiftSetting] = []
 
 let package = Package(
@@ -15,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -26,9 +28,15 @@ let package = Package(
         .target(name: "FolioGit", dependencies: ["CLibgit2"], swiftSettings: strict),
         .target(name: "FolioRepo", dependencies: ["FolioModel", "FolioGit"], swiftSettings: strict),
         .target(
+            name: "FolioIndex",
+            dependencies: ["FolioModel", "FolioGit", "FolioRepo", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(name: "FolioSync", dependencies: ["FolioModel", "FolioGit", "FolioRepo"], swiftSettings: strict),
+        .target(
             name: "FolioCommands",
             dependencies: [
-                "FolioModel", "FolioRepo",
+                "FolioModel", "FolioRepo", "FolioIndex", "FolioSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -36,6 +44,8 @@ let package = Package(
         .executableTarget(name: "folio", dependencies: ["FolioCommands"], swiftSettings: strict),
         .testTarget(name: "FolioModelTests", dependencies: ["FolioModel"]),
         .testTarget(name: "FolioGitTests", dependencies: ["FolioGit"]),
+        .testTarget(name: "FolioIndexTests", dependencies: ["FolioIndex", "FolioRepo", "FolioModel", "FolioGit"]),
+        .testTarget(name: "FolioSyncTests", dependencies: ["FolioSync", "FolioRepo", "FolioModel", "FolioGit"]),
         .testTarget(name: "FolioCommandsTests", dependencies: ["folio", "FolioCommands", "FolioModel", "FolioRepo"]),
     ]
 )

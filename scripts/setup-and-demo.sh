@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 pkg-config --exists libgit2 2>/dev/null || need+=(libgit2-dev)
+pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v git >/dev/null || need+=(git)
 if [ ${#need[@]} -gt 0 ]; then

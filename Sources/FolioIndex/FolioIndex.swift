@@ -1,0 +1,2 @@
+// The SQLite index (SPEC §6) lives here.
+enum FolioIndexModule {}
