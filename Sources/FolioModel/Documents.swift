@@ -36,7 +36,8 @@ public struct OrderItem: Codable, Sendable, Hashable {
 }
 
 public struct Order: Codable, Sendable, Hashable {
-    public init(id: String, number: String? = nil, customer: Customer, channel: String? = nil, currency: String, purchaseOrderNumber: String? = nil, items: [OrderItem], createdAt: String, createdBy: String? = nil) {
+    public init(id: String, number: String? = nil, customer: Customer, channel: String? = nil, currency: String, purchaseOrderNumber: String? = nil, items: [OrderItem], createdAt: String, createdBy: String? = nil, conflicts: [ConflictRecord]? = nil) {
+        self.conflicts = conflicts
         self.id = id; self.number = number; self.customer = customer; self.channel = channel; self.currency = currency
         self.purchaseOrderNumber = purchaseOrderNumber; self.items = items; self.createdAt = createdAt; self.createdBy = createdBy
     }
@@ -49,6 +50,7 @@ public struct Order: Codable, Sendable, Hashable {
     public var items: [OrderItem]
     public var createdAt: String
     public var createdBy: String?
+    public var conflicts: [ConflictRecord]?
 
     /// Seed 000: marketplace orders cannot be invoiced.
     public var isMarketplace: Bool { channel?.lowercased() == "marketplace" }
@@ -213,6 +215,9 @@ public struct Invoice: Codable, Sendable, Hashable {
     public var externalCustomerId: String?
     public var externalPdfUrl: String?
     public var conflicts: [ConflictRecord]?
+    /// Numbers this invoice took and gave up: a draft sent on two replicas at once keeps one
+    /// number; the merge records the other here, so its series stays gapless (SPEC §3).
+    public var voidedNumbers: [String]?
     public var createdBy: String
     public var createdAt: String
     public var updatedBy: String

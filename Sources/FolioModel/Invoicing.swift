@@ -52,7 +52,7 @@ public enum Invoicing {
             channel: order.channel, purchaseOrderNumber: order.purchaseOrderNumber, currency: order.currency,
             issueDate: stamp.today, dueDate: due, lines: lines, costLines: nil, totals: nil, payments: [], status: nil,
             paymentStatus: nil, revision: 1, events: [], shipment: nil, distribution: distribution, note: nil, terms: config.terms,
-            extraFields: nil, externalId: nil, externalCustomerId: order.customer.externalId, externalPdfUrl: nil, conflicts: nil,
+            extraFields: nil, externalId: nil, externalCustomerId: order.customer.externalId, externalPdfUrl: nil, conflicts: nil, voidedNumbers: nil,
             createdBy: stamp.actor.email, createdAt: stamp.at, updatedBy: stamp.actor.email, updatedAt: stamp.at)
         return (invoice, updatedOrder)
     }
@@ -114,7 +114,7 @@ public enum Invoicing {
             paymentStatus: nil, revision: 1,
             events: [InvoiceEvent(id: eventID, type: .issued, revision: 1, by: stamp.actor.email, at: stamp.at, note: reason)],
             shipment: nil, distribution: nil, note: reason, terms: nil, extraFields: nil, externalId: nil,
-            externalCustomerId: invoice.externalCustomerId, externalPdfUrl: nil, conflicts: nil,
+            externalCustomerId: invoice.externalCustomerId, externalPdfUrl: nil, conflicts: nil, voidedNumbers: nil,
             createdBy: stamp.actor.email, createdAt: stamp.at, updatedBy: stamp.actor.email, updatedAt: stamp.at)
     }
 }

@@ -210,7 +210,7 @@ public enum Schemas {
 
     public static let order = Schema(
         required: ["id": .identifier, "customer": .object(customer), "currency": .currency, "items": .array(.object(orderItem), maxCount: 5_000), "createdAt": .timestamp],
-        optional: ["number": shortText, "channel": shortText, "purchaseOrderNumber": shortText, "createdBy": .email])
+        optional: ["number": shortText, "channel": shortText, "purchaseOrderNumber": shortText, "createdBy": .email, "conflicts": .array(.object(conflict))])
 
     static let line = Schema(
         required: ["id": .identifier, "description": text, "quantity": quantity, "unitPrice": .amount, "taxRate": taxRate],
@@ -244,7 +244,7 @@ public enum Schemas {
                    "status": .enumeration(InvoiceStatus.allCases.map(\.rawValue)), "paymentStatus": .enumeration(PaymentStatus.allCases.map(\.rawValue)),
                    "shipment": .object(shipment), "distribution": .object(distribution), "note": text, "terms": text,
                    "extraFields": .array(.object(extraField), maxCount: 200), "externalId": shortText, "externalCustomerId": shortText,
-                   "externalPdfUrl": .string(maxLength: 2_000), "conflicts": .array(.object(conflict))])
+                   "externalPdfUrl": .string(maxLength: 2_000), "conflicts": .array(.object(conflict)), "voidedNumbers": .array(shortText, maxCount: 100)])
 
     public static let config = Schema(
         required: ["version": .int, "company": .object(Schema(required: ["name": shortText], optional: ["vatId": shortText, "address": text, "email": .email])),

@@ -169,6 +169,9 @@ public struct Validator {
     // MARK: - Documents
 
     func checkOrder(_ order: Loaded<Order>, _ f: inout [Finding]) {
+        for (i, c) in (order.value.conflicts ?? []).enumerated() {
+            f.append(Finding("conflicts/unresolved", file: order.path, pointer: "/conflicts/\(i)", "unresolved conflict at \(c.path)\(c.reason.map { " (\($0))" } ?? ""); run `folio conflicts` and `folio resolve \(order.value.id) --path \(c.path) --take ours|theirs|VALUE`"))
+        }
         var refs: Set<String> = []
         for (i, item) in order.value.items.enumerated() {
             if !refs.insert(item.ref).inserted {
@@ -295,6 +298,9 @@ public struct Validator {
         }
         var used: [String: Set<Int>] = [:]
         for number in byNumber.keys { if let (p, s) = Series.parse(number) { used[p, default: []].insert(s) } }
+        for inv in invoices {
+            for number in inv.value.voidedNumbers ?? [] { if let (p, s) = Series.parse(number) { used[p, default: []].insert(s) } }
+        }
         for (prefix, state) in series {
             for v in state.value.void ?? [] { if let (p, s) = Series.parse(v.number), p == prefix { used[p, default: []].insert(s) } }
         }
