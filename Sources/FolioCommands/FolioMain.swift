@@ -64,7 +64,8 @@ struct Folio: ParsableCommand {
         version: version,
         subcommands: [
             InitCommand.self, PartyCommand.self, OrderCommand.self, InvoiceCommand.self, ListCommand.self,
-            InboxCommand.self, ValidateCommand.self, GenerateCommand.self, DemoCommand.self,
+            InboxCommand.self, CloneCommand.self, SyncCommand.self, PullCommand.self, PushCommand.self, ConflictsCommand.self, ResolveCommand.self,
+            ValidateCommand.self, GenerateCommand.self, DemoCommand.self, MergeDriverCommand.self,
         ]
     )
 }

@@ -90,6 +90,27 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Removes the value at this pointer (a missing one is not an error).
+    public func remove(in doc: JSONValue) -> JSONValue {
+        Self.remove(tokens: tokens[...], in: doc)
+    }
+
+    private static func remove(tokens: ArraySlice<String>, in doc: JSONValue) -> JSONValue {
+        guard let token = tokens.first else { return doc }
+        switch doc {
+        case .object(var members):
+            if tokens.count == 1 { members.removeValue(forKey: token) }
+            else if let child = members[token] { members[token] = remove(tokens: tokens.dropFirst(), in: child) }
+            return .object(members)
+        case .array(var items):
+            guard let i = arrayIndex(token), i < items.count else { return doc }
+            if tokens.count == 1 { items.remove(at: i) } else { items[i] = remove(tokens: tokens.dropFirst(), in: items[i]) }
+            return .array(items)
+        default:
+            return doc
+        }
+    }
+
     static func arrayIndex(_ token: String) -> Int? {
         guard !token.isEmpty, token.allSatisfy(\.isASCII), token.allSatisfy(\.isNumber) else { return nil }
         if token.count > 1 && token.hasPrefix("0") { return nil }

@@ -296,21 +296,25 @@ public enum DocumentMerge {
     /// Finality (SPEC §4): an acceptance fixes the content of the revision it accepted. A
     /// content edit made concurrently with it is not applied; it is kept as a conflict record.
     static func applyFinality(_ m: inout [String: JSONValue], base: JSONValue, a: JSONValue, b: JSONValue, ctx: inout Context) {
-        func acceptances(_ doc: JSONValue) -> Set<String> {
-            Set((doc["events"]?.arrayValue ?? []).filter { $0["type"]?.stringValue == "accepted" }.compactMap { $0["id"]?.stringValue })
+        // The first acceptance (by time, then id) is the one that fixes the content; a second
+        // acceptance of another revision made elsewhere at the same time cannot unfix it.
+        func acceptances(_ doc: JSONValue) -> [(String, String)] {
+            (doc["events"]?.arrayValue ?? []).filter { $0["type"]?.stringValue == "accepted" }
+                .map { ($0["at"]?.stringValue ?? "", $0["id"]?.stringValue ?? "") }
         }
-        let baseAcc = acceptances(base)
-        let aNew = !acceptances(a).subtracting(baseAcc).isEmpty
-        let bNew = !acceptances(b).subtracting(baseAcc).isEmpty
-        guard aNew != bNew else { return }
-        let (accepter, editor, accSide, editSide) = aNew ? (a, b, ctx.a, ctx.b) : (b, a, ctx.b, ctx.a)
+        guard let first = (acceptances(a) + acceptances(b)).min(by: { $0 < $1 }) else { return }
+        let inBase = acceptances(base).contains { $0 == first }
+        let inA = acceptances(a).contains { $0 == first }, inB = acceptances(b).contains { $0 == first }
+        guard !inBase, inA != inB else { return }
+        let (accepter, editor, accSide, editSide) = inA ? (a, b, ctx.a, ctx.b) : (b, a, ctx.b, ctx.a)
         let accepted = Workflow.content(of: accepter)
         let edited = Workflow.content(of: editor)
         let original = Workflow.content(of: base)
         guard case .object(let acceptedFields) = accepted, case .object(let editedFields) = edited else { return }
         let baseFields = original.objectValue ?? [:]
-        let revision = (accepter["events"]?.arrayValue ?? []).first { $0["type"]?.stringValue == "accepted" }?["revision"]?.intValue ?? accepter["revision"]?.intValue ?? 0
-        for key in Set(acceptedFields.keys).union(editedFields.keys).union(baseFields.keys).sorted() where editedFields[key] != baseFields[key] {
+        let revision = (accepter["events"]?.arrayValue ?? []).first { $0["id"]?.stringValue == first.1 }?["revision"]?.intValue ?? accepter["revision"]?.intValue ?? 0
+        for key in Set(acceptedFields.keys).union(editedFields.keys).union(baseFields.keys).sorted()
+        where editedFields[key] != baseFields[key] && editedFields[key] != acceptedFields[key] {
             let prefix = "/" + JSONPointer.escape(key)
             ctx.conflicts.removeAll { $0.path == prefix || $0.path.hasPrefix(prefix + "/") }
             m[key] = accepter[key]

@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import FolioGit
+import FolioModel
+import FolioRepo
+import FolioSync
+
+/// The absolute path of this executable, for git's merge-driver configuration.
+func currentExecutable() -> String {
+    URL(fileURLWithPath: CommandLine.arguments[0], relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        .resolvingSymlinksInPath().standardizedFileURL.path
+}
+
+struct CloneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "clone", abstract: "Clone a Folio repository, register the merge driver, ready to use.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Remote URL: a path, file://, git://, ssh:// or https://.") var url: String
+    @Argument(help: "Where to clone (default: the URL's last component).") var path: String?
+
+    func run() throws {
+        var target = path ?? URL(fileURLWithPath: url).deletingPathExtension().lastPathComponent
+        if path == nil, let d = global.directory { target = (d as NSString).appendingPathComponent(target) }
+        if FileManager.default.fileExists(atPath: target), let items = try? FileManager.default.contentsOfDirectory(atPath: target), !items.isEmpty {
+            throw FolioError.usage("\(target) exists and is not empty")
+        }
+        let git: GitRepository
+        do { git = try GitRepository.clone(url: url, to: target) } catch {
+            throw FolioError.io("cannot clone \(url): \(error)")
+        }
+        try MergeDriver.install(in: git, executable: currentExecutable())
+        let ok = (try? git.headCommit()) != nil && (try? FolioRepository.open(target)) != nil
+        if global.wantsJSON {
+            Output.data(CanonicalJSON.string(.object(["path": .string(git.workdir ?? target), "url": .string(url), "folio": .bool(ok)])))
+        } else {
+            Output.data("Cloned \(url) into \(git.workdir ?? target)" + (ok ? "" : " (no Folio repository on its main branch yet)"))
+        }
+    }
+}
+
+struct RemoteOptions: ParsableArguments {
+    @Argument(help: "The remote (default: origin).") var remote: String = "origin"
+}
+
+func printSummary(_ s: SyncSummary, verb: String, _ global: GlobalOptions) {
+    let r = s.report
+    if global.wantsJSON {
+        Output.data(CanonicalJSON.string(.object([
+            "remote": .string(s.remote), "incomingCommits": .int(Int64(s.incomingCommits)), "fastForward": .bool(s.fastForward),
+            "mergeCommit": s.mergeCommit.map { .string($0.hex) } ?? .null, "merged": .array(r.mergedPaths.map(JSONValue.string)),
+            "conflicts": .array(r.conflicts.map { .object(["file": .string($0.path), "id": .string($0.record.id), "path": .string($0.record.path),
+                                                           "reason": .string($0.record.reason ?? "")]) }),
+            "voidedNumbers": .array(r.voidedNumbers.map(JSONValue.string)),
+            "duplicateNumbers": .object(r.duplicateNumbers.mapValues { .array($0.map(JSONValue.string)) }),
+            "outgoingCommits": .int(Int64(s.outgoingCommits)), "pushed": .bool(s.pushed), "pushAttempts": .int(Int64(s.pushAttempts)),
+            "upToDate": .bool(s.upToDate), "head": s.head.map { .string($0.hex) } ?? .null,
+        ])))
+        return
+    }
+    if s.upToDate { Output.data("\(verb): already up to date with \(s.remote)."); return }
+    var lines: [String] = []
+    if s.incomingCommits > 0 {
+        lines.append("in:  \(s.incomingCommits) commit(s) from \(s.remote)" + (s.fastForward ? " (fast-forward)" : ""))
+    }
+    if let m = s.mergeCommit {
+        lines.append("merged: \(r.mergedPaths.count) document(s) changed on both sides, merge commit \(m.hex.prefix(10))")
+        for c in r.conflicts { lines.append("  conflict \(c.path)#\(c.record.path): \(c.record.reason ?? "") (folio resolve)") }
+        for n in r.voidedNumbers { lines.append("  number \(n) recorded void: the draft was sent on two replicas") }
+        for (n, ids) in r.duplicateNumbers.sorted(by: { $0.key < $1.key }) { lines.append("  duplicate number \(n) on \(ids.joined(separator: ", ")): fix one (folio validate reports it)") }
+    }
+    if s.outgoingCommits > 0 {
+        lines.append("out: \(s.outgoingCommits) commit(s) " + (s.pushed ? "pushed to \(s.remote)" : "not pushed") + (s.pushAttempts > 1 ? " after \(s.pushAttempts) attempts" : ""))
+    }
+    Output.data(lines.isEmpty ? "\(verb): nothing to do." : lines.joined(separator: "\n"))
+}
+
+func syncFailure(_ error: Error) -> Error {
+    switch error {
+    case let e as SyncFailure:
+        switch e {
+        case .noRemote: return FolioError.usage(e.description)
+        case .pushRejected: return FolioError.refused(Refusal(e.description))
+        case .merge: return FolioError.refused(Refusal("merge stopped, nothing was written: \(e.description)"))
+        }
+    case let e as GitError: return FolioError.io("git: \(e)")
+    default: return error
+    }
+}
+
+struct SyncCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sync", abstract: "Fetch, merge and push, retrying a rejected push.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var remote: RemoteOptions
+    func run() throws {
+        let repo = try global.openRepository()
+        do { printSummary(try Syncer(repo: repo).sync(remote: remote.remote, caller: global.caller), verb: "sync", global) } catch { throw syncFailure(error) }
+    }
+}
+
+struct PullCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Fetch and merge.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var remote: RemoteOptions
+    func run() throws {
+        let repo = try global.openRepository()
+        do { printSummary(try Syncer(repo: repo).pull(remote: remote.remote, caller: global.caller), verb: "pull", global) } catch { throw syncFailure(error) }
+    }
+}
+
+struct PushCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "push", abstract: "Push main; refused when the remote moved (run sync).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var remote: RemoteOptions
+    func run() throws {
+        let repo = try global.openRepository()
+        do { printSummary(try Syncer(repo: repo).push(remote: remote.remote), verb: "push", global) } catch { throw syncFailure(error) }
+    }
+}
+
+struct MergeDriverCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "merge-driver", abstract: "Called by git: merge one document (%O %A %B %P).", shouldDisplay: false)
+    @Argument var base: String
+    @Argument var ours: String
+    @Argument var theirs: String
+    @Argument var path: String
+    func run() throws {
+        do {
+            let outcome = try MergeDriver.run(base: base, ours: ours, theirs: theirs, path: path, environment: ProcessInfo.processInfo.environment)
+            for c in outcome.conflicts { Output.info("folio: \(path)#\(c.path): conflict recorded (\(c.reason ?? "")); see `folio conflicts`") }
+        } catch {
+            Output.error("folio merge-driver: \(path): \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct ConflictsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "conflicts", abstract: "List unresolved conflict records.")
+    @OptionGroup var global: GlobalOptions
+    func run() throws {
+        let open = try global.openRepository().openConflicts()
+        if global.wantsJSON {
+            Output.data(CanonicalJSON.string(.object(["data": .array(open.map { c in
+                var o = JSONValue.encoding(c.record).objectValue ?? [:]
+                o["document"] = .string(c.documentID); o["kind"] = .string(c.kind.rawValue); o["file"] = .string(c.file)
+                return .object(o)
+            })])))
+            return
+        }
+        if open.isEmpty { Output.data("No unresolved conflicts."); return }
+        for c in open {
+            let show: (JSONValue?) -> String = { $0.map { String(CanonicalJSON.compact($0).prefix(60)) } ?? "(absent)" }
+            Output.data("\(c.kind.rawValue) \(c.documentID) \(c.record.path): kept \(show(c.record.ours)) by \(c.record.oursBy ?? "?"); other \(show(c.record.theirs)) by \(c.record.theirsBy ?? "?") — \(c.record.reason ?? "")")
+        }
+        Output.info("\(open.count) conflict(s); clear one with `folio resolve ID --path P --take ours|theirs|VALUE`")
+    }
+}
+
+struct ResolveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "resolve", abstract: "Clear a conflict record, keeping ours, taking theirs, or setting a value.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The invoice or order id.") var id: String
+    @Option(help: "The conflict's JSON pointer (or its record id).") var path: String
+    @Option(help: "ours (keep the merged value), theirs (take the other), or a value (JSON, else a string).") var take: String
+
+    func run() throws {
+        let resolution: FolioRepository.Resolution
+        switch take {
+        case "ours": resolution = .ours
+        case "theirs": resolution = .theirs
+        default: resolution = .value((try? JSONValue.parse(Data(take.utf8))) ?? .string(take))
+        }
+        let written = try global.openRepository().resolve(id: id, path: path, take: resolution, caller: global.caller)
+        if global.wantsJSON { Output.data(CanonicalJSON.string(written.value)) } else { Output.data(written.message) }
+    }
+}

@@ -1,2 +1,0 @@
-// The sync loop (SPEC §4, §5 sync/pull/push) lives here.
-enum FolioSyncModule {}

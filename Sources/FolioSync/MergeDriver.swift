@@ -1,0 +1,46 @@
+import Foundation
+import FolioGit
+import FolioModel
+import FolioRepo
+
+/// `folio merge-driver %O %A %B %P`: the same per-document merge as `folio sync`, called by
+/// git during a plain `git pull` / `git merge` for paths that .gitattributes routes to it.
+public enum MergeDriver {
+    public static let name = "folio"
+
+    /// Registers the driver in the clone's .git/config (init and clone do this; git does not
+    /// copy config from a remote). `executable` is an absolute path so git finds it.
+    public static func install(in git: GitRepository, executable: String) throws {
+        try git.setConfig("merge.folio.name", "Folio: merge invoices and orders by what their fields mean")
+        try git.setConfig("merge.folio.driver", "\(shellQuote(executable)) merge-driver %O %A %B %P")
+    }
+
+    static func shellQuote(_ s: String) -> String {
+        s.allSatisfy { $0.isLetter || $0.isNumber || "/._-+".contains($0) } ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// Merges the three temporary files git hands over and writes the result into `ours`.
+    /// Returns git's expectation: 0 merged cleanly (conflict records are a clean merge: they
+    /// live in the document), non-zero when the file cannot be merged.
+    public static func run(base: String, ours: String, theirs: String, path: String, environment: [String: String]) throws -> MergeOutcome {
+        func read(_ file: String) throws -> Data? {
+            guard let data = FileManager.default.contents(atPath: file) else { throw FolioError.io("\(file): cannot be read") }
+            // git passes an empty file for a side where the document does not exist.
+            return data.isEmpty ? nil : data
+        }
+        let (b, o, t) = (try read(base), try read(ours), try read(theirs))
+        // ours is HEAD; git names the commit being merged in GITHEAD_<id> for its labels.
+        let repo = try? GitRepository.open(at: FileManager.default.currentDirectoryPath)
+        let oursCommit = try? repo?.headCommit()
+        let theirsHex = environment.keys.filter { $0.hasPrefix("GITHEAD_") }.map { String($0.dropFirst(8)) }.filter { $0.count == 40 }.sorted().first
+        let theirsCommit = theirsHex.flatMap(GitOID.init(hex:))
+        let oursAuthor = oursCommit.flatMap { try? repo?.commitInfo($0).author.email }
+        let theirsAuthor = theirsCommit.flatMap { try? repo?.commitInfo($0).author.email }
+        let merged = try TreeMerger.mergeDocument(path: path, base: b, ours: o, theirs: t,
+                                                  oursSide: MergeSide(commit: oursCommit?.hex, author: oursAuthor),
+                                                  theirsSide: MergeSide(commit: theirsCommit?.hex, author: theirsAuthor))
+        guard let data = merged.data else { throw SyncError.unmergeable(path: path, message: "the merge deletes the document; git cannot express that through a merge driver") }
+        try data.write(to: URL(fileURLWithPath: ours))
+        return merged.outcome
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import FolioGit
+import FolioModel
+import FolioRepo
+
+/// What one `folio sync` / `pull` / `push` did (SPEC §5): what came in, what merged, what
+/// conflicted, what went out.
+public struct SyncSummary {
+    public var remote: String
+    public var incomingCommits = 0
+    public var fastForward = false
+    public var mergeCommit: GitOID?
+    public var report = MergeReport()
+    public var outgoingCommits = 0
+    public var pushed = false
+    public var pushAttempts = 0
+    public var upToDate = false
+    public var head: GitOID?
+
+    public init(remote: String) { self.remote = remote }
+}
+
+public enum SyncFailure: Error, CustomStringConvertible {
+    case noRemote(String)
+    case pushRejected(remote: String, message: String, attempts: Int)
+    case merge(SyncError)
+
+    public var description: String {
+        switch self {
+        case .noRemote(let name): "no remote named \"\(name)\"; add one with `git remote add \(name) URL`"
+        case .pushRejected(let remote, let message, let attempts):
+            "push to \(remote) was rejected \(attempts) time(s) (\(message)); your commits are safe locally, run `folio sync` again"
+        case .merge(let e): e.description
+        }
+    }
+}
+
+/// The sync loop: fetch, merge (fast-forward when possible, else a merge commit whose tree is
+/// the semantic merge), push, and on a rejected push fetch and merge again, a bounded number
+/// of times.
+public struct Syncer {
+    public let repo: FolioRepository
+    public let branch = "main"
+    public var maxAttempts = 5
+
+    public init(repo: FolioRepository) { self.repo = repo }
+
+    var git: GitRepository { repo.git }
+
+    func remoteTip(_ remote: String) throws -> GitOID? {
+        try git.resolveReference("refs/remotes/\(remote)/\(branch)")
+    }
+
+    func requireRemote(_ remote: String) throws {
+        guard try git.remoteURL(remote) != nil else { throw SyncFailure.noRemote(remote) }
+    }
+
+    public func pull(remote: String, caller: Caller) throws -> SyncSummary {
+        try requireRemote(remote)
+        var summary = SyncSummary(remote: remote)
+        _ = try git.fetch(remote: remote)
+        try integrate(remote: remote, caller: caller, into: &summary)
+        summary.head = try git.headCommit()
+        return summary
+    }
+
+    public func push(remote: String) throws -> SyncSummary {
+        try requireRemote(remote)
+        var summary = SyncSummary(remote: remote)
+        guard let head = try git.headCommit() else { return summary }
+        let before = try remoteTip(remote)
+        summary.outgoingCommits = try git.walk(from: head, hiding: before).count
+        if summary.outgoingCommits == 0 { summary.upToDate = true; summary.head = head; return summary }
+        summary.pushAttempts = 1
+        let result = try git.push(remote: remote, localRef: "refs/heads/\(branch)", remoteRef: "refs/heads/\(branch)")
+        guard result.accepted else {
+            throw SyncFailure.pushRejected(remote: remote, message: (result.message ?? "rejected") + "; run `folio sync` to merge first", attempts: 1)
+        }
+        summary.pushed = true
+        summary.head = head
+        return summary
+    }
+
+    /// fetch + merge + push, retrying when another replica pushed in between.
+    public func sync(remote: String, caller: Caller) throws -> SyncSummary {
+        try requireRemote(remote)
+        var summary = SyncSummary(remote: remote)
+        var lastMessage = ""
+        for attempt in 1...maxAttempts {
+            _ = try git.fetch(remote: remote)
+            try integrate(remote: remote, caller: caller, into: &summary)
+            guard let head = try git.headCommit() else { summary.upToDate = true; return summary }
+            let remoteHead = try remoteTip(remote)
+            let outgoing = try git.walk(from: head, hiding: remoteHead).count
+            if outgoing == 0 {
+                summary.head = head
+                if summary.incomingCommits == 0 { summary.upToDate = true }
+                return summary
+            }
+            summary.outgoingCommits = outgoing
+            summary.pushAttempts = attempt
+            let result = try git.push(remote: remote, localRef: "refs/heads/\(branch)", remoteRef: "refs/heads/\(branch)")
+            if result.accepted {
+                summary.pushed = true
+                summary.head = head
+                return summary
+            }
+            lastMessage = result.message ?? "rejected"
+            // Someone pushed first (or a hook said no): fetch what they pushed, merge, try again.
+        }
+        throw SyncFailure.pushRejected(remote: remote, message: lastMessage, attempts: maxAttempts)
+    }
+
+    /// Brings the remote's branch into HEAD: nothing, a fast-forward, or a merge commit.
+    func integrate(remote: String, caller: Caller, into summary: inout SyncSummary) throws {
+        guard let theirs = try remoteTip(remote) else { return }
+        guard let ours = try git.headCommit() else {
+            // An empty clone takes the remote's history as it is.
+            try git.updateRef("refs/heads/\(branch)", to: theirs, expected: nil, logMessage: "folio pull: initial")
+            try git.checkoutHead(force: false)
+            summary.incomingCommits += try git.walk(from: theirs, hiding: nil).count
+            summary.fastForward = true
+            return
+        }
+        if theirs == ours { return }
+        if try git.isAncestor(theirs, of: ours) { return }
+        let incoming = try git.walk(from: theirs, hiding: ours).count
+        summary.incomingCommits += incoming
+        if try git.isAncestor(ours, of: theirs) {
+            let changed = try git.diff(from: ours, to: theirs).map(\.path)
+            let dirty = try git.dirtyPaths(changed, comparedTo: ours)
+            if !dirty.isEmpty { throw FolioError.dirtyWorkingTree(dirty) }
+            try git.updateRef("refs/heads/\(branch)", to: theirs, expected: ours, logMessage: "folio pull: fast-forward")
+            try git.checkout(paths: changed, from: ours, to: theirs)
+            summary.fastForward = true
+            return
+        }
+        let merger = TreeMerger(git: git)
+        let (tree, report): (GitOID, MergeReport)
+        do { (tree, report) = try merger.merge(ours: ours, theirs: theirs) } catch let e as SyncError { throw SyncFailure.merge(e) }
+        var full = report
+        full.duplicateNumbers = try duplicateNumbers(ours: ours, theirs: theirs)
+        let message = Self.mergeMessage(remote: remote, branch: branch, report: full)
+        let signature = try mergeSignature(caller: caller)
+        let commit = try git.createCommit(tree: tree, parents: [ours, theirs], message: message, author: signature, committer: signature)
+        let changed = try git.diff(from: ours, to: commit).map(\.path)
+        let dirty = try git.dirtyPaths(changed, comparedTo: ours)
+        if !dirty.isEmpty { throw FolioError.dirtyWorkingTree(dirty) }
+        try git.updateRef("refs/heads/\(branch)", to: commit, expected: ours, logMessage: "folio merge \(remote)/\(branch)")
+        try git.checkout(paths: changed, from: ours, to: commit)
+        summary.mergeCommit = commit
+        summary.report = full
+    }
+
+    func mergeSignature(caller: Caller) throws -> GitSignature {
+        let email = (try? repo.identityEmail(explicit: caller.identity, environment: caller.environment)) ?? "folio@localhost"
+        let name = (try? repo.snapshot().parties()[email]?.name) ?? nil
+        return GitSignature(name: name ?? email, email: email, time: caller.clock.unixSeconds)
+    }
+
+    /// Two invoices numbered alike on two replicas (a series used on two clones): reported.
+    func duplicateNumbers(ours: GitOID, theirs: GitOID) throws -> [String: [String]] {
+        let bases = try git.mergeBases(ours, theirs)
+        func numbers(_ tip: GitOID) throws -> [String: String] {
+            var out: [String: String] = [:]
+            for change in try git.diff(from: bases.first, to: tip) where change.newBlob != nil && change.path.hasPrefix("invoices/") {
+                if let data = try? git.readBlob(change.newBlob!), let inv = try? DocumentCodec.decode(Invoice.self, data: data, schema: Schemas.invoice, file: change.path).0,
+                   let n = inv.number { out[inv.id] = n }
+            }
+            return out
+        }
+        let mine = try numbers(ours), theirs = try numbers(theirs)
+        var byNumber: [String: Set<String>] = [:]
+        for (id, n) in mine { byNumber[n, default: []].insert(id) }
+        for (id, n) in theirs { byNumber[n, default: []].insert(id) }
+        return byNumber.filter { $0.value.count > 1 }.mapValues { $0.sorted() }
+    }
+
+    static func mergeMessage(remote: String, branch: String, report: MergeReport) -> String {
+        var lines = ["Merge \(remote)/\(branch): \(report.mergedPaths.count) document(s) merged, \(report.conflicts.count) conflict(s) recorded"]
+        if !report.conflicts.isEmpty {
+            lines.append("")
+            for c in report.conflicts { lines.append("conflict \(c.record.id) \(c.path)#\(c.record.path): \(c.record.reason ?? "")") }
+        }
+        for n in report.voidedNumbers { lines.append("number \(n) recorded void (draft sent on two replicas)") }
+        for (n, ids) in report.duplicateNumbers.sorted(by: { $0.key < $1.key }) { lines.append("duplicate number \(n): \(ids.joined(separator: ", "))") }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import FolioGit
+import FolioModel
+import FolioRepo
+
+/// What a merge of two commits did, for the sync summary.
+public struct MergeReport: Sendable {
+    public var mergedPaths: [String] = []
+    public var conflicts: [(path: String, record: ConflictRecord)] = []
+    public var voidedNumbers: [String] = []
+    /// Numbers held by more than one invoice after the merge: reported, never silently kept.
+    public var duplicateNumbers: [String: [String]] = [:]
+    public var takenFromTheirs: [String] = []
+}
+
+public enum SyncError: Error, CustomStringConvertible {
+    case unmergeable(path: String, message: String)
+    case unreadable(MergeFailure)
+
+    public var description: String {
+        switch self {
+        case .unmergeable(let path, let message): "\(path): \(message)"
+        case .unreadable(let failure): failure.description
+        }
+    }
+}
+
+/// Merges two commits' trees document by document with FolioModel's DocumentMerge. Only the
+/// paths that differ between the two sides are read, so the cost follows the size of the
+/// change, not of the repository.
+public struct TreeMerger {
+    public let git: GitRepository
+
+    public init(git: GitRepository) { self.git = git }
+
+    /// The merged root tree of `ours` and `theirs` (commits), and what happened.
+    public func merge(ours: GitOID, theirs: GitOID) throws -> (tree: GitOID, report: MergeReport) {
+        let oursInfo = try git.commitInfo(ours)
+        let theirsInfo = try git.commitInfo(theirs)
+        let bases = try git.mergeBases(ours, theirs).sorted()
+        var report = MergeReport()
+        var changes: [String: Data?] = [:]
+        for change in try git.diff(from: ours, to: theirs) {
+            let path = change.path
+            let baseData = try baseVersion(path: path, bases: bases)
+            let oursData = try change.oldBlob.map { try git.readBlob($0) }
+            let theirsData = try change.newBlob.map { try git.readBlob($0) }
+            if baseData == oursData {
+                changes[path] = .some(theirsData)
+                report.takenFromTheirs.append(path)
+                continue
+            }
+            if baseData == theirsData { continue }
+            let merged = try Self.mergeDocument(path: path, base: baseData, ours: oursData, theirs: theirsData,
+                                                oursSide: MergeSide(commit: ours.hex, author: oursInfo.author.email),
+                                                theirsSide: MergeSide(commit: theirs.hex, author: theirsInfo.author.email))
+            changes[path] = .some(merged.data)
+            report.mergedPaths.append(path)
+            report.conflicts += merged.outcome.conflicts.map { (path, $0) }
+            report.voidedNumbers += merged.outcome.voidedNumbers
+        }
+        let tree = try git.writeTree(base: oursInfo.tree, changes: changes)
+        return (tree, report)
+    }
+
+    /// The version of `path` in the merge base. Criss-cross histories have several bases: when
+    /// they disagree on this document, their versions are merged first (without conflict
+    /// records) into a virtual base, as git's recursive strategies do.
+    func baseVersion(path: String, bases: [GitOID]) throws -> Data? {
+        guard let first = bases.first else { return nil }
+        var current = try git.readFile(path: path, at: first)
+        var currentCommit = first
+        for other in bases.dropFirst() {
+            let next = try git.readFile(path: path, at: other)
+            if next == current { continue }
+            let deeper = try git.mergeBases(currentCommit, other).sorted()
+            let base = try baseVersion(path: path, bases: deeper)
+            current = try Self.mergeDocument(path: path, base: base, ours: current, theirs: next,
+                                             oursSide: MergeSide(commit: currentCommit.hex, author: nil),
+                                             theirsSide: MergeSide(commit: other.hex, author: nil),
+                                             recordConflicts: false).data
+            currentCommit = other
+        }
+        return current
+    }
+
+    /// One document, as bytes in and out: the function the merge driver and `folio sync` share,
+    /// so a plain `git pull` writes what `folio sync` writes.
+    public static func mergeDocument(path: String, base: Data?, ours: Data?, theirs: Data?, oursSide: MergeSide, theirsSide: MergeSide,
+                                     recordConflicts: Bool = true) throws -> (data: Data?, outcome: MergeOutcome) {
+        let isFolioJSON = path.hasSuffix(".json") && (DocumentPaths.parse(path) != nil || path.hasPrefix(".folio/"))
+        guard isFolioJSON else {
+            throw SyncError.unmergeable(path: path, message: "changed on both sides and is not a Folio document; merge it with git and commit the result")
+        }
+        func parse(_ data: Data?, _ label: String) throws -> JSONValue? {
+            guard let data else { return nil }
+            do { return try DocumentCodec.parse(data, file: path) } catch {
+                throw SyncError.unmergeable(path: path, message: "\(label) version cannot be read (\(error.findings.first?.message ?? "invalid")); fix it with a commit before syncing")
+            }
+        }
+        let b = try parse(base, "the base"), o = try parse(ours, "our"), t = try parse(theirs, "their")
+        // Authors: the document says who last changed it; the commit is the fallback.
+        let oSide = MergeSide(commit: oursSide.commit, author: o?["updatedBy"]?.stringValue ?? oursSide.author)
+        let tSide = MergeSide(commit: theirsSide.commit, author: t?["updatedBy"]?.stringValue ?? theirsSide.author)
+        let outcome: MergeOutcome
+        do {
+            outcome = try DocumentMerge.merge(path: path, base: b, a: o, b: t, sideA: oSide, sideB: tSide, recordConflicts: recordConflicts)
+        } catch {
+            throw SyncError.unreadable(error)
+        }
+        return (outcome.result.map { Data(CanonicalJSON.bytes($0)) }, outcome)
+    }
+}
