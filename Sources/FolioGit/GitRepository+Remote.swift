@@ -36,7 +36,7 @@ public struct GitPushResult: Sendable, Equatable {
 // run), git:// (plain TCP), ssh:// and scp-like `user@host:path` (libssh2), http(s)://.
 //
 // Credentials: the `credentials` callback below offers, once each and only when libgit2 asks for
-// that kind, (1) the user name from the URL (or "git") when ssh asks for a user name first,
+// that kind, (1) the user name from the URL (else $USER, as ssh does) when ssh asks for one first,
 // (2) a key from the running ssh-agent (`git_credential_ssh_key_from_agent`, SSH_AUTH_SOCK), and
 // (3) the platform's default credentials (`git_credential_default_new`: NTLM/Negotiate for http).
 // When none of those is accepted (or the server wants a user name and password, which libgit2
@@ -246,6 +246,13 @@ private final class RemoteCallbackState {
             return .libgit2(operation: operation, code: GIT_EAUTH.rawValue,
                             errorClass: Int32(GIT_ERROR_NET.rawValue), message: authenticationFailure)
         }
+        // libgit2 takes a plain path for a local repository only when it exists; a missing one
+        // falls through to the URL parsers, which answer "unsupported URL protocol".
+        if case let .libgit2(_, code, errorClass, message) = error, message == "unsupported URL protocol",
+           !url.contains("://"), !FileManager.default.fileExists(atPath: url) {
+            return .libgit2(operation: operation, code: code, errorClass: errorClass,
+                            message: "no repository at \(url): the path does not exist (and it is not a URL)")
+        }
         return error
     }
 
@@ -277,7 +284,8 @@ private final class RemoteCallbackState {
         callbacks.credentials = { out, url, usernameFromURL, allowedTypes, payload in
             guard let out, let payload else { return GIT_PASSTHROUGH.rawValue }
             let state = Unmanaged<RemoteCallbackState>.fromOpaque(payload).takeUnretainedValue()
-            let user = usernameFromURL.map { String(cString: $0) } ?? "git"
+            // Like ssh: the URL's user, else the local user's name.
+            let user = usernameFromURL.map { String(cString: $0) } ?? ProcessInfo.processInfo.environment["USER"] ?? "git"
             if allowedTypes & GIT_CREDENTIAL_USERNAME.rawValue != 0, !state.triedUsername {
                 state.triedUsername = true
                 return git_credential_username_new(out, user)

@@ -1,0 +1,275 @@
+import Foundation
+import Testing
+
+/// Sync over real remotes (a bare repository on disk, and `git daemon` on 127.0.0.1), driven
+/// through the binary, with plain git as the witness.
+@Suite("Sync between seller and buyer clones", .serialized)
+struct SyncTests {
+    /// A seller repository pushed to a bare remote, and a buyer clone made by `folio clone`.
+    struct TwoParties {
+        let f: Fixture
+        let bare: String
+        let buyer: String
+
+        init(remoteURL: ((String) -> String)? = nil) throws {
+            f = try Fixture()
+            bare = f.dir.file("remote.git")
+            #expect(try Tool.git(["init", "-q", "--bare", "-b", "main", bare], cwd: f.dir.path).code == 0)
+            let url = remoteURL?(bare) ?? bare
+            #expect(try Tool.git(["remote", "add", "origin", url], cwd: f.repo).code == 0)
+            try expectOK(f.folio(["push"]))
+            buyer = f.dir.file("buyer")
+            try expectOK(Tool.run(Tool.folioPath, ["clone", url, buyer], cwd: f.dir.path))
+        }
+
+        @discardableResult
+        func atBuyer(_ args: [String], as who: String = Fixture.buyer) throws -> RunResult {
+            try Tool.run(Tool.folioPath, ["-C", buyer, "--as", who] + args, cwd: f.dir.path)
+        }
+
+        func tree(_ repo: String) throws -> String {
+            try Tool.git(["rev-parse", "HEAD^{tree}"], cwd: repo).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    @Test("the change-request loop played offline on both sides merges to one result on both clones")
+    func offlineLoop() throws {
+        let p = try TwoParties()
+        let id = try p.f.draft()
+        try expectOK(p.f.folio(["invoice", "send", id]))
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.atBuyer(["sync"]))
+        // Offline on both sides at once.
+        try expectOK(p.atBuyer(["invoice", "request-changes", id, "--note", "wrong quantity"]))
+        try expectOK(p.f.folio(["invoice", "update", id, "--set", "/note=Thanks for your order"]))
+        try expectOK(p.f.folio(["sync"]))
+        let buyerSync = try p.atBuyer(["sync", "--json"])
+        #expect(buyerSync.code == 0, "\(buyerSync.stderr)")
+        let summary = try #require(JSONSerialization.jsonObject(with: Data(buyerSync.stdout.utf8)) as? [String: Any])
+        #expect(summary["mergeCommit"] is String, "a merge commit was made")
+        #expect(summary["pushed"] as? Bool == true)
+        try expectOK(p.f.folio(["sync"]))
+        #expect(try p.tree(p.f.repo) == p.tree(p.buyer), "both clones hold the same tree")
+        let inv = try p.f.json(["invoice", "show", id])
+        #expect(inv["status"] as? String == "changes_requested")
+        #expect(inv["note"] as? String == "Thanks for your order", "the unsent edit is kept")
+        #expect(inv["revision"] as? Int == 2)
+        #expect(try Tool.git(["fsck", "--strict"], cwd: p.bare).code == 0)
+        #expect(try p.f.folio(["validate"], as: nil).code == 0)
+    }
+
+    @Test("a concurrent edit of the same field is kept as a conflict record; resolve clears it as a commit")
+    func conflictAndResolve() throws {
+        let p = try TwoParties()
+        let id = try p.f.draft()
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.atBuyer(["sync"]))
+        try expectOK(p.atBuyer(["invoice", "update", id, "--set", "/note=from the second seller desk"], as: Fixture.seller))
+        try expectOK(p.f.folio(["invoice", "update", id, "--set", "/note=from the first desk"]))
+        try expectOK(p.atBuyer(["sync"], as: Fixture.seller))
+        try expectOK(p.f.folio(["sync"]))
+        let conflicts = try p.f.json(["conflicts"])
+        let rows = try #require(conflicts["data"] as? [[String: Any]])
+        #expect(rows.count == 1)
+        #expect(rows.first?["path"] as? String == "/note")
+        #expect(try p.f.folio(["validate"], as: nil).code == 1, "validate reports unresolved conflicts")
+        let kept = try p.f.json(["invoice", "show", id])["note"] as? String
+        let other = rows.first?["theirs"] as? String
+        #expect(Set([kept, other]) == Set(["from the second seller desk", "from the first desk"]), "nothing lost")
+        try expectOK(p.f.folio(["resolve", id, "--path", "/note", "--take", "theirs"]))
+        #expect(try p.f.json(["invoice", "show", id])["note"] as? String == other)
+        #expect(try #require(p.f.json(["conflicts"])["data"] as? [Any]).isEmpty)
+        #expect(try Tool.git(["log", "-1", "--format=%s"], cwd: p.f.repo).stdout.hasPrefix("Resolve conflict on invoice"))
+    }
+
+    @Test("a plain git pull with the merge driver gives the same tree as folio sync")
+    func gitPullEqualsFolioSync() throws {
+        let p = try TwoParties()
+        let a = try p.f.draft(items: "1")
+        let b = try p.f.draft(items: "2")
+        try expectOK(p.f.folio(["invoice", "send", a]))
+        try expectOK(p.f.folio(["invoice", "send", b]))
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.atBuyer(["sync"]))
+        // Diverge: the buyer answers both, the seller edits one and pays nothing yet.
+        try expectOK(p.atBuyer(["invoice", "accept", a]))
+        try expectOK(p.atBuyer(["invoice", "request-changes", b, "--note", "split the freight"]))
+        try expectOK(p.f.folio(["invoice", "update", a, "--set", "/note=late seller edit"]))
+        try expectOK(p.f.folio(["invoice", "update", b, "--set", "/terms=net 15"]))
+        try expectOK(p.atBuyer(["push"]))
+        // Two copies of the seller's clone: one merges with folio, one with plain git.
+        let viaGit = p.f.dir.file("seller-git")
+        #expect(try Tool.run("/bin/cp", ["-a", p.f.repo, viaGit]).code == 0)
+        try expectOK(p.f.folio(["pull"]))
+        let pull = try Tool.git(["-c", "pull.rebase=false", "-c", "user.email=\(Fixture.seller)", "-c", "user.name=Sam", "pull", "-q", "--no-edit", "origin", "main"], cwd: viaGit)
+        #expect(pull.code == 0, "git pull: \(pull.stderr)")
+        #expect(try p.tree(viaGit) == p.tree(p.f.repo), "plain git pull and folio pull agree")
+        #expect(try Tool.git(["status", "--porcelain"], cwd: viaGit).stdout.isEmpty)
+        let merged = try p.f.json(["invoice", "show", a])
+        #expect(merged["status"] as? String == "accepted")
+        #expect(merged["note"] == nil, "the edit concurrent with acceptance is not applied")
+        #expect((merged["conflicts"] as? [[String: Any]])?.first?["theirs"] as? String == "late seller edit", "but kept as a conflict record")
+    }
+
+    @Test("sync over git:// served by git daemon; a hook's rejection is reported and nothing is lost")
+    func gitDaemon() throws {
+        let root = TempDir("folio-daemon")
+        let daemon = try GitDaemon(base: root.path)
+        defer { daemon.stop() }
+        let p = try TwoParties { bare in
+            let name = "shop.git"
+            let served = root.file(name)
+            try? FileManager.default.moveItem(atPath: bare, toPath: served)
+            try? FileManager.default.createSymbolicLink(atPath: bare, withDestinationPath: served)
+            return "git://127.0.0.1:\(daemon.port)/\(name)"
+        }
+        let id = try p.f.draft()
+        try expectOK(p.f.folio(["invoice", "send", id]))
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.atBuyer(["sync"]))
+        try expectOK(p.atBuyer(["invoice", "accept", id]))
+        // The server refuses every push from now on.
+        let hook = root.file("shop.git/hooks/pre-receive")
+        FileManager.default.createFile(atPath: hook, contents: Data("#!/bin/sh\necho 'frozen for audit' >&2\nexit 1\n".utf8))
+        #expect(chmod(hook, 0o755) == 0)
+        let before = try Tool.git(["rev-parse", "HEAD"], cwd: p.buyer).stdout
+        let refused = try p.atBuyer(["sync"])
+        #expect(refused.code == 1, "exit 1 for a refused push: \(refused.stderr)")
+        #expect(refused.stderr.contains("rejected"))
+        #expect(try Tool.git(["rev-parse", "HEAD"], cwd: p.buyer).stdout == before, "the local commit is intact")
+        try FileManager.default.removeItem(atPath: hook)
+        try expectOK(p.atBuyer(["sync"]))
+        try expectOK(p.f.folio(["sync"]))
+        #expect(try p.f.json(["invoice", "show", id])["status"] as? String == "accepted")
+    }
+
+    @Test("several folio sync processes at once: every edit reaches the remote, every clone ends identical")
+    func concurrentSyncs() throws {
+        let p = try TwoParties()
+        let ids = [try p.f.json(["invoice", "create", "--order", "O-1", "--items", "1"])["id"] as! String,
+               try p.f.json(["invoice", "create", "--order", "O-1", "--items", "2"])["id"] as! String,
+               try p.f.json(["invoice", "create", "--order", "O-1", "--items", "3"])["id"] as! String]
+        try expectOK(p.f.folio(["sync"]))
+        var clones: [String] = []
+        for i in 0..<3 {
+            let c = p.f.dir.file("desk\(i)")
+            try expectOK(Tool.run(Tool.folioPath, ["clone", p.bare, c], cwd: p.f.dir.path))
+            try expectOK(Tool.run(Tool.folioPath, ["-C", c, "--as", Fixture.seller, "invoice", "update", ids[i], "--set", "/note=desk \(i)"], cwd: p.f.dir.path))
+            clones.append(c)
+        }
+        // All three sync at the same moment.
+        let group = DispatchGroup()
+        let results = ResultsBox()
+        let cwd = p.f.dir.path
+        for c in clones {
+            group.enter()
+            DispatchQueue.global().async {
+                let r = try? Tool.run(Tool.folioPath, ["-C", c, "--as", Fixture.seller, "sync"], cwd: cwd)
+                results.append(r?.code ?? -1)
+                group.leave()
+            }
+        }
+        group.wait()
+        #expect(results.all.allSatisfy { $0 == 0 }, "every sync succeeded (retrying rejected pushes): \(results.all)")
+        // Two sequential rounds: after the last clone's push, the first ones pull it.
+        for _ in 0..<2 {
+            for c in clones { try expectOK(Tool.run(Tool.folioPath, ["-C", c, "--as", Fixture.seller, "sync"], cwd: p.f.dir.path)) }
+        }
+        let trees = try Set(clones.map { try p.tree($0) })
+        #expect(trees.count == 1)
+        let log = try Tool.git(["log", "--format=%s", "main"], cwd: p.bare).stdout
+        for i in 0..<3 { #expect(log.contains("Edit invoice") && log.components(separatedBy: "/note").count >= 4, "edit \(i) reached the remote") }
+        for (i, id) in ids.enumerated() {
+            let r = try Tool.run(Tool.folioPath, ["-C", clones[0], "invoice", "show", id, "--json"], cwd: p.f.dir.path)
+            #expect(r.stdout.contains("\"note\": \"desk \(i)\""))
+        }
+    }
+
+    @Test("bad remotes and unreadable documents: clear message, right exit code, local data intact")
+    func badInput() throws {
+        let p = try TwoParties()
+        let missing = try p.f.folio(["sync", "nowhere"])
+        #expect(missing.code == 2 && missing.stderr.contains("nowhere"))
+        #expect(try Tool.git(["remote", "add", "gone", p.f.dir.file("does-not-exist.git")], cwd: p.f.repo).code == 0)
+        let gone = try p.f.folio(["sync", "gone"])
+        #expect(gone.code == 2, "I/O error: \(gone.stderr)")
+        // A document broken by hand on the buyer's side, changed on the seller's side too.
+        let id = try p.f.draft()
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.atBuyer(["sync"]))
+        let file = try Tool.git(["ls-files", "invoices"], cwd: p.buyer).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try "{ not json".write(toFile: p.buyer + "/" + file, atomically: true, encoding: .utf8)
+        #expect(try Tool.git(["-c", "user.email=x@y.z", "-c", "user.name=x", "commit", "-qam", "oops"], cwd: p.buyer).code == 0)
+        try expectOK(p.f.folio(["invoice", "update", id, "--set", "/note=seller"]))
+        try expectOK(p.f.folio(["sync"]))
+        let head = try Tool.git(["rev-parse", "HEAD"], cwd: p.buyer).stdout
+        let r = try p.atBuyer(["sync"])
+        #expect(r.code == 1)
+        #expect(r.stderr.contains(file), "names the file: \(r.stderr)")
+        #expect(try Tool.git(["rev-parse", "HEAD"], cwd: p.buyer).stdout == head, "nothing written")
+        #expect(try String(contentsOfFile: p.buyer + "/" + file, encoding: .utf8) == "{ not json")
+    }
+}
+
+final class ResultsBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Int32] = []
+    func append(_ v: Int32) { lock.lock(); values.append(v); lock.unlock() }
+    var all: [Int32] { lock.lock(); defer { lock.unlock() }; return values }
+}
+
+/// A real `git daemon` on 127.0.0.1 and a free port, stopped by its PID.
+final class GitDaemon {
+    let process = Process()
+    let port: Int
+
+    init(base: String) throws {
+        port = GitDaemon.freePort()
+        // The daemon itself, not the `git daemon` wrapper: SIGTERM must reach the process that listens.
+        let execPath = (try? Tool.git(["--exec-path"], cwd: "/").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? "/usr/lib/git-core"
+        process.executableURL = URL(fileURLWithPath: execPath + "/git-daemon")
+        process.arguments = ["--reuseaddr", "--base-path=\(base)", "--export-all", "--enable=receive-pack",
+                             "--listen=127.0.0.1", "--port=\(port)", base]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Ready when the port accepts a connection.
+        for _ in 0..<100 {
+            if GitDaemon.canConnect(port) { return }
+            usleep(50_000)
+        }
+        stop()
+        throw CancellationError()
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        for _ in 0..<40 where process.isRunning { usleep(50_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    static func canConnect(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+    }
+}
