@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import FolioModel
+import FolioGit
 import FolioRepo
+import FolioSync
 
 /// `folio demo`: the end-to-end story on sample-repo/, played on a fresh repository in a
 /// temporary folder through the same operations the commands use.
@@ -74,6 +76,61 @@ struct DemoStory {
         return try DocumentCodec.decode(type, data: data, schema: schema, file: path).0
     }
 
+    /// Part two (SPEC §4): a bare remote, the seller's repository and a buyer's clone, both
+    /// working offline at once and syncing through the remote.
+    mutating func twoParties(_ seller: FolioRepository) throws {
+        say("")
+        say("Two parties offline: a bare remote, the seller's clone and Bob's clone")
+        let remote = target + "-remote.git"
+        _ = try GitRepository.create(at: remote, bare: true)
+        try seller.git.addRemote("origin", url: remote)
+        let sellerSync = Syncer(repo: seller)
+        _ = try sellerSync.sync(remote: "origin", caller: caller(DemoStory.seller, afterMinutes: 1))
+        let buyerPath = target + "-bob"
+        let buyerGit = try GitRepository.clone(url: remote, to: buyerPath)
+        try MergeDriver.install(in: buyerGit, executable: currentExecutable())
+        let buyer = try FolioRepository.open(buyerPath)
+        let buyerSync = Syncer(repo: buyer)
+        show(DemoStory.bob, "clones \(remote) into \(buyerPath)", nil)
+
+        let costCenter = FolioRepository.Edit.set(pointer: "/extraFields", value: .array([.object(["fieldName": "costCenter", "fieldValue": "wholesale"])]))
+        var belts = try seller.createInvoice(orderID: "O-1001", refs: ["3"], dueDate: nil, email: false, caller: caller(DemoStory.seller)).value
+        belts = try seller.updateInvoice(id: belts.id, edits: [costCenter], caller: caller(DemoStory.seller)).value
+        belts = try seller.sendInvoice(id: belts.id, email: false, caller: caller(DemoStory.seller)).value
+        show(DemoStory.seller, "invoices the belts (the last open item of O-1001) and sends \(belts.number!)", belts)
+        _ = try sellerSync.sync(remote: "origin", caller: caller(DemoStory.seller, afterMinutes: 1))
+        _ = try buyerSync.sync(remote: "origin", caller: caller(DemoStory.bob, afterMinutes: 1))
+        show(DemoStory.bob, "syncs: \(belts.number!) is in his inbox", nil)
+
+        say("   … both go offline …")
+        let bobView = try buyer.respond(id: belts.id, with: .accepted, text: "OK as invoiced", caller: caller(DemoStory.bob, afterMinutes: 30)).value
+        show(DemoStory.bob, "accepts \(belts.number!) offline", bobView)
+        let anaView = try seller.updateInvoice(id: belts.id, edits: [.set(pointer: "/note", value: .string("Belts ship in gift boxes"))],
+                                              caller: caller(DemoStory.seller, afterMinutes: 5)).value
+        show(DemoStory.seller, "meanwhile edits the same invoice's note offline (revision \(anaView.revision), unsent)", anaView)
+
+        let first = try sellerSync.sync(remote: "origin", caller: caller(DemoStory.seller, afterMinutes: 60))
+        show(DemoStory.seller, "syncs first: \(first.outgoingCommits) commit(s) out", nil)
+        let second = try buyerSync.sync(remote: "origin", caller: caller(DemoStory.bob, afterMinutes: 5))
+        show(DemoStory.bob, "syncs: \(second.incomingCommits) in, \(second.report.mergedPaths.count) document merged, \(second.report.conflicts.count) conflict recorded, \(second.outgoingCommits) out", nil)
+        _ = try sellerSync.sync(remote: "origin", caller: caller(DemoStory.seller, afterMinutes: 5))
+        let merged = try seller.snapshot().invoice(belts.id).0
+        show(DemoStory.seller, "syncs again; both clones now hold the same tree: \(try sameTree(seller.git, buyer.git) ? "yes" : "NO")", merged)
+        for c in merged.conflicts ?? [] {
+            let show: (JSONValue?) -> String = { $0.map(CanonicalJSON.compact) ?? "(absent)" }
+            say("    conflict \(c.path): kept \(show(c.ours)) (\(c.oursBy ?? "?")), recorded \(show(c.theirs)) (\(c.theirsBy ?? "?")): \(c.reason ?? "")")
+        }
+        let resolved = try seller.resolve(id: belts.id, path: "/note", take: .ours, caller: caller(DemoStory.seller)).value
+        show(DemoStory.seller, "dismisses the record (folio resolve --take ours): accepted content is final; the gift-box note goes into the next invoice", try resolved.decode(Invoice.self))
+        _ = try sellerSync.sync(remote: "origin", caller: caller(DemoStory.seller, afterMinutes: 1))
+        _ = try buyerSync.sync(remote: "origin", caller: caller(DemoStory.bob, afterMinutes: 1))
+    }
+
+    func sameTree(_ a: GitRepository, _ b: GitRepository) throws -> Bool {
+        guard let x = try a.headCommit(), let y = try b.headCommit() else { return false }
+        return try a.commitInfo(x).tree == b.commitInfo(y).tree
+    }
+
     mutating func play() throws {
         let config = try load("config.json", Schemas.config, FolioConfig.self)
         let parties = try load("parties.json", Schemas.parties, Parties.self)
@@ -82,6 +139,7 @@ struct DemoStory {
         say("Repository: \(target)\n")
         let repo = try FolioRepository.initialize(at: target, config: config, parties: parties, fields: fields, author: DemoStory.seller,
                                                   clock: Clock(now: start))
+        try MergeDriver.install(in: repo.git, executable: currentExecutable())
         show(DemoStory.seller, "initialises the repository with \(parties.parties.count) parties and \(fields.fields.count) extra-field definitions", nil)
         let ordersDir = (sample as NSString).appendingPathComponent("orders")
         for name in try FileManager.default.contentsOfDirectory(atPath: ordersDir).sorted() where name.hasSuffix(".json") {
@@ -157,6 +215,8 @@ struct DemoStory {
         } catch {
             show(DemoStory.seller, "tries to invoice marketplace order O-1004 and Folio refuses: \(FolioError.wrap(error).message)", nil)
         }
+
+        try twoParties(repo)
 
         say("")
         let snap = try repo.snapshot()
