@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+/// `folio validate` as CI uses it: state checks, formats, --fix, and history mode.
+@Suite("Validate for CI")
+struct ValidateTests {
+    /// Rewrites one invoice file by hand and commits it with plain git under `author`.
+    func handCommit(_ f: Fixture, id: String, author: String, _ change: (inout [String: Any]) -> Void) throws {
+        let path = try Tool.git(["ls-files", "invoices"], cwd: f.repo).stdout.split(separator: "\n").map(String.init)
+            .first { $0.hasSuffix("/\(id).json") }!
+        let file = f.repo + "/" + path
+        var doc = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+        change(&doc)
+        let data = try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .prettyPrinted])
+        try data.write(to: URL(fileURLWithPath: file))
+        let r = try Tool.git(["-c", "user.email=\(author)", "-c", "user.name=x", "commit", "-qam", "hand edit"], cwd: f.repo)
+        #expect(r.code == 0, "\(r.stderr)")
+    }
+
+    @Test("a hand-committed wrong total fails validation with the rule, file and pointer; github format annotates")
+    func wrongTotal() throws {
+        let f = try Fixture()
+        let id = try f.draft()
+        try handCommit(f, id: id, author: Fixture.seller) { doc in
+            var totals = doc["totals"] as! [String: Any]
+            totals["total"] = 1
+            doc["totals"] = totals
+        }
+        let r = try f.folio(["validate"], as: nil)
+        #expect(r.code == 1)
+        #expect(r.stdout.contains("#/totals/total: error[arith/totals]"))
+        #expect(r.stdout.contains("\(id).json#"))
+        let gh = try f.folio(["validate", "--format", "github"], as: nil)
+        #expect(gh.code == 1)
+        #expect(gh.stdout.contains("::error file=invoices/") && gh.stdout.contains("title=arith/totals"))
+        let json = try f.folio(["validate", "--format", "json"], as: nil)
+        let report = try #require(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let rules = (report["findings"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String }
+        #expect(rules.contains("arith/totals") && rules.contains("json/canonical"))
+        // --fix rewrites canonical form and derived fields as one commit; then it validates.
+        try expectOK(f.folio(["validate", "--fix"]))
+        #expect(try Tool.git(["log", "-1", "--format=%s"], cwd: f.repo).stdout.hasPrefix("Rewrite 1 document"))
+        #expect(try f.folio(["validate"], as: nil).code == 0)
+    }
+
+    @Test("--strict turns warnings into a failure")
+    func strict() throws {
+        let f = try Fixture()
+        let clone = f.dir.file("plain")
+        #expect(try Tool.git(["clone", "-q", f.repo, clone], cwd: f.dir.path).code == 0)
+        let lax = try Tool.run(Tool.folioPath, ["-C", clone, "validate"], cwd: f.dir.path)
+        #expect(lax.code == 0)
+        #expect(lax.stdout.contains("clone/merge-driver"))
+        #expect(try Tool.run(Tool.folioPath, ["-C", clone, "validate", "--strict"], cwd: f.dir.path).code == 1)
+    }
+
+    @Test("history mode: buyers never change content, sellers never answer, accepted content never changes, sent invoices are never deleted")
+    func history() throws {
+        let f = try Fixture()
+        let start = try f.head()
+        let a = try f.draft(items: "1")
+        try expectOK(f.folio(["invoice", "send", a]))
+        #expect(try f.folio(["validate", "--since", start], as: nil).code == 0, "folio's own commits pass")
+        try handCommit(f, id: a, author: Fixture.buyer) { $0["note"] = "buyer wrote this" }
+        try handCommit(f, id: a, author: Fixture.seller) { doc in
+            var events = doc["events"] as! [[String: Any]]
+            events.append(["id": "ev-fake", "type": "accepted", "revision": 1, "by": Fixture.seller, "at": "2026-11-22T10:00:00Z"])
+            doc["events"] = events
+        }
+        let path = try Tool.git(["ls-files", "invoices"], cwd: f.repo).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try handCommit(f, id: a, author: Fixture.seller) { $0["terms"] = "changed after acceptance" }
+        #expect(try Tool.git(["-c", "user.email=\(Fixture.seller)", "-c", "user.name=x", "rm", "-q", path], cwd: f.repo).code == 0)
+        #expect(try Tool.git(["-c", "user.email=\(Fixture.seller)", "-c", "user.name=x", "commit", "-qm", "delete"], cwd: f.repo).code == 0)
+        let r = try f.folio(["validate", "--since", start, "--format", "json"], as: nil)
+        #expect(r.code == 1)
+        let report = try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let rules = Set((report["findings"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String })
+        for rule in ["history/buyer-content", "history/seller-answer", "history/accepted-content", "history/delete-sent"] {
+            #expect(rules.contains(rule), "\(rule) in \(rules.sorted())")
+        }
+        #expect(try f.folio(["validate", "--since", "no-such-rev"], as: nil).code == 2)
+    }
+
+    @Test("generate is deterministic for a seed and produces a repository that validates")
+    func generate() throws {
+        let dir = TempDir()
+        for name in ["one", "two"] {
+            try expectOK(Tool.run(Tool.folioPath, ["generate", "--invoices", "300", "--seed", "9", dir.file(name)], cwd: dir.path))
+        }
+        let t1 = try Tool.git(["rev-parse", "HEAD^{tree}"], cwd: dir.file("one")).stdout
+        let t2 = try Tool.git(["rev-parse", "HEAD^{tree}"], cwd: dir.file("two")).stdout
+        #expect(t1 == t2, "same seed, same tree")
+        #expect(try Tool.git(["fsck", "--strict"], cwd: dir.file("one")).code == 0)
+        #expect(try Tool.git(["status", "--porcelain"], cwd: dir.file("one")).stdout.isEmpty)
+        let v = try Tool.run(Tool.folioPath, ["-C", dir.file("one"), "validate", "--format", "json"], cwd: dir.path)
+        let report = try #require(JSONSerialization.jsonObject(with: Data(v.stdout.utf8)) as? [String: Any])
+        #expect(report["errors"] as? Int == 0, "\(v.stdout.prefix(2000))")
+        try expectOK(Tool.run(Tool.folioPath, ["generate", "--invoices", "300", "--seed", "10", dir.file("three")], cwd: dir.path))
+        #expect(try Tool.git(["rev-parse", "HEAD^{tree}"], cwd: dir.file("three")).stdout != t1)
+    }
+}
