@@ -52,4 +52,30 @@ struct PerformanceTests {
 
         print("perf: \(files) files: bulk build+pack \(build), writeTree+commit of \(edits.count) changes \(edit), diff \(diff), log \(log)")
     }
+
+    @Test("a bulk pack and the checkout of a large generated tree leave git status clean")
+    func bulkPackAndCheckout() throws {
+        let files = ProcessInfo.processInfo.environment["FOLIO_GIT_PERF_FILES"].flatMap(Int.init) ?? 20_000
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let repo = try GitRepository.create(at: folder.path)
+        let clock = ContinuousClock()
+        let build = try clock.measure {
+            _ = try repo.bulkWrite { () throws -> GitOID in
+                var changes: [String: Data?] = [:]
+                changes.reserveCapacity(files)
+                for i in 0..<files {
+                    changes[Self.shardedPath(i)] = Data("{\n  \"id\": \"inv-\(i)\",\n  \"total\": \(i * 7)\n}\n".utf8)
+                }
+                let tree = try repo.writeTree(base: nil, changes: changes)
+                let commit = try repo.createCommit(tree: tree, parents: [], message: "generate", author: signature(), committer: signature())
+                try repo.updateRef("refs/heads/main", to: commit, expected: nil, logMessage: "generate")
+                return commit
+            }
+        }
+        let checkout = try clock.measure { try repo.checkoutHead(force: true) }
+        #expect(try git("status", "--porcelain", in: folder.path) == "")
+        #expect(try git("ls-files", in: folder.path).split(separator: "\n").count == files)
+        print("perf: \(files) files: bulk build+pack \(build), checkoutHead into an empty working tree \(checkout)")
+    }
 }
