@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "FolioRepo", dependencies: ["FolioModel", "FolioGit"], swiftSettings: strict),
         .target(
             name: "FolioIndex",
-            dependencies: ["FolioModel", "FolioGit", "FolioRepo", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["FolioModel", "FolioGit", "FolioRepo", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .target(name: "FolioSync", dependencies: ["FolioModel", "FolioGit", "FolioRepo"], swiftSettings: strict),
@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(name: "folio", dependencies: ["FolioCommands"], swiftSettings: strict),
         .testTarget(name: "FolioModelTests", dependencies: ["FolioModel"]),
         .testTarget(name: "FolioGitTests", dependencies: ["FolioGit"]),
-        .testTarget(name: "FolioIndexTests", dependencies: ["FolioIndex", "FolioRepo", "FolioModel", "FolioGit"]),
+        .testTarget(name: "FolioIndexTests", dependencies: ["folio", "FolioIndex", "FolioRepo", "FolioModel", "FolioGit"]),
         .testTarget(name: "FolioSyncTests", dependencies: ["FolioSync", "FolioRepo", "FolioModel", "FolioGit"]),
         .testTarget(name: "FolioCommandsTests", dependencies: ["folio", "FolioCommands", "FolioModel", "FolioRepo"]),
     ]

@@ -43,7 +43,7 @@ for N in $SIZES; do
   tf=$(cd "$WORK/folio-$N" && secs "$BIN" --as ana@seller.example pull b)
   cf=$(git -C "$WORK/folio-$N" grep -l '"conflicts"' HEAD -- invoices | wc -l)
   mf=$(git -C "$WORK/folio-$N" diff --name-only HEAD^1 HEAD -- invoices | wc -l)
-  tg=$(cd "$WORK/git-$N" && /usr/bin/time -f %e -o "$WORK/t" git merge -q --no-edit b/main >/dev/null 2>&1; cat "$WORK/t")
+  tg=$(cd "$WORK/git-$N" && { /usr/bin/time -f %e -o "$WORK/t" git merge -q --no-edit b/main >/dev/null 2>&1 || true; }; tail -1 "$WORK/t")
   cg=$(git -C "$WORK/git-$N" diff --name-only --diff-filter=U | wc -l)
   printf '%-10s %-14s %10s %10s %12s\n' "$N" "folio pull" "$tf" "$mf" "$cf"
   printf '%-10s %-14s %10s %10s %12s %12s\n' "$N" "git merge ort" "$tg" "-" "$cg" "$(awk -v a="$tf" -v b="$tg" 'BEGIN{ if (b>0) printf "%.1fx", a/b; else print "-" }')"

@@ -86,11 +86,13 @@ enum Display {
 /// Seed 001's invoice states, an output mapping kept stable: 1 Not sent, 2 Pending,
 /// 3 Completed, 7 Sent. Folio's other states map onto the nearest one.
 enum BRPStatus {
-    static func number(for inv: Invoice) -> Int {
-        switch inv.status {
+    static func number(for inv: Invoice) -> Int { number(status: inv.status, paymentStatus: inv.paymentStatus) }
+
+    static func number(status: InvoiceStatus?, paymentStatus: PaymentStatus?) -> Int {
+        switch status {
         case .draft?, nil: return 1
         case .pendingApproval?, .changesRequested?: return 2
-        case .accepted?, .issued?: return inv.paymentStatus == .paid ? 3 : 7
+        case .accepted?, .issued?: return paymentStatus == .paid ? 3 : 7
         case .declined?, .voided?: return 3
         }
     }

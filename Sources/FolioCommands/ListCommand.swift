@@ -1,13 +1,22 @@
 import ArgumentParser
 import Foundation
+import FolioGit
+import FolioIndex
 import FolioModel
 import FolioRepo
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List invoices with filters, sorting and paging (seeds 001 and 004).",
-        discussion: "Values may be given in seed 004's camelCase or in kebab-case, case-insensitively: --sort-by dueDate or due-date, --order-by asc or DESC.")
+        commandName: "list", abstract: "List invoices with filters, sorting and paging (seeds 001 and 004), from the index.",
+        discussion: """
+            Values may be given in seed 004's camelCase or in kebab-case, case-insensitively: --sort-by dueDate or due-date, --order-by asc or DESC.
+            `folio list orders --open-items` lists the orders that still have items neither invoiced nor cancelled (with --customer-id, --offset, --limit).
+            Answers come from .git/folio/index.sqlite, brought up to HEAD first.
+            """)
     @OptionGroup var global: GlobalOptions
+    @Argument(help: "invoices (the default) or orders.") var subject: String = "invoices"
+    @Flag(help: "With `orders`: orders with items neither invoiced nor cancelled.") var openItems = false
+    @Flag(help: "Scan the documents of HEAD instead of asking the index (slow: the reference the index is tested against).") var noIndex = false
     @Option(name: .customLong("id"), help: "Invoice id (repeatable).") var ids: [String] = []
     @Option(help: "Invoice number, with or without its prefix.") var number: String?
     @Option(help: "Customer id.") var customerId: String?
@@ -88,8 +97,72 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         let caller = global.caller
-        var query = try query(today: caller.clock.today)
+        // "Today" only matters to --overdue; computed without a date formatter (UTC, as Clock.today).
+        let today = overdue ? Dates.formatDate(days: Int((caller.clock.now.timeIntervalSince1970 / 86_400).rounded(.down))) : ""
+        var query = try query(today: today)
+        switch subject.lowercased() {
+        case "invoices", "invoice": break
+        case "orders", "order":
+            var rest = query
+            (rest.customerId, rest.offset, rest.limit) = (nil, 0, 50)
+            guard rest == InvoiceQuery() else { throw FolioError.usage("`folio list orders` takes --customer-id, --offset and --limit; the other filters are for invoices") }
+            guard openItems else { throw FolioError.usage("`folio list orders` needs --open-items (orders with items neither invoiced nor cancelled); `folio order show ID` shows one order") }
+            return try listOrders(query)
+        default:
+            throw FolioError.usage("`folio list \(subject)`: say `invoices` (the default) or `orders --open-items`")
+        }
+        if openItems { throw FolioError.usage("--open-items is for `folio list orders`") }
+        if !noIndex, ProcessInfo.processInfo.environment["FOLIO_INDEX_NO_SHORTCUT"] == nil, listFromCurrentIndex(query) { return }
         let repo = try global.openRepository()
+        if noIndex { return try scan(repo, query) }
+        let index = try IndexAccess.open(repo)
+        if let customer = try IndexAccess.visibleCustomer(repo, index, global) { query.visibleCustomer = customer }
+        for p in try IndexAccess.wrap({ try index.problems(kind: "invoice") }) { Output.info("warning: skipped \(p)") }
+        let (page, total) = try IndexAccess.run { try index.invoices(query) }
+        printInvoices(page, total: total, query)
+    }
+
+    /// The shortcut for the common case: when the index already reflects HEAD, answer without
+    /// starting libgit2 (see `PlainGit`). False, having printed nothing, whenever anything is
+    /// out of the ordinary; the ordinary path then answers (and explains any error).
+    func listFromCurrentIndex(_ query: InvoiceQuery) -> Bool {
+        let environment = ProcessInfo.processInfo.environment
+        guard let gitDir = PlainGit.gitDir(from: global.path, environment: environment), let head = PlainGit.head(gitDir: gitDir),
+              let index = RepositoryIndex.openIfCurrent(gitDir: gitDir, head: head) else { return false }
+        var query = query
+        var email: String?
+        if let explicit = global.actingAs, !explicit.isEmpty {
+            email = explicit.lowercased()
+        } else if let user = environment["FOLIO_USER"], !user.isEmpty {
+            email = user.lowercased()
+        } else {
+            guard case .value(let configured) = PlainGit.userEmail(gitDir: gitDir, environment: environment) else { return false }
+            email = configured.flatMap { $0.isEmpty ? nil : $0.lowercased() }
+        }
+        do {
+            if let email {
+                switch try index.visibility(of: email) {
+                case .all: break
+                case .customer(let id): query.visibleCustomer = id
+                case .unknown: return false
+                }
+            }
+            let problems = try index.problems(kind: "invoice")
+            let (page, total) = try index.invoices(query)
+            for p in problems { Output.info("warning: skipped \(p)") }
+            if environment["FOLIO_INDEX_TIMING"] == "1" { Output.info("index: up to date (HEAD read without libgit2)") }
+            printInvoices(page, total: total, query)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// The answer without the index, as `folio list` gave it before there was one: every
+    /// invoice document of HEAD decoded and filtered by `InvoiceQuery`. (The index also skips
+    /// a document that sits at another id's path; this scan lists it.)
+    func scan(_ repo: FolioRepository, _ query: InvoiceQuery) throws {
+        var query = query
         let snap = try repo.snapshot()
         if let email = try? repo.identityEmail(explicit: global.actingAs), let party = try snap.parties()[email], party.role == .buyer {
             query.visibleCustomer = party.customerId ?? "\u{0}"
@@ -97,6 +170,10 @@ struct ListCommand: ParsableCommand {
         let (invoices, problems) = try snap.invoices()
         for p in problems { Output.info("warning: skipped \(p.description)") }
         let (page, total) = query.run(invoices)
+        printInvoices(page.map(InvoiceSummary.init), total: total, query)
+    }
+
+    func printInvoices(_ page: [InvoiceSummary], total: Int, _ query: InvoiceQuery) {
         if global.wantsJSON {
             Output.data(CanonicalJSON.string(.object([
                 "data": .array(page.map { ListCommand.row($0) }),
@@ -111,12 +188,59 @@ struct ListCommand: ParsableCommand {
         Output.info("\(page.count) of \(total) invoice(s)\(total > query.offset + page.count ? "; more with --offset \(query.offset + page.count)" : "")")
     }
 
+    /// `folio list orders --open-items`: orders with items neither invoiced nor cancelled,
+    /// oldest first, each with those items.
+    func listOrders(_ query: InvoiceQuery) throws {
+        let repo = try global.openRepository()
+        let index = try IndexAccess.open(repo)
+        var customer = query.customerId
+        if let visible = try IndexAccess.visibleCustomer(repo, index, global) {
+            if let customer, customer != visible { return printOrders([], total: 0, query) }
+            customer = visible
+        }
+        for p in try index.problems(kind: "order") { Output.info("warning: skipped \(p)") }
+        let (page, total) = try IndexAccess.run { try index.orders(openItemsOnly: true, customerId: customer, offset: query.offset, limit: query.limit) }
+        printOrders(page, total: total, query)
+    }
+
+    func printOrders(_ page: [OrderSummary], total: Int, _ query: InvoiceQuery) {
+        if global.wantsJSON {
+            let rows: [JSONValue] = page.map { o in
+                let items: [JSONValue] = o.openItems.map { i in
+                    .object(["ref": .string(i.ref), "productId": i.productId.map(JSONValue.string) ?? .null, "sku": i.sku.map(JSONValue.string) ?? .null,
+                             "description": .string(i.description), "quantity": .string(i.quantity), "unitPrice": .int(i.unitPrice), "taxRate": .string(i.taxRate)])
+                }
+                return .object([
+                    "id": .string(o.id), "number": o.number.map(JSONValue.string) ?? .null, "customer": JSONValue.encoding(o.customer),
+                    "channel": o.channel.map(JSONValue.string) ?? .null, "currency": .string(o.currency), "createdAt": .string(o.createdAt),
+                    "purchaseOrderNumber": o.purchaseOrderNumber.map(JSONValue.string) ?? .null,
+                    "itemCount": .int(Int64(o.itemCount)), "openItemCount": .int(Int64(o.openItems.count)),
+                    "invoiceable": .bool(!o.isMarketplace), "openItems": .array(items),
+                ])
+            }
+            Output.data(CanonicalJSON.string(.object([
+                "data": .array(rows),
+                "meta": .object(["pagination": .object(["limit": .int(Int64(query.limit)), "offset": .int(Int64(query.offset)), "totalCount": .int(Int64(total))])]),
+            ])))
+            return
+        }
+        Output.data(Table.render(header: ["ORDER", "CUSTOMER", "CHANNEL", "CREATED", "OPEN", "OPEN ITEMS"], rows: page.map { o in
+            [o.id, o.customer.name ?? o.customer.id, (o.channel ?? "-") + (o.isMarketplace ? " (cannot be invoiced)" : ""), String(o.createdAt.prefix(10)),
+             "\(o.openItems.count) of \(o.itemCount)", o.openItems.map { "\($0.ref) \($0.description) x\($0.quantity)" }.joined(separator: "; ")]
+        }))
+        Output.info("\(page.count) of \(total) order(s) with open items\(total > query.offset + page.count ? "; more with --offset \(query.offset + page.count)" : "")")
+    }
+
     /// One `list --json` row: the fields SPEC §5 promises, plus seed 004's names for the balances.
     static func row(_ inv: Invoice, extra: [String: JSONValue] = [:]) -> JSONValue {
+        row(InvoiceSummary(inv), extra: extra)
+    }
+
+    static func row(_ inv: InvoiceSummary, extra: [String: JSONValue] = [:]) -> JSONValue {
         var o: [String: JSONValue] = [
             "id": .string(inv.id), "number": inv.number.map(JSONValue.string) ?? .null, "type": .string(inv.type),
             "status": .string(inv.status?.rawValue ?? "draft"), "paymentStatus": .string(inv.paymentStatus?.rawValue ?? "open"),
-            "brpStatus": .int(Int64(BRPStatus.number(for: inv))),
+            "brpStatus": .int(Int64(BRPStatus.number(status: inv.status, paymentStatus: inv.paymentStatus))),
             "customer": JSONValue.encoding(inv.customer), "currency": .string(inv.currency), "issueDate": .string(inv.issueDate),
             "dueDate": .string(inv.dueDate), "orderId": inv.orderId.map(JSONValue.string) ?? .null, "revision": .int(Int64(inv.revision)),
             "totals": inv.totals.map { JSONValue.encoding($0) } ?? .null, "createdAt": .string(inv.createdAt), "updatedAt": .string(inv.updatedAt),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FolioIndex
 import FolioModel
 import FolioRepo
 
@@ -61,16 +62,22 @@ struct ValidateCommand: ParsableCommand {
 }
 
 struct InboxCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inbox", abstract: "What waits for me: a buyer's invoices to answer, a seller's to edit or send.")
+    static let configuration = CommandConfiguration(commandName: "inbox", abstract: "What waits for me: a buyer's invoices to answer, a seller's to edit or send (from the index).")
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         let repo = try global.openRepository()
-        let snap = try repo.snapshot()
-        let actor = try repo.actor(explicit: global.actingAs, snapshot: snap)
-        let (invoices, problems) = try snap.invoices()
-        for p in problems { Output.info("warning: skipped \(p.description)") }
-        let waiting = Inbox.items(for: actor, in: invoices)
+        let index = try IndexAccess.open(repo)
+        let email = try repo.identityEmail(explicit: global.actingAs)
+        let actor: Actor
+        if let party = try IndexAccess.wrap({ try index.party(email) }) {
+            actor = Actor(email: email.lowercased(), party: party)
+        } else {
+            // Not an indexed party: the documents give the exact refusal.
+            actor = try repo.actor(explicit: global.actingAs, snapshot: try repo.snapshot())
+        }
+        for p in try IndexAccess.wrap({ try index.problems(kind: "invoice") }) { Output.info("warning: skipped \(p)") }
+        let waiting = try IndexAccess.run { try index.inbox(for: actor) }
         if global.wantsJSON {
             Output.data(CanonicalJSON.string(.object(["data": .array(waiting.map { ListCommand.row($0.invoice, extra: ["reason": .string($0.reason)]) })])))
             return

@@ -22,17 +22,6 @@ public struct SyntheticRepository {
         public var byStatus: [String: Int] = [:]
     }
 
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E3779B97F4A7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let products: [(String, String, Int64, String)] = [
         ("P-100", "Linen shirt", 4_900, "20"), ("P-101", "Wool coat", 24_900, "20"), ("P-102", "Leather belt", 3_500, "20"),
         ("P-103", "Canvas tote", 1_999, "7.5"), ("P-104", "Silk scarf", 6_450, "20"), ("P-105", "Denim jacket", 11_900, "20"),

@@ -7,17 +7,7 @@ import Testing
 /// everyone syncs. A fixed seed set keeps CI's share bounded; FOLIO_SOAK=N runs N more seeds.
 @Suite("Merge properties on random histories")
 struct MergePropertyTests {
-    struct Rng: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E3779B97F4A7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
+    typealias Rng = SplitMix64
 
     /// A commit in the simulated history: one invoice document.
     struct Node {

@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import FolioIndex
+import FolioModel
+import FolioRepo
+
+struct IndexCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index", abstract: "The SQLite index behind list and inbox (.git/folio/index.sqlite, never committed).",
+        discussion: "The index is a cache: every read brings it up to HEAD first, and deleting it loses nothing.",
+        subcommands: [IndexStatusCommand.self, IndexRebuildCommand.self])
+}
+
+struct IndexStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "The commit the index reflects, how far HEAD has moved since, and what it holds (changes nothing).")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let repo = try global.openRepository()
+        let s = try IndexAccess.wrap { try RepositoryIndex.status(of: repo.git) }
+        let relative = IndexAccess.relative(s.path, repo)
+        if global.wantsJSON {
+            var o: [String: JSONValue] = [
+                "path": .string(relative), "state": .string(s.state), "schemaVersion": .int(Int64(s.schemaVersion)),
+                "commit": s.commit.map(JSONValue.string) ?? .null, "head": s.head.map(JSONValue.string) ?? .null,
+                "upToDate": .bool(s.upToDate), "pendingFiles": s.pendingFiles.map { .int(Int64($0)) } ?? .null,
+                "updatedAt": s.updatedAt.map(JSONValue.string) ?? .null, "sizeBytes": .int(s.sizeBytes),
+                "skipped": .array(s.skipped.map(JSONValue.string)),
+            ]
+            o["counts"] = .object(["invoices": .int(Int64(s.invoices)), "productLines": .int(Int64(s.lines)), "extraFields": .int(Int64(s.extraFields)),
+                                   "ordersWithOpenItems": .int(Int64(s.openOrders)), "parties": .int(Int64(s.parties)), "skipped": .int(Int64(s.skipped.count))])
+            Output.data(CanonicalJSON.string(.object(o)))
+            return
+        }
+        func short(_ c: String?) -> String { c.map { $0.isEmpty ? "(no commit)" : String($0.prefix(12)) } ?? "-" }
+        var lines = ["index     \(relative) (\(s.state == "missing" ? "not built yet" : String(format: "%.1f MB", Double(s.sizeBytes) / 1_048_576)), schema \(s.schemaVersion))"]
+        switch s.state {
+        case "missing":
+            lines.append("state     not built: the next `folio list` or `folio index rebuild` builds it")
+        case "ready":
+            let behind = s.upToDate ? "up to date" : s.pendingFiles.map { "\($0) document(s) behind; the next read brings it up to date" } ?? "behind; the next read rebuilds it"
+            lines.append("commit    \(short(s.commit)) (HEAD \(short(s.head)): \(behind))")
+            lines.append("updated   \(s.updatedAt ?? "-")")
+            lines.append("invoices  \(s.invoices) (\(s.lines) product lines, \(s.extraFields) extra fields)")
+            lines.append("orders    \(s.openOrders) with open items")
+            lines.append("parties   \(s.parties)")
+            lines.append("skipped   \(s.skipped.count)\(s.skipped.isEmpty ? "" : " (see below; `folio validate` explains)")")
+            lines += s.skipped.map { "  \($0)" }
+        default:
+            lines.append("state     \(s.state); the next read rebuilds it")
+        }
+        Output.data(lines.joined(separator: "\n"))
+    }
+}
+
+struct IndexRebuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild", abstract: "Build the index again from HEAD (a progress bar on a terminal).")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let repo = try global.openRepository()
+        let index = try IndexAccess.open(repo, forceRebuild: true)
+        let s = try IndexAccess.wrap { try index.status() }
+        let seconds: Double
+        if case .rebuilt(_, let t) = index.refresh { seconds = t } else { seconds = 0 }
+        if global.wantsJSON {
+            Output.data(CanonicalJSON.string(.object([
+                "commit": s.commit.map(JSONValue.string) ?? .null, "invoices": .int(Int64(s.invoices)), "ordersWithOpenItems": .int(Int64(s.openOrders)),
+                "skipped": .array(s.skipped.map(JSONValue.string)), "seconds": .string(String(format: "%.2f", seconds)),
+            ])))
+            return
+        }
+        for p in s.skipped { Output.info("warning: skipped \(p)") }
+        Output.info("Indexed \(s.invoices) invoice(s) and \(s.openOrders) order(s) with open items at \(s.commit.map { String($0.prefix(12)) } ?? "-") in \(String(format: "%.2f", seconds)) s\(s.skipped.isEmpty ? "" : "; \(s.skipped.count) finding(s) on skipped documents")")
+    }
+}
+
+/// How commands reach the index: opened (and brought up to HEAD) with messages and a
+/// progress bar on standard error, errors mapped to exit codes, and one rebuild-and-retry
+/// when a query meets a damaged file.
+enum IndexAccess {
+    static func open(_ repo: FolioRepository, forceRebuild: Bool = false) throws -> RepositoryIndex {
+        let bar = ProgressBar(minimum: forceRebuild ? 0 : 5_000)
+        let index = try wrap {
+            try RepositoryIndex.open(repo.git, options: .init(log: { Output.info($0) }, progress: { bar.update($0, $1) }, forceRebuild: forceRebuild))
+        }
+        bar.finish()
+        if ProcessInfo.processInfo.environment["FOLIO_INDEX_TIMING"] == "1" {
+            switch index.refresh {
+            case .upToDate: Output.info("index: up to date")
+            case .updated(let files, let t): Output.info(String(format: "index: updated %d document(s) in %.1f ms", files, t * 1000))
+            case .rebuilt(_, let t): Output.info(String(format: "index: rebuilt in %.2f s", t))
+            }
+        }
+        current = (repo, index)
+        return index
+    }
+
+    nonisolated(unsafe) private static var current: (FolioRepository, RepositoryIndex)?
+
+    /// Runs a query; a damaged index is rebuilt once and the query run again on the new one.
+    static func run<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch IndexError.damaged(let detail) {
+            guard let (repo, _) = current else { throw FolioError.io("index: \(detail)") }
+            Output.info("folio: index: \(RepositoryIndex.location(of: repo.git)) is damaged (\(detail)); rebuilding")
+            current = nil
+            _ = try open(repo, forceRebuild: true)
+            return try wrap(body)
+        } catch {
+            throw FolioError.wrap(error)
+        }
+    }
+
+    static func wrap<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch { throw FolioError.wrap(error) }
+    }
+
+    /// The customer a buyer identity is limited to; nil for a seller, or when there is no
+    /// identity (reads work without one: a CI machine has none).
+    static func visibleCustomer(_ repo: FolioRepository, _ index: RepositoryIndex, _ global: GlobalOptions) throws -> String? {
+        guard let email = try? repo.identityEmail(explicit: global.actingAs) else { return nil }
+        switch try wrap({ try index.visibility(of: email) }) {
+        case .all: return nil
+        case .customer(let id): return id
+        case .unknown:
+            // .folio/parties.json is missing or malformed: the document itself answers, with its
+            // own error.
+            guard let party = try repo.snapshot().parties()[email], party.role == .buyer else { return nil }
+            return party.customerId ?? "\u{0}"
+        }
+    }
+
+    static func relative(_ path: String, _ repo: FolioRepository) -> String {
+        guard let workdir = repo.git.workdir, path.hasPrefix(workdir + "/") else { return path }
+        return String(path.dropFirst(workdir.count + 1))
+    }
+}
+
+/// `indexing [#######.............] 35% 70000/200000` on standard error, only when it is a
+/// terminal and the job is large enough to be worth watching.
+final class ProgressBar {
+    private let enabled: Bool
+    private let minimum: Int
+    private var shown = false
+    private var last = Date.distantPast
+
+    init(minimum: Int) {
+        self.minimum = minimum
+        enabled = isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    }
+
+    func update(_ done: Int, _ total: Int) {
+        guard enabled, total >= minimum, total > 0 else { return }
+        let now = Date()
+        guard done == total || now.timeIntervalSince(last) > 0.1 else { return }
+        last = now
+        let width = 30
+        let filled = width * done / total
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        FileHandle.standardError.write(Data("\rindexing [\(bar)] \(100 * done / total)% \(done)/\(total) documents".utf8))
+        shown = true
+    }
+
+    func finish() {
+        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        shown = false
+    }
+}

@@ -1,2 +1,0 @@
-// The SQLite index (SPEC §6) lives here.
-enum FolioIndexModule {}
