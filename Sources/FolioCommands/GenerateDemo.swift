@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import FolioGit
 import FolioModel
 import FolioRepo
+import FolioSync
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "generate", abstract: "Build a synthetic repository for benchmarks (deterministic for a seed).")
@@ -22,6 +24,8 @@ struct GenerateCommand: ParsableCommand {
         let start = Date()
         let summary = try gen.generate(at: path)
         let seconds = Date().timeIntervalSince(start)
+        // A generated repository is used like any other: a plain `git merge` in it should merge documents.
+        try MergeDriver.install(in: GitRepository.open(at: path), executable: currentExecutable())
         if global.wantsJSON {
             Output.data(CanonicalJSON.string(.object(["path": .string(path), "invoices": .int(Int64(summary.invoices)), "orders": .int(Int64(summary.orders)),
                                                       "customers": .int(Int64(summary.customers)), "commits": .int(Int64(summary.commits)),

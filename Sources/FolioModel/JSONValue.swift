@@ -61,10 +61,14 @@ extension JSONValue {
         guard String(validating: data, as: UTF8.self) != nil else {
             throw JSONInputError("is not valid UTF-8 (at byte \(firstInvalidUTF8Offset(data) ?? 0))")
         }
-        if let line = conflictMarkerLine(data) {
-            throw JSONInputError("contains a merge conflict marker on line \(line); resolve the conflict (or run `folio resolve`) before using the file")
+        let refused: JSONInputError? = data.withUnsafeBytes { bytes in
+            if let line = conflictMarkerLine(bytes) {
+                return JSONInputError("contains a merge conflict marker on line \(line); resolve the conflict (or run `folio resolve`) before using the file")
+            }
+            do throws(JSONInputError) { try precheck(bytes) } catch { return error }
+            return nil
         }
-        try checkDepth(data)
+        if let refused { throw refused }
         let any: Any
         do {
             any = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
@@ -140,58 +144,105 @@ extension JSONValue {
     /// Lines that a textual merge leaves behind. They are checked before parsing because
     /// a marker inside a string would otherwise parse as valid JSON and be committed.
     static func conflictMarkerLine(_ data: Data) -> Int? {
-        let markers: [[UInt8]] = [Array("<<<<<<< ".utf8), Array("=======".utf8), Array(">>>>>>> ".utf8), Array("|||||||".utf8)]
+        data.withUnsafeBytes { conflictMarkerLine($0) }
+    }
+
+    static func conflictMarkerLine(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        let n = bytes.count
+        func at(_ i: Int, _ marker: StaticString) -> Bool {
+            let m = marker.utf8Start, count = marker.utf8CodeUnitCount
+            guard n - i >= count else { return false }
+            for k in 0..<count where bytes[i + k] != m[k] { return false }
+            return true
+        }
         var line = 1
-        var lineStart = true
-        let bytes = [UInt8](data)
         var i = 0
-        while i < bytes.count {
-            if lineStart {
-                for m in markers where bytes.count - i >= m.count && Array(bytes[i..<(i + m.count)]) == m {
-                    if m == markers[1] {
-                        // "=======" must be the whole line to be a marker.
-                        let end = i + m.count
-                        if end == bytes.count || bytes[end] == 0x0A || bytes[end] == 0x0D { return line }
-                    } else {
-                        return line
-                    }
+        while i < n {
+            switch bytes[i] {
+            case 0x3C: if at(i, "<<<<<<< ") { return line }
+            case 0x3E: if at(i, ">>>>>>> ") { return line }
+            case 0x7C: if at(i, "|||||||") { return line }
+            case 0x3D:
+                // "=======" must be the whole line to be a marker.
+                if at(i, "=======") {
+                    let end = i + 7
+                    if end == n || bytes[end] == 0x0A || bytes[end] == 0x0D { return line }
                 }
+            default: break
             }
-            lineStart = bytes[i] == 0x0A
-            if lineStart { line += 1 }
+            // On to the next line start.
+            while i < n && bytes[i] != 0x0A { i += 1 }
             i += 1
+            line += 1
         }
         return nil
     }
 
-    /// Foundation's parser recurses; a hostile file of a million brackets must be refused
-    /// before it gets there. The same pass refuses trailing commas, which Foundation's
-    /// JSONSerialization on Linux accepts although JSON does not.
-    private static func checkDepth(_ data: Data) throws(JSONInputError) {
-        var depth = 0
-        var inString = false
-        var escaped = false
+    /// What Foundation's parser would let through, refused in one pass over the bytes before
+    /// it gets them: nesting deeper than the limit (it recurses, so a file of a million
+    /// brackets must not reach it), trailing commas (JSONSerialization on Linux accepts them
+    /// although JSON does not), and a key given twice in one object (it keeps one of the
+    /// values and drops the other without a word).
+    private static func precheck(_ bytes: UnsafeRawBufferPointer) throws(JSONInputError) {
+        struct Frame {
+            var isObject: Bool
+            var keys: Set<String> = []
+            var key: String?
+            var index = 0
+        }
+        var stack: [Frame] = []
+        func pointer() -> String {
+            stack.map { $0.isObject ? "/" + JSONPointer.escape($0.key ?? "") : "/\($0.index)" }.joined()
+        }
         var last: UInt8 = 0   // the last byte outside strings that is not whitespace
-        for byte in data {
-            if inString {
-                if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false; last = byte }
-                continue
-            }
+        let n = bytes.count
+        var i = 0
+        while i < n {
+            let byte = bytes[i]
             switch byte {
-            case 0x20, 0x09, 0x0A, 0x0D: continue
-            case 0x22: inString = true
+            case 0x20, 0x09, 0x0A, 0x0D:
+                i += 1
+                continue
+            case 0x22:
+                let start = i + 1
+                var escaped = false
+                i += 1
+                while i < n {
+                    let b = bytes[i]
+                    if b == 0x5C { escaped = true; i += 2; continue }
+                    if b == 0x22 { break }
+                    i += 1
+                }
+                if stack.last?.isObject == true && (last == 0x7B || last == 0x2C) {
+                    let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<min(i, n)])
+                    let key = escaped ? unescapedKey(raw) : String(decoding: raw, as: UTF8.self)
+                    stack[stack.count - 1].key = key
+                    if !stack[stack.count - 1].keys.insert(key).inserted {
+                        throw JSONInputError(pointer: pointer(), "is given twice in one object; keep one (a parser would silently drop the other's value)")
+                    }
+                }
             case 0x7B, 0x5B:
-                depth += 1
-                if depth > JSONLimits.maxDepth {
+                stack.append(Frame(isObject: byte == 0x7B))
+                if stack.count > JSONLimits.maxDepth {
                     throw JSONInputError("is nested more than \(JSONLimits.maxDepth) levels deep")
                 }
             case 0x7D, 0x5D:
                 if last == 0x2C { throw JSONInputError("is not valid JSON: a comma before \"\(Character(Unicode.Scalar(byte)))\"; JSON allows no trailing commas") }
-                depth -= 1
+                if !stack.isEmpty { stack.removeLast() }
+            case 0x2C:
+                if let top = stack.last, !top.isObject { stack[stack.count - 1].index += 1 }
             default: break
             }
             last = byte
+            i += 1
         }
+    }
+
+    /// A key with escapes, as the parser will see it; Foundation decodes it, as it will the document.
+    private static func unescapedKey(_ raw: UnsafeRawBufferPointer) -> String {
+        let quoted = Data([0x22]) + Data(raw) + Data([0x22])
+        return (try? JSONSerialization.jsonObject(with: quoted, options: [.fragmentsAllowed])) as? String
+            ?? String(decoding: raw, as: UTF8.self)
     }
 }
 

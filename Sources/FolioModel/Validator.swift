@@ -16,7 +16,7 @@ public struct Validator {
         self.options = options
     }
 
-    struct Loaded<T> { var path: String; var json: JSONValue; var value: T }
+    struct Loaded<T> { var path: String; var value: T }
 
     public func run() -> [Finding] {
         var findings: [Finding] = []
@@ -38,7 +38,7 @@ public struct Validator {
                 if path != DocumentPaths.series(s.prefix) {
                     findings.append(Finding("path/id", file: path, pointer: "/prefix", "series \"\(s.prefix)\" belongs in \(DocumentPaths.series(s.prefix))"))
                 }
-                series[s.prefix] = Loaded(path: path, json: .null, value: s)
+                series[s.prefix] = Loaded(path: path, value: s)
             }
         }
         for path in files.keys.sorted() where (path.hasPrefix("invoices/") || path.hasPrefix("orders/")) && DocumentPaths.parse(path) == nil {
@@ -84,15 +84,15 @@ public struct Validator {
               let json = parseChecked(path, data, &out.findings) else { return out }
         switch kind {
         case .order:
-            guard let order: Order = decodeChecked(path, json, Schemas.order, &out.findings) else { return out }
+            guard let order: Order = decodeChecked(path, json, data, Schemas.order, &out.findings) else { return out }
             checkPath(path, kind, order.id, &out.findings)
-            let loaded = Loaded(path: path, json: json, value: order)
+            let loaded = Loaded(path: path, value: order)
             checkOrder(loaded, &out.findings)
             out.order = loaded
         case .invoice:
-            guard let invoice: Invoice = decodeChecked(path, json, Schemas.invoice, &out.findings) else { return out }
+            guard let invoice: Invoice = decodeChecked(path, json, data, Schemas.invoice, &out.findings) else { return out }
             checkPath(path, kind, invoice.id, &out.findings)
-            let loaded = Loaded(path: path, json: json, value: invoice)
+            let loaded = Loaded(path: path, value: invoice)
             checkInvoiceAlone(loaded, &out.findings)
             out.invoice = loaded
         }
@@ -112,8 +112,8 @@ public struct Validator {
         }
     }
 
-    func decodeChecked<T: Decodable>(_ path: String, _ json: JSONValue, _ schema: Schema, _ f: inout [Finding]) -> T? {
-        do { return try DocumentCodec.decode(T.self, json: json, schema: schema, file: path) } catch {
+    func decodeChecked<T: Decodable>(_ path: String, _ json: JSONValue, _ data: Data, _ schema: Schema, _ f: inout [Finding]) -> T? {
+        do { return try DocumentCodec.decode(T.self, json: json, data: data, schema: schema, file: path) } catch {
             f.append(contentsOf: error.findings)
             return nil
         }
@@ -121,7 +121,7 @@ public struct Validator {
 
     func load<T: Decodable>(_ path: String, _ schema: Schema, _ f: inout [Finding]) -> T? {
         guard let data = files[path], let json = parseChecked(path, data, &f) else { return nil }
-        return decodeChecked(path, json, schema, &f)
+        return decodeChecked(path, json, data, schema, &f)
     }
 
     func loadSingle<T: Decodable>(_ path: String, _ schema: Schema, required: Bool, _ f: inout [Finding]) -> T? {

@@ -276,11 +276,17 @@ struct BadInputTests {
     }
 
     @Test("duplicate object keys are refused, since one value would be silently dropped")
-    func duplicateKeys() {
-        withKnownIssue("JSONValue.parse accepts {\"a\":1,\"a\":2} and keeps one value (reported as a bug)") {
-            let error = parseFailure(#"{"status":"draft","status":"accepted"}"#)
-            #expect(error != nil)
-        }
+    func duplicateKeys() throws {
+        let top = try #require(parseFailure(#"{"status":"draft","status":"accepted"}"#))
+        #expect(top.pointer == "/status")
+        #expect(top.message.contains("twice"))
+        let nested = try #require(parseFailure(#"{"lines":[{"id":"l1"},{"id":"l2","qty":"1","qty":"2"}]}"#))
+        #expect(nested.pointer == "/lines/1/qty")
+        // The same key written two ways is still the same key.
+        #expect(parseFailure(#"{"a":1,"\u0061":2}"#)?.pointer == "/a")
+        // The same key in sibling objects, or as a value, is fine.
+        #expect(try J(#"{"a":{"a":"a"},"b":[{"a":1},{"a":2}],"c":"a"}"#) != .null)
+        #expect(try J(#"{"a\"b":1,"a":2}"#) == .object(["a\"b": .int(1), "a": .int(2)]))
     }
 
     @Test("DocumentCodec names the file and uses json/syntax for whole-file problems")
