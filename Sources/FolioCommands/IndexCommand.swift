@@ -94,22 +94,22 @@ enum IndexAccess {
             case .rebuilt(_, let t): Output.info(String(format: "index: rebuilt in %.2f s", t))
             }
         }
-        current = (repo, index)
         return index
     }
 
-    nonisolated(unsafe) private static var current: (FolioRepository, RepositoryIndex)?
-
-    /// Runs a query; a damaged index is rebuilt once and the query run again on the new one.
-    static func run<T>(_ body: () throws -> T) throws -> T {
+    /// Opens the index and runs `body` on it. When anything `body` reads meets a damaged file,
+    /// that index is closed (releasing its lock, or the rebuild would wait for this very
+    /// process), rebuilt, and `body` runs once more on the new one. So `body` should only read
+    /// and return; print after it.
+    static func reading<T>(_ repo: FolioRepository, _ body: (RepositoryIndex) throws -> T) throws -> T {
+        let index = try open(repo)
         do {
-            return try body()
+            return try body(index)
         } catch IndexError.damaged(let detail) {
-            guard let (repo, _) = current else { throw FolioError.io("index: \(detail)") }
+            index.close()
             Output.info("folio: index: \(RepositoryIndex.location(of: repo.git)) is damaged (\(detail)); rebuilding")
-            current = nil
-            _ = try open(repo, forceRebuild: true)
-            return try wrap(body)
+            let rebuilt = try open(repo, forceRebuild: true)
+            return try wrap { try body(rebuilt) }
         } catch {
             throw FolioError.wrap(error)
         }
@@ -123,7 +123,7 @@ enum IndexAccess {
     /// identity (reads work without one: a CI machine has none).
     static func visibleCustomer(_ repo: FolioRepository, _ index: RepositoryIndex, _ global: GlobalOptions) throws -> String? {
         guard let email = try? repo.identityEmail(explicit: global.actingAs) else { return nil }
-        switch try wrap({ try index.visibility(of: email) }) {
+        switch try index.visibility(of: email) {
         case .all: return nil
         case .customer(let id): return id
         case .unknown:

@@ -115,10 +115,13 @@ struct ListCommand: ParsableCommand {
         if !noIndex, ProcessInfo.processInfo.environment["FOLIO_INDEX_NO_SHORTCUT"] == nil, listFromCurrentIndex(query) { return }
         let repo = try global.openRepository()
         if noIndex { return try scan(repo, query) }
-        let index = try IndexAccess.open(repo)
-        if let customer = try IndexAccess.visibleCustomer(repo, index, global) { query.visibleCustomer = customer }
-        for p in try IndexAccess.wrap({ try index.problems(kind: "invoice") }) { Output.info("warning: skipped \(p)") }
-        let (page, total) = try IndexAccess.run { try index.invoices(query) }
+        let (problems, page, total) = try IndexAccess.reading(repo) { index in
+            var query = query
+            if let customer = try IndexAccess.visibleCustomer(repo, index, global) { query.visibleCustomer = customer }
+            let (page, total) = try index.invoices(query)
+            return (try index.problems(kind: "invoice"), page, total)
+        }
+        for p in problems { Output.info("warning: skipped \(p)") }
         printInvoices(page, total: total, query)
     }
 
@@ -192,14 +195,17 @@ struct ListCommand: ParsableCommand {
     /// oldest first, each with those items.
     func listOrders(_ query: InvoiceQuery) throws {
         let repo = try global.openRepository()
-        let index = try IndexAccess.open(repo)
-        var customer = query.customerId
-        if let visible = try IndexAccess.visibleCustomer(repo, index, global) {
-            if let customer, customer != visible { return printOrders([], total: 0, query) }
-            customer = visible
+        let (problems, page, total) = try IndexAccess.reading(repo) { index -> ([String], [OrderSummary], Int) in
+            var customer = query.customerId
+            if let visible = try IndexAccess.visibleCustomer(repo, index, global) {
+                // A buyer asking for another customer's orders sees none.
+                if let customer, customer != visible { return ([], [], 0) }
+                customer = visible
+            }
+            let (page, total) = try index.orders(openItemsOnly: true, customerId: customer, offset: query.offset, limit: query.limit)
+            return (try index.problems(kind: "order"), page, total)
         }
-        for p in try index.problems(kind: "order") { Output.info("warning: skipped \(p)") }
-        let (page, total) = try IndexAccess.run { try index.orders(openItemsOnly: true, customerId: customer, offset: query.offset, limit: query.limit) }
+        for p in problems { Output.info("warning: skipped \(p)") }
         printOrders(page, total: total, query)
     }
 

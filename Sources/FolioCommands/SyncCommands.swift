@@ -28,7 +28,13 @@ struct CloneCommand: ParsableCommand {
             throw FolioError.io("cannot clone \(url): \(error)")
         }
         try MergeDriver.install(in: git, executable: currentExecutable())
-        let ok = (try? git.headCommit()) != nil && (try? FolioRepository.open(target)) != nil
+        let repo = (try? git.headCommit()) != nil ? try? FolioRepository.open(target) : nil
+        let ok = repo != nil
+        // SPEC §5: ready to use, index included. A failed build is not a failed clone: the
+        // next read builds it again, and says why.
+        if let repo {
+            do { _ = try IndexAccess.open(repo) } catch { Output.info("folio: the index was not built (\(error)); the next `folio list` builds it") }
+        }
         if global.wantsJSON {
             Output.data(CanonicalJSON.string(.object(["path": .string(git.workdir ?? target), "url": .string(url), "folio": .bool(ok)])))
         } else {
@@ -80,8 +86,10 @@ func syncFailure(_ error: Error) -> Error {
         case .noRemote: return FolioError.usage(e.description)
         case .pushRejected: return FolioError.refused(Refusal(e.description))
         case .merge: return FolioError.refused(Refusal("merge stopped, nothing was written: \(e.description)"))
+        case .notOnBranch: return FolioError.refused(Refusal(e.description))
         }
-    case let e as GitError: return FolioError.io("git: \(e)")
+    // A branch moved by another process is a concurrent write (exit 2, "try again"), not an I/O failure.
+    case let e as GitError: return FolioError.wrap(e)
     default: return error
     }
 }

@@ -67,17 +67,18 @@ struct InboxCommand: ParsableCommand {
 
     func run() throws {
         let repo = try global.openRepository()
-        let index = try IndexAccess.open(repo)
         let email = try repo.identityEmail(explicit: global.actingAs)
-        let actor: Actor
-        if let party = try IndexAccess.wrap({ try index.party(email) }) {
-            actor = Actor(email: email.lowercased(), party: party)
-        } else {
-            // Not an indexed party: the documents give the exact refusal.
-            actor = try repo.actor(explicit: global.actingAs, snapshot: try repo.snapshot())
+        let (actor, problems, waiting) = try IndexAccess.reading(repo) { index in
+            let actor: Actor
+            if let party = try index.party(email) {
+                actor = Actor(email: email.lowercased(), party: party)
+            } else {
+                // Not an indexed party: the documents give the exact refusal.
+                actor = try repo.actor(explicit: global.actingAs, snapshot: try repo.snapshot())
+            }
+            return (actor, try index.problems(kind: "invoice"), try index.inbox(for: actor))
         }
-        for p in try IndexAccess.wrap({ try index.problems(kind: "invoice") }) { Output.info("warning: skipped \(p)") }
-        let waiting = try IndexAccess.run { try index.inbox(for: actor) }
+        for p in problems { Output.info("warning: skipped \(p)") }
         if global.wantsJSON {
             Output.data(CanonicalJSON.string(.object(["data": .array(waiting.map { ListCommand.row($0.invoice, extra: ["reason": .string($0.reason)]) })])))
             return

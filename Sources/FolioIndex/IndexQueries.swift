@@ -288,7 +288,13 @@ extension RepositoryIndex {
                     status.pendingFiles = (try? git.diff(from: old, to: head))?.filter { DocumentClass(path: $0.path) != nil }.count
                 }
             }
-            do { try queue.inDatabase { db in try fill(&status, db) } } catch { throw IndexError.from(error) }
+            do {
+                try queue.inDatabase { db in try fill(&status, db) }
+            } catch let e as DatabaseError where isDamage(e) {
+                status.state = "damaged: \(e.message ?? "\(e.resultCode)")"
+            } catch {
+                throw IndexError.from(error)
+            }
             return status
         }
     }

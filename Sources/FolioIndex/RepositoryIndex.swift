@@ -54,6 +54,13 @@ public final class RepositoryIndex {
 
     public static func location(of git: GitRepository) -> String { git.gitDir + "/folio/index.sqlite" }
 
+    /// Closes the database and releases the lock, so that this process can open the index
+    /// again (to rebuild a damaged file). The value must not be used afterwards.
+    public func close() {
+        try? queue.close()
+        lock.release()
+    }
+
     /// Opens the index of `git` and brings it up to HEAD (building it when there is none).
     public static func open(_ git: GitRepository, options: Options = Options()) throws -> RepositoryIndex {
         do { return try openUnwrapped(git, options: options) } catch { throw IndexError.from(error) }
@@ -342,7 +349,7 @@ public final class RepositoryIndex {
     static func syncFile(_ path: String) throws {
         let fd = Glibc.open(path, O_RDONLY)
         guard fd >= 0 else { throw IndexError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
+        defer { Glibc.close(fd) }
         _ = fsync(fd)
     }
 }
@@ -391,6 +398,13 @@ final class IndexLock {
     }
 
     deinit { close(fd) }
+
+    /// Lets other holders in. flock locks belong to the open file, so even another handle in
+    /// this same process waits until this one is released.
+    func release() {
+        if held != 0 { _ = flock(fd, LOCK_UN) }
+        held = 0
+    }
 
     /// Takes the lock, waiting for other processes unless `wait` is false (then: false when
     /// it is taken).

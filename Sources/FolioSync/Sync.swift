@@ -24,6 +24,8 @@ public enum SyncFailure: Error, CustomStringConvertible {
     case noRemote(String)
     case pushRejected(remote: String, message: String, attempts: Int)
     case merge(SyncError)
+    /// HEAD is on another branch (or detached): Folio syncs `main` only.
+    case notOnBranch(expected: String, current: String?)
 
     public var description: String {
         switch self {
@@ -31,6 +33,8 @@ public enum SyncFailure: Error, CustomStringConvertible {
         case .pushRejected(let remote, let message, let attempts):
             "push to \(remote) was rejected \(attempts) time(s) (\(message)); your commits are safe locally, run `folio sync` again"
         case .merge(let e): e.description
+        case .notOnBranch(let expected, let current):
+            "folio syncs branch \(expected), and HEAD is \(current.map { "on branch \($0)" } ?? "detached"); nothing was fetched or pushed. Switch back with `git checkout \(expected)` (and merge your branch into it to send its commits)"
         }
     }
 }
@@ -51,8 +55,12 @@ public struct Syncer {
         try git.resolveReference("refs/remotes/\(remote)/\(branch)")
     }
 
+    /// The remote exists, and HEAD is on the synced branch: what Folio writes goes to HEAD's
+    /// branch, so syncing `main` from another one would report commits that are not sent.
     func requireRemote(_ remote: String) throws {
         guard try git.remoteURL(remote) != nil else { throw SyncFailure.noRemote(remote) }
+        let current = try git.headBranch()
+        guard current == branch else { throw SyncFailure.notOnBranch(expected: branch, current: current) }
     }
 
     public func pull(remote: String, caller: Caller) throws -> SyncSummary {

@@ -35,6 +35,10 @@ struct SyncTests {
     @Test("the change-request loop played offline on both sides merges to one result on both clones")
     func offlineLoop() throws {
         let p = try TwoParties()
+        // `folio clone` leaves the index built and current.
+        let status = try p.atBuyer(["index", "status", "--json"])
+        let index = try #require(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any], "\(status.stderr)")
+        #expect(index["state"] as? String == "ready" && index["upToDate"] as? Bool == true, "\(index)")
         let id = try p.f.draft()
         try expectOK(p.f.folio(["invoice", "send", id]))
         try expectOK(p.f.folio(["sync"]))
@@ -183,6 +187,28 @@ struct SyncTests {
             let r = try Tool.run(Tool.folioPath, ["-C", clones[0], "invoice", "show", id, "--json"], cwd: p.f.dir.path)
             #expect(r.stdout.contains("\"note\": \"desk \(i)\""))
         }
+    }
+
+    @Test("on a branch other than main, sync and push refuse instead of claiming to push")
+    func otherBranch() throws {
+        let p = try TwoParties()
+        let remoteMain = try Tool.git(["rev-parse", "main"], cwd: p.bare).stdout
+        #expect(try Tool.git(["checkout", "-q", "-b", "feature"], cwd: p.f.repo).code == 0)
+        let id = try p.f.draft()
+        for command in [["push"], ["sync"], ["pull"]] {
+            let r = try p.f.folio(command)
+            #expect(r.code == 1, "\(command): \(r.code) \(r.stdout) \(r.stderr)")
+            #expect(r.stderr.contains("branch main") && r.stderr.contains("feature"), "\(r.stderr)")
+            #expect(!r.stdout.contains("pushed"))
+        }
+        #expect(try Tool.git(["rev-parse", "main"], cwd: p.bare).stdout == remoteMain, "the remote is unchanged")
+        // Back on main with the branch merged, the commit goes out.
+        #expect(try Tool.git(["checkout", "-q", "main"], cwd: p.f.repo).code == 0)
+        #expect(try Tool.git(["merge", "-q", "--ff-only", "feature"], cwd: p.f.repo).code == 0)
+        try expectOK(p.f.folio(["sync"]))
+        #expect(try Tool.git(["rev-parse", "main"], cwd: p.bare).stdout != remoteMain)
+        #expect(try p.tree(p.f.repo) == p.tree(p.bare))
+        _ = id
     }
 
     @Test("bad remotes and unreadable documents: clear message, right exit code, local data intact")

@@ -147,6 +147,42 @@ import FolioRepo
         try expectListCorrect(["--status", "draft"], { var q = InvoiceQuery(); q.statuses = [.draft]; return q }())
     }
 
+    /// One table's root page overwritten: the file opens, and the damage shows only when a
+    /// query reaches that table, after the index is open and locked. Every reader must then
+    /// rebuild once and answer (not wait for its own lock, nor fail with exit 2), and
+    /// `index status` must report the damage without changing anything.
+    @Test(arguments: ["invoices", "problems", "parties", "orders", "order_open_items"])
+    func aDamagedTableIsRebuiltWhicheverCommandMeetsIt(table: String) throws {
+        try expectListCorrect()
+        let queue = try RepositoryIndex.openQueue(indexPath)
+        let (root, pageSize) = try queue.read { db in
+            (try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = ?", arguments: [table])!,
+             try Int.fetchOne(db, sql: "PRAGMA page_size")!)
+        }
+        try queue.close()
+        var damaged = try Data(contentsOf: URL(fileURLWithPath: indexPath))
+        damaged.replaceSubrange((root - 1) * pageSize..<root * pageSize, with: Data(repeating: 0xA5, count: pageSize))
+
+        try damaged.write(to: URL(fileURLWithPath: indexPath))
+        let status = try Tool.start(Tool.folioPath, ["-C", path, "index", "status", "--json"]).wait(timeout: 60)
+        #expect(status.code == 0, "index status on a damaged \(table): \(status.code) \(status.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: indexPath)) == damaged, "index status changed the file")
+
+        let commands = [["list", "--json"], ["list", "orders", "--open-items", "--json"], ["--as", "ana@seller.example", "inbox", "--json"],
+                        ["--as", "buyer1@c1.example", "list", "--json"]]
+        try FileManager.default.removeItem(atPath: indexPath)
+        let intact = try commands.map { try folio($0).stdout }
+        var rebuilt = 0
+        for (command, expected) in zip(commands, intact) {
+            try damaged.write(to: URL(fileURLWithPath: indexPath))
+            let r = try Tool.start(Tool.folioPath, ["-C", path] + command).wait(timeout: 60)
+            #expect(r.code == 0, "\(command) on a damaged \(table): exit \(r.code): \(r.stderr)")
+            #expect(r.stdout == expected, "\(command) on a damaged \(table) answered differently")
+            if r.stderr.contains("is damaged") && r.stderr.contains("rebuilding") { rebuilt += 1 }
+        }
+        #expect(rebuilt > 0, "no command noticed the damaged \(table)")
+    }
+
     @Test func anIndexOfAnotherSchemaVersionIsRebuilt() throws {
         try expectListCorrect()
         let queue = try RepositoryIndex.openQueue(indexPath)

@@ -78,6 +78,16 @@ final class Running: @unchecked Sendable {
 
     func kill() { Foundation.kill(process.processIdentifier, SIGKILL) }
 
+    /// Waits at most `seconds`, then kills the process (its code is then -9), so that a hang
+    /// fails the test instead of stopping the suite.
+    func wait(timeout seconds: Double) -> RunResult {
+        let process = self.process
+        let killer = DispatchWorkItem { if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: killer)
+        defer { killer.cancel() }
+        return wait()
+    }
+
     func wait() -> RunResult {
         group.wait()
         process.waitUntilExit()
