@@ -10,9 +10,16 @@ public enum MergeDriver {
 
     /// Registers the driver in the clone's .git/config (init and clone do this; git does not
     /// copy config from a remote). `executable` is an absolute path so git finds it.
+    ///
+    /// With several merge bases (criss-cross), git first merges the bases into a virtual one,
+    /// calling the driver named by `merge.folio.recursive` for that inner merge: the same merge
+    /// without conflict records, as `folio sync` builds its virtual base (`--virtual-base`).
     public static func install(in git: GitRepository, executable: String) throws {
         try git.setConfig("merge.folio.name", "Folio: merge invoices and orders by what their fields mean")
         try git.setConfig("merge.folio.driver", "\(shellQuote(executable)) merge-driver %O %A %B %P")
+        try git.setConfig("merge.folio.recursive", "folio-virtual-base")
+        try git.setConfig("merge.folio-virtual-base.name", "Folio: merge two merge bases into a virtual base (no conflict records)")
+        try git.setConfig("merge.folio-virtual-base.driver", "\(shellQuote(executable)) merge-driver --virtual-base %O %A %B %P")
     }
 
     static func shellQuote(_ s: String) -> String {
@@ -22,7 +29,8 @@ public enum MergeDriver {
     /// Merges the three temporary files git hands over and writes the result into `ours`.
     /// Returns git's expectation: 0 merged cleanly (conflict records are a clean merge: they
     /// live in the document), non-zero when the file cannot be merged.
-    public static func run(base: String, ours: String, theirs: String, path: String, environment: [String: String]) throws -> MergeOutcome {
+    public static func run(base: String, ours: String, theirs: String, path: String, environment: [String: String],
+                           virtualBase: Bool = false) throws -> MergeOutcome {
         func read(_ file: String) throws -> Data? {
             guard let data = FileManager.default.contents(atPath: file) else { throw FolioError.io("\(file): cannot be read") }
             // git passes an empty file for a side where the document does not exist.
@@ -37,8 +45,9 @@ public enum MergeDriver {
         let oursAuthor = oursCommit.flatMap { try? repo?.commitInfo($0).author.email }
         let theirsAuthor = theirsCommit.flatMap { try? repo?.commitInfo($0).author.email }
         let merged = try TreeMerger.mergeDocument(path: path, base: b, ours: o, theirs: t,
-                                                  oursSide: MergeSide(commit: oursCommit?.hex, author: oursAuthor),
-                                                  theirsSide: MergeSide(commit: theirsCommit?.hex, author: theirsAuthor))
+                                                  oursSide: virtualBase ? MergeSide(commit: nil, author: nil) : MergeSide(commit: oursCommit?.hex, author: oursAuthor),
+                                                  theirsSide: virtualBase ? MergeSide(commit: nil, author: nil) : MergeSide(commit: theirsCommit?.hex, author: theirsAuthor),
+                                                  recordConflicts: !virtualBase)
         guard let data = merged.data else { throw SyncError.unmergeable(path: path, message: "the merge deletes the document; git cannot express that through a merge driver") }
         try data.write(to: URL(fileURLWithPath: ours))
         return merged.outcome

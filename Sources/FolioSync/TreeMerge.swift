@@ -75,9 +75,12 @@ public struct TreeMerger {
             if next == current { continue }
             let deeper = try git.mergeBases(currentCommit, other).sorted()
             let base = try baseVersion(path: path, bases: deeper)
+            // No commit ids: git's inner merge (merge.folio.recursive) does not tell the driver
+            // which bases it merges, so the virtual base must depend on content alone for a
+            // plain `git pull` to build the same one.
             current = try Self.mergeDocument(path: path, base: base, ours: current, theirs: next,
-                                             oursSide: MergeSide(commit: currentCommit.hex, author: nil),
-                                             theirsSide: MergeSide(commit: other.hex, author: nil),
+                                             oursSide: MergeSide(commit: nil, author: nil),
+                                             theirsSide: MergeSide(commit: nil, author: nil),
                                              recordConflicts: false).data
             currentCommit = other
         }

@@ -115,6 +115,48 @@ struct SyncTests {
         #expect((merged["conflicts"] as? [[String: Any]])?.first?["theirs"] as? String == "late seller edit", "but kept as a conflict record")
     }
 
+    @Test("criss-cross history (two merge bases): a plain git merge gives the same tree as folio pull")
+    func crissCrossGitMergeEqualsFolioPull() throws {
+        let p = try TwoParties()
+        let id = try p.f.draft(items: "1")
+        try expectOK(p.f.folio(["invoice", "send", id]))
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.atBuyer(["sync"]))
+        func git(_ args: [String], in repo: String) throws -> String {
+            let r = try Tool.git(["-c", "user.email=\(Fixture.seller)", "-c", "user.name=Sam"] + args, cwd: repo)
+            #expect(r.code == 0, "git \(args): \(r.stderr)")
+            return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        _ = try git(["remote", "add", "other", p.buyer], in: p.f.repo)
+        _ = try git(["remote", "add", "other", p.f.repo], in: p.buyer)
+        // Round one, concurrently: the same field on both clones (a seller works on the buyer's
+        // clone too), and the buyer's answer.
+        try expectOK(p.f.folio(["invoice", "update", id, "--set", "/note=first, from the office"]))
+        try expectOK(p.atBuyer(["invoice", "request-changes", id, "--note", "freight is wrong"]))
+        try expectOK(p.atBuyer(["invoice", "update", id, "--set", "/note=first, from the road"], as: Fixture.seller))
+        // Criss-cross: each merges the other's round one. The buyer pulls from a snapshot of the
+        // seller's clone taken before the seller merged, or it would fast-forward to that merge.
+        let snapshot = p.f.dir.file("seller-round-one.git")
+        _ = try git(["clone", "-q", "--bare", p.f.repo, snapshot], in: p.f.dir.path)
+        _ = try git(["remote", "set-url", "other", snapshot], in: p.buyer)
+        try expectOK(p.f.folio(["pull", "other"]))
+        try expectOK(p.atBuyer(["pull", "other"], as: Fixture.seller))
+        // Round two on both sides, then the merge that has two bases.
+        try expectOK(p.f.folio(["invoice", "update", id, "--set", "/terms=net 10"]))
+        try expectOK(p.atBuyer(["invoice", "update", id, "--set", "/note=second, from the road"], as: Fixture.seller))
+        _ = try git(["fetch", "-q", "other"], in: p.f.repo)
+        #expect(try git(["merge-base", "--all", "HEAD", "other/main"], in: p.f.repo).split(separator: "\n").count == 2, "a criss-cross")
+        let viaGit = p.f.dir.file("seller-git")
+        #expect(try Tool.run("/bin/cp", ["-a", p.f.repo, viaGit]).code == 0)
+        try expectOK(p.f.folio(["pull", "other"]))
+        let merge = try Tool.git(["-c", "user.email=\(Fixture.seller)", "-c", "user.name=Sam", "merge", "-q", "--no-edit", "other/main"], cwd: viaGit)
+        #expect(merge.code == 0, "git merge: \(merge.stdout) \(merge.stderr)")
+        #expect(try p.tree(viaGit) == p.tree(p.f.repo), "plain git merge and folio pull agree on a criss-cross")
+        let merged = try p.f.json(["invoice", "show", id])
+        #expect(merged["terms"] as? String == "net 10")
+        #expect((merged["events"] as? [[String: Any]])?.contains { $0["type"] as? String == "changes_requested" } == true)
+    }
+
     @Test("sync over git:// served by git daemon; a hook's rejection is reported and nothing is lost")
     func gitDaemon() throws {
         let root = TempDir("folio-daemon")
