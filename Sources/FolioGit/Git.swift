@@ -16,6 +16,10 @@ enum LibGit2 {
     /// relies on; a `static let` gives a thread-safe, exactly-once initialisation without a lock of our own.
     private static let initialized: Void = {
         _ = git_libgit2_init()
+        // A commit is a user's data: its objects and the moved reference reach the disk before
+        // the command reports success, so a power cut cannot leave a branch on missing objects.
+        // (libgit2 does not fsync by default; git fsyncs what it commits.)
+        _ = folio_git_enable_fsync(1)
     }()
 
     static func ensureInitialized() { _ = initialized }

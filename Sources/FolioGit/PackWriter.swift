@@ -98,6 +98,9 @@ enum PackWriter {
             unlink(indexTemp)
             throw error
         }
+        // The renames themselves, before the caller moves a reference.
+        let dir = open(folder, O_RDONLY | O_DIRECTORY)
+        if dir >= 0 { _ = fsync(dir); close(dir) }
         return name
     }
 
@@ -247,6 +250,9 @@ enum PackWriter {
             try body(FileWriter(fd: fd, path: path))
             // Like git and libgit2: packs and their indexes are never written in place.
             guard fchmod(fd, 0o444) == 0 else { throw osError("make \(path) read-only") }
+            // On disk before it is renamed into place, and so before any reference can point
+            // into it: a power cut must not leave a branch on a truncated pack (git does the same).
+            guard fsync(fd) == 0 else { throw osError("write \(path) to disk") }
             guard close(fd) == 0 else {
                 let error = osError("write \(path)")
                 unlink(path)
