@@ -276,6 +276,20 @@ struct SyncTests {
         #expect(r.stderr.contains(file), "names the file: \(r.stderr)")
         #expect(try Tool.git(["rev-parse", "HEAD"], cwd: p.buyer).stdout == head, "nothing written")
         #expect(try String(contentsOfFile: p.buyer + "/" + file, encoding: .utf8) == "{ not json")
+        // Conflict markers committed by hand: the same, and the message says what they are.
+        let markers = "{\n<<<<<<< HEAD\n  \"note\": \"a\"\n=======\n  \"note\": \"b\"\n>>>>>>> theirs\n}\n"
+        try markers.write(toFile: p.buyer + "/" + file, atomically: true, encoding: .utf8)
+        #expect(try Tool.git(["-c", "user.email=x@y.z", "-c", "user.name=x", "commit", "-qam", "markers"], cwd: p.buyer).code == 0)
+        let markedHead = try Tool.git(["rev-parse", "HEAD"], cwd: p.buyer).stdout
+        let m = try p.atBuyer(["sync"])
+        #expect(m.code == 1)
+        #expect(m.stderr.contains(file) && m.stderr.contains("conflict marker"), "\(m.stderr)")
+        #expect(try Tool.git(["rev-parse", "HEAD"], cwd: p.buyer).stdout == markedHead, "nothing written")
+        #expect(try String(contentsOfFile: p.buyer + "/" + file, encoding: .utf8) == markers)
+        // The clone is still usable: validate names the file, and other commands work.
+        let v = try p.atBuyer(["validate"])
+        #expect(v.code == 1 && (v.stdout + v.stderr).contains(file))
+        try expectOK(p.atBuyer(["list"]))
     }
 }
 
