@@ -106,7 +106,7 @@ public struct InvoiceQuery: Sendable, Hashable {
             if c != 0 { return descending ? c > 0 : c < 0 }
             return descending ? a.id > b.id : a.id < b.id
         }
-        let start = min(offset, sorted.count)
+        let start = min(max(0, offset), sorted.count)
         let end = min(sorted.count, start + max(0, limit))
         return (Array(sorted[start..<end]), hits.count)
     }

@@ -107,7 +107,7 @@ struct InvoiceQueryTests {
 
     @Test("offset and limit page through a stable order; totalCount counts every match", arguments: [
         (0, 2, ["inv-c", "inv-e"]), (2, 2, ["inv-a", "inv-b"]), (4, 2, ["inv-d", "inv-f"]), (5, 10, ["inv-f"]),
-        (6, 2, [String]()), (100, 5, []), (0, 0, []), (1, -3, []),
+        (6, 2, [String]()), (100, 5, []), (0, 0, []), (1, -3, []), (-4, 2, ["inv-c", "inv-e"]),
     ])
     func paging(offset: Int, limit: Int, expected: [String]) throws {
         let q = query { $0.sortBy = .dueDate; $0.offset = offset; $0.limit = limit }

@@ -5,7 +5,7 @@ import Testing
 @Suite("Currencies")
 struct CurrencyTests {
     @Test("ISO 4217 minor-unit exponents: JPY 0, USD 2, KWD 3, CLF 4", arguments: [
-        ("JPY", 0), ("KRW", 0), ("USD", 2), ("EUR", 2), ("KWD", 3), ("BHD", 3), ("CLF", 4), ("ISK", 0),
+        ("JPY", 0), ("KRW", 0), ("USD", 2), ("EUR", 2), ("KWD", 3), ("BHD", 3), ("CLF", 4), ("ISK", 0), ("VED", 2),
     ])
     func exponents(code: String, exponent: Int) throws {
         let currency = try #require(Currency(code: code))
