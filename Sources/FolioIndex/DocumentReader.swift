@@ -500,37 +500,9 @@ struct DocumentReader<Sink: CaptureSink> {
         return !domain.contains(0x40) && domain.contains(0x2E)
     }
 
-    /// Dates.isValidDate, which already works on UTF-8 bytes.
-    static func isDate(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard u.count == 10, u[4] == 0x2D, u[7] == 0x2D else { return false }
-        func num(_ r: Range<Int>) -> Int? {
-            var v = 0
-            for k in r { guard u[k] >= 0x30 && u[k] <= 0x39 else { return nil }; v = v * 10 + Int(u[k] - 0x30) }
-            return v
-        }
-        guard let y = num(0..<4), let m = num(5..<7), let d = num(8..<10), (1...12).contains(m), y >= 1900, y <= 9999 else { return false }
-        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-        let length: Int
-        switch m {
-        case 2: length = leap ? 29 : 28
-        case 4, 6, 9, 11: length = 30
-        default: length = 31
-        }
-        return d >= 1 && d <= length
-    }
-
-    /// Dates.isValidTimestamp, on the same bytes.
-    static func isTimestamp(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard u.count >= 20, u[u.count - 1] == 0x5A, u[10] == 0x54, u[13] == 0x3A, u[16] == 0x3A else { return false }
-        guard isDate(UnsafeBufferPointer(rebasing: u[0..<10])) else { return false }
-        func digit(_ k: Int) -> Bool { u[k] >= 0x30 && u[k] <= 0x39 }
-        guard [11, 12, 14, 15, 17, 18].allSatisfy(digit) else { return false }
-        let hh = Int(u[11] - 0x30) * 10 + Int(u[12] - 0x30), mm = Int(u[14] - 0x30) * 10 + Int(u[15] - 0x30), ss = Int(u[17] - 0x30) * 10 + Int(u[18] - 0x30)
-        guard hh < 24, mm < 60, ss < 61 else { return false }
-        if u.count == 20 { return true }
-        guard u[19] == 0x2E, u.count > 21, u.count <= 30 else { return false }
-        return (20..<(u.count - 1)).allSatisfy(digit)
-    }
+    /// The model's own rules, on the same bytes.
+    static func isDate(_ u: UnsafeBufferPointer<UInt8>) -> Bool { Dates.parseDate(utf8: u) != nil }
+    static func isTimestamp(_ u: UnsafeBufferPointer<UInt8>) -> Bool { Dates.isValidTimestamp(utf8: u) }
 
     /// ExactDecimal.init?(String): "-"? digits ("." digits)?, at most 18 whole digits and 12
     /// decimals. Any other byte (including every non-ASCII one) fails there too.

@@ -134,7 +134,12 @@ public enum Dates {
 
     /// Days since 1970-01-01 for a valid YYYY-MM-DD, else nil.
     public static func parseDate(_ s: String) -> Int? {
-        let u = Array(s.utf8)
+        var s = s
+        return s.withUTF8 { parseDate(utf8: $0) }
+    }
+
+    /// The same on UTF-8 bytes, so that the index's byte reader checks dates by this very rule.
+    public static func parseDate(utf8 u: UnsafeBufferPointer<UInt8>) -> Int? {
         guard u.count == 10, u[4] == 0x2D, u[7] == 0x2D else { return nil }
         func num(_ r: Range<Int>) -> Int? {
             var v = 0
@@ -158,9 +163,14 @@ public enum Dates {
     }
 
     public static func isValidTimestamp(_ s: String) -> Bool {
-        let u = Array(s.utf8)
-        guard u.count >= 20, u.last == 0x5A, u[10] == 0x54, u[13] == 0x3A, u[16] == 0x3A else { return false }
-        guard isValidDate(String(decoding: u[0..<10], as: UTF8.self)) else { return false }
+        var s = s
+        return s.withUTF8 { isValidTimestamp(utf8: $0) }
+    }
+
+    /// The same on UTF-8 bytes (see `parseDate(utf8:)`).
+    public static func isValidTimestamp(utf8 u: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard u.count >= 20, u[u.count - 1] == 0x5A, u[10] == 0x54, u[13] == 0x3A, u[16] == 0x3A else { return false }
+        guard parseDate(utf8: UnsafeBufferPointer(rebasing: u[0..<10])) != nil else { return false }
         let digits: (Int) -> Bool = { u[$0] >= 0x30 && u[$0] <= 0x39 }
         guard [11, 12, 14, 15, 17, 18].allSatisfy(digits) else { return false }
         let hh = Int(u[11] - 0x30) * 10 + Int(u[12] - 0x30), mm = Int(u[14] - 0x30) * 10 + Int(u[15] - 0x30), ss = Int(u[17] - 0x30) * 10 + Int(u[18] - 0x30)
