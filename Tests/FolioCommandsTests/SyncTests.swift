@@ -157,6 +157,36 @@ struct SyncTests {
         #expect((merged["events"] as? [[String: Any]])?.contains { $0["type"] as? String == "changes_requested" } == true)
     }
 
+    @Test("the same number issued on two clones is reported by the merge, and validate flags it")
+    func duplicateNumbers() throws {
+        let p = try TwoParties()
+        // The seller also works on the buyer's clone, with the same series: offline, both
+        // clones issue the next number of that series to a different invoice.
+        let a = try p.f.draft(items: "1")
+        let created = try p.atBuyer(["invoice", "create", "--order", "O-1", "--items", "2", "--json"], as: Fixture.seller)
+        let b = try #require((JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any])?["id"] as? String, "\(created.stderr)")
+        try expectOK(p.f.folio(["invoice", "send", a]))
+        try expectOK(p.atBuyer(["invoice", "send", b], as: Fixture.seller))
+        let number = try #require(try p.f.json(["invoice", "show", a])["number"] as? String)
+        try expectOK(p.f.folio(["sync"]))
+        let sync = try p.atBuyer(["sync", "--json"], as: Fixture.seller)
+        #expect(sync.code == 0, "\(sync.stderr)")
+        let summary = try #require(JSONSerialization.jsonObject(with: Data(sync.stdout.utf8)) as? [String: Any])
+        #expect((summary["duplicateNumbers"] as? [String: [String]])?[number] == [a, b].sorted(), "\(sync.stdout)")
+        let log = try Tool.git(["log", "-1", "--format=%B"], cwd: p.buyer).stdout
+        #expect(log.contains("duplicate number \(number)"), "\(log)")
+        let validate = try p.atBuyer(["validate"])
+        #expect(validate.code == 1 && (validate.stdout + validate.stderr).contains(number))
+        // A merge in which no series moved on both sides reports none.
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.f.folio(["invoice", "update", a, "--set", "/note=later"]))
+        try expectOK(p.atBuyer(["invoice", "accept", b]))
+        try expectOK(p.f.folio(["sync"]))
+        let quiet = try p.atBuyer(["sync", "--json"])
+        let second = try #require(JSONSerialization.jsonObject(with: Data(quiet.stdout.utf8)) as? [String: Any])
+        #expect(second["mergeCommit"] is String && (second["duplicateNumbers"] as? [String: Any])?.isEmpty == true, "\(quiet.stdout)")
+    }
+
     @Test("sync over git:// served by git daemon; a hook's rejection is reported and nothing is lost")
     func gitDaemon() throws {
         let root = TempDir("folio-daemon")
