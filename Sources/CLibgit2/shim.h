@@ -23,6 +23,12 @@ static inline int folio_git_enable_fsync(int enabled) {
     return git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, enabled);
 }
 
+/* libgit2 caches trees only up to 4 KiB each by default; a shard folder of a large repository
+   (256 entries, about 8 KiB) would then be inflated again on every path looked up in it. */
+static inline int folio_git_set_tree_cache_limit(size_t bytes) {
+    return git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, bytes);
+}
+
 /* deflateInit2 is a macro over deflateInit2_ and does not import into Swift. */
 static inline int folio_deflate_init(z_stream *stream, int level, int window_bits, int mem_level) {
     return deflateInit2(stream, level, Z_DEFLATED, window_bits, mem_level, Z_DEFAULT_STRATEGY);

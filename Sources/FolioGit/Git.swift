@@ -20,6 +20,9 @@ enum LibGit2 {
         // the command reports success, so a power cut cannot leave a branch on missing objects.
         // (libgit2 does not fsync by default; git fsyncs what it commits.)
         _ = folio_git_enable_fsync(1)
+        // Every tree (up to 1 MiB) stays in libgit2's object cache (256 MiB in all by default),
+        // so looking up many paths of one commit reads each shard folder once.
+        _ = folio_git_set_tree_cache_limit(1 << 20)
     }()
 
     static func ensureInitialized() { _ = initialized }

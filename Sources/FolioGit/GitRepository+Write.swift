@@ -22,8 +22,15 @@ extension GitRepository {
     /// treebuilder seeded with the existing subtree, so the cost follows the number of changed
     /// paths, not the size of the tree.
     public func writeTree(base: GitOID?, changes: [String: Data?]) throws -> GitOID {
+        try writeTree(base: base, changes: changes, blobs: [:])
+    }
+
+    /// The same, where `blobs` sets paths to objects already in the repository (a merge that
+    /// takes one side's version as it is need not read and hash it again).
+    public func writeTree(base: GitOID?, changes: [String: Data?], blobs: [String: GitOID]) throws -> GitOID {
         let root = ChangeNode()
-        for (path, content) in changes {
+        let edits = changes.mapValues { $0.map(FileEdit.data) }.merging(blobs.mapValues { .some(FileEdit.blob($0)) }) { _, blob in blob }
+        for (path, content) in edits {
             let components = try pathComponents(path)
             var node = root
             for component in components.dropLast() {
@@ -42,8 +49,13 @@ extension GitRepository {
     }
 
     /// The edits to one folder: files set or deleted here, and edits to subfolders.
+    private enum FileEdit {
+        case data(Data)
+        case blob(GitOID)
+    }
+
     private final class ChangeNode {
-        var files: [String: Data?] = [:]
+        var files: [String: FileEdit?] = [:]
         var folders: [String: ChangeNode] = [:]
     }
 
@@ -66,7 +78,11 @@ extension GitRepository {
                 if node.folders[name] != nil {
                     throw GitError.invalidArgument("\"\(name)\" is written both as a file and as a folder")
                 }
-                var blob = try writeBlob(content).raw
+                var blob: git_oid
+                switch content {
+                case .data(let data): blob = try writeBlob(data).raw
+                case .blob(let id): blob = id.raw
+                }
                 var mode = GIT_FILEMODE_BLOB
                 if let existing = git_treebuilder_get(builder, name),
                    git_tree_entry_filemode(existing) == GIT_FILEMODE_BLOB_EXECUTABLE {

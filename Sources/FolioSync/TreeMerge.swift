@@ -40,9 +40,29 @@ public struct TreeMerger {
         let bases = try git.mergeBases(ours, theirs).sorted()
         var report = MergeReport()
         var changes: [String: Data?] = [:]
+        var taken: [String: GitOID] = [:]
+        var bothChanged: [Versions] = []
+        // One base: what each side changed since it comes from two tree diffs, so a path
+        // changed on one side only is decided by object ids, without reading any content.
+        var oursSinceBase: [String: GitTreeChange] = [:], theirsSinceBase: [String: GitTreeChange] = [:]
+        if bases.count == 1 {
+            for c in try git.diff(from: bases[0], to: ours) { oursSinceBase[c.path] = c }
+            for c in try git.diff(from: bases[0], to: theirs) { theirsSinceBase[c.path] = c }
+        }
         for change in try git.diff(from: ours, to: theirs) {
             let path = change.path
-            let baseData = try baseVersion(path: path, bases: bases)
+            let baseData: Data?
+            if bases.count == 1 {
+                guard let oursChange = oursSinceBase[path] else {
+                    if let blob = change.newBlob { taken[path] = blob } else { changes[path] = .some(nil) }
+                    report.takenFromTheirs.append(path)
+                    continue
+                }
+                if theirsSinceBase[path] == nil { continue }
+                baseData = try oursChange.oldBlob.map { try git.readBlob($0) }
+            } else {
+                baseData = try baseVersion(path: path, bases: bases)
+            }
             let oursData = try change.oldBlob.map { try git.readBlob($0) }
             let theirsData = try change.newBlob.map { try git.readBlob($0) }
             if baseData == oursData {
@@ -51,16 +71,30 @@ public struct TreeMerger {
                 continue
             }
             if baseData == theirsData { continue }
-            let merged = try Self.mergeDocument(path: path, base: baseData, ours: oursData, theirs: theirsData,
-                                                oursSide: MergeSide(commit: ours.hex, author: oursInfo.author.email),
-                                                theirsSide: MergeSide(commit: theirs.hex, author: theirsInfo.author.email))
-            changes[path] = .some(merged.data)
-            report.mergedPaths.append(path)
-            report.conflicts += merged.outcome.conflicts.map { (path, $0) }
+            bothChanged.append(Versions(path: path, base: baseData, ours: oursData, theirs: theirsData))
+        }
+        // The document merges are pure and independent: spread them over the cores (git is
+        // only read above, on this thread), then take the results in the diff's order.
+        let oursSide = MergeSide(commit: ours.hex, author: oursInfo.author.email)
+        let theirsSide = MergeSide(commit: theirs.hex, author: theirsInfo.author.email)
+        let results = Parallel.map(bothChanged) { v in
+            Result { try Self.mergeDocument(path: v.path, base: v.base, ours: v.ours, theirs: v.theirs, oursSide: oursSide, theirsSide: theirsSide) }
+        }
+        for (v, result) in zip(bothChanged, results) {
+            let merged = try result.get()
+            changes[v.path] = .some(merged.data)
+            report.mergedPaths.append(v.path)
+            report.conflicts += merged.outcome.conflicts.map { (v.path, $0) }
             report.voidedNumbers += merged.outcome.voidedNumbers
         }
-        let tree = try git.writeTree(base: oursInfo.tree, changes: changes)
+        let tree = try git.writeTree(base: oursInfo.tree, changes: changes, blobs: taken)
         return (tree, report)
+    }
+
+    /// One document's three versions, read from git before the merges run in parallel.
+    struct Versions {
+        var path: String
+        var base: Data?, ours: Data?, theirs: Data?
     }
 
     /// The version of `path` in the merge base. Criss-cross histories have several bases: when
