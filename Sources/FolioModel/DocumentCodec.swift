@@ -17,7 +17,7 @@ public enum DocumentCodec {
         do {
             return try JSONValue.parse(data)
         } catch {
-            throw DocumentError(file: file, pointer: error.pointer, rule: error.pointer.isEmpty ? "json/syntax" : "json/number", error.message)
+            throw DocumentError(file: file, pointer: error.pointer, rule: error.rule, error.message)
         }
     }
 

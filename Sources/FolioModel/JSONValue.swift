@@ -38,9 +38,13 @@ public enum JSONValue: Sendable, Hashable {
 public struct JSONInputError: Error, Sendable, Equatable, CustomStringConvertible {
     public var pointer: String
     public var message: String
-    public init(pointer: String = "", _ message: String) {
+    /// The finding's rule id (SPEC §7): "json/syntax" for the whole file, "json/number" for a
+    /// value, unless the error names its own.
+    public var rule: String
+    public init(pointer: String = "", rule: String? = nil, _ message: String) {
         self.pointer = pointer
         self.message = message
+        self.rule = rule ?? (pointer.isEmpty ? "json/syntax" : "json/number")
     }
     public var description: String { pointer.isEmpty ? message : "\(pointer): \(message)" }
 }
@@ -218,7 +222,7 @@ extension JSONValue {
                     let key = escaped ? unescapedKey(raw) : String(decoding: raw, as: UTF8.self)
                     stack[stack.count - 1].key = key
                     if !stack[stack.count - 1].keys.insert(key).inserted {
-                        throw JSONInputError(pointer: pointer(), "is given twice in one object; keep one (a parser would silently drop the other's value)")
+                        throw JSONInputError(pointer: pointer(), rule: "json/duplicate-key", "is given twice in one object; keep one (a parser would silently drop the other's value)")
                     }
                 }
             case 0x7B, 0x5B:

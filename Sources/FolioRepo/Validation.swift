@@ -10,6 +10,10 @@ extension FolioRepository {
         if (try? git.config("merge.folio.driver")) == nil && !git.isBare {
             findings.append(Finding("clone/merge-driver", .warning, file: ".git/config",
                                     "this clone has no merge.folio.driver, so a plain `git pull` would merge documents as text; `folio clone` sets it up"))
+        } else if (try? git.config("merge.folio.recursive")) == nil && !git.isBare {
+            // Clones registered before the virtual-base driver existed.
+            findings.append(Finding("clone/merge-driver", .warning, file: ".git/config",
+                                    "this clone's merge driver has no merge.folio.recursive, so a plain `git merge` of a criss-cross history may differ from `folio sync`; set it with `git config merge.folio.recursive folio-virtual-base` and `git config merge.folio-virtual-base.driver \"<path to folio> merge-driver --virtual-base %O %A %B %P\"`"))
         }
         return findings
     }

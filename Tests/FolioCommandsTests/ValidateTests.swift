@@ -52,6 +52,11 @@ struct ValidateTests {
         #expect(lax.code == 0)
         #expect(lax.stdout.contains("clone/merge-driver"))
         #expect(try Tool.run(Tool.folioPath, ["-C", clone, "validate", "--strict"], cwd: f.dir.path).code == 1)
+        // A clone registered before the virtual-base driver existed is told what to add.
+        #expect(try f.folio(["validate", "--strict"], as: nil).code == 0)
+        #expect(try Tool.git(["config", "--unset", "merge.folio.recursive"], cwd: f.repo).code == 0)
+        let old = try f.folio(["validate"], as: nil)
+        #expect(old.code == 0 && old.stdout.contains("clone/merge-driver") && old.stdout.contains("merge.folio.recursive"), "\(old.stdout)")
     }
 
     @Test("history mode: buyers never change content, sellers never answer, accepted content never changes, sent invoices are never deleted")

@@ -280,6 +280,7 @@ struct BadInputTests {
         let top = try #require(parseFailure(#"{"status":"draft","status":"accepted"}"#))
         #expect(top.pointer == "/status")
         #expect(top.message.contains("twice"))
+        #expect(top.rule == "json/duplicate-key")
         let nested = try #require(parseFailure(#"{"lines":[{"id":"l1"},{"id":"l2","qty":"1","qty":"2"}]}"#))
         #expect(nested.pointer == "/lines/1/qty")
         // The same key written two ways is still the same key.
