@@ -18,7 +18,7 @@ import FolioRepo
     var indexPath: String { path + "/.git/folio/index.sqlite" }
 
     func folio(_ args: [String], env: [String: String] = [:]) throws -> RunResult {
-        try Tool.run(Tool.folioPath, ["-C", path] + args, env: env)
+        try Tool.run(Tool.folioPath, ["-C", path] + args, env: fixedClock.merging(env) { $1 })
     }
 
     func json(_ args: [String], env: [String: String] = [:]) throws -> (value: [String: Any], stderr: String) {
@@ -106,7 +106,7 @@ import FolioRepo
         for round in 0..<3 {
             try commitChanges(3, tag: "K\(round)")
             // 2 ms per document: the rebuild of ~800 documents takes over a second.
-            let running = try Tool.start(Tool.folioPath, ["-C", path, "index", "rebuild"], env: ["FOLIO_INDEX_TEST_SLOW": "2"])
+            let running = try Tool.start(Tool.folioPath, ["-C", path, "index", "rebuild"], env: fixedClock.merging(["FOLIO_INDEX_TEST_SLOW": "2"]) { $1 })
             usleep(UInt32(200_000 + rng.int(700_000)))
             running.kill()
             let r = running.wait()
@@ -118,7 +118,7 @@ import FolioRepo
     @Test func concurrentReadersUpdateOnceAndAgree() throws {
         try expectListCorrect()
         try commitChanges(8, tag: "C")
-        let runs = try (0..<4).map { _ in try Tool.start(Tool.folioPath, ["-C", path, "list", "--json", "--limit", "1000", "--sort-by", "invoice-number"]) }
+        let runs = try (0..<4).map { _ in try Tool.start(Tool.folioPath, ["-C", path, "list", "--json", "--limit", "1000", "--sort-by", "invoice-number"], env: fixedClock) }
         let results = runs.map { $0.wait() }
         #expect(results.allSatisfy { $0.code == 0 }, "\(results.map(\.stderr))")
         #expect(Set(results.map(\.stdout)).count == 1)
@@ -164,7 +164,7 @@ import FolioRepo
         damaged.replaceSubrange((root - 1) * pageSize..<root * pageSize, with: Data(repeating: 0xA5, count: pageSize))
 
         try damaged.write(to: URL(fileURLWithPath: indexPath))
-        let status = try Tool.start(Tool.folioPath, ["-C", path, "index", "status", "--json"]).wait(timeout: 60)
+        let status = try Tool.start(Tool.folioPath, ["-C", path, "index", "status", "--json"], env: fixedClock).wait(timeout: 60)
         #expect(status.code == 0, "index status on a damaged \(table): \(status.code) \(status.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: indexPath)) == damaged, "index status changed the file")
 
@@ -175,7 +175,7 @@ import FolioRepo
         var rebuilt = 0
         for (command, expected) in zip(commands, intact) {
             try damaged.write(to: URL(fileURLWithPath: indexPath))
-            let r = try Tool.start(Tool.folioPath, ["-C", path] + command).wait(timeout: 60)
+            let r = try Tool.start(Tool.folioPath, ["-C", path] + command, env: fixedClock).wait(timeout: 60)
             #expect(r.code == 0, "\(command) on a damaged \(table): exit \(r.code): \(r.stderr)")
             #expect(r.stdout == expected, "\(command) on a damaged \(table) answered differently")
             if r.stderr.contains("is damaged") && r.stderr.contains("rebuilding") { rebuilt += 1 }
@@ -301,7 +301,7 @@ import FolioRepo
     }
 
     func list(_ args: [String], shortcut: Bool, cwd: String? = nil, env: [String: String] = [:]) throws -> RunResult {
-        var e = env
+        var e = fixedClock.merging(env) { $1 }
         e["FOLIO_INDEX_TIMING"] = "1"
         if !shortcut { e["FOLIO_INDEX_NO_SHORTCUT"] = "1" }
         return try Tool.run(Tool.folioPath, (cwd == nil ? ["-C", path] : []) + ["list"] + args, cwd: cwd, env: e)

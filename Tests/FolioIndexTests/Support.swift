@@ -3,109 +3,16 @@ import Testing
 import FolioGit
 import FolioModel
 import FolioRepo
+// Tool, RunResult, Running and TempDir, shared with the command tests.
+@_exported import FolioTestSupport
 
 // Helpers for the index tests: the built binary and plain git as a user's script would
 // drive them (after Tests/FolioCommandsTests/Support.swift), generated repositories, and the
 // reference answers computed the straightforward way, from the documents.
 
-struct RunResult {
-    var code: Int32
-    var stdout: String
-    var stderr: String
-    var killed: Bool { code == -9 }
-}
-
-enum Tool {
-    /// The folio executable sits beside the test bundle in .build/<config>/.
-    static let folioPath: String = {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("folio").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        for config in ["debug", "release"] {
-            let candidate = FileManager.default.currentDirectoryPath + "/.build/\(config)/folio"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return "folio"
-    }()
-
-    /// Runs to completion; a process killed by a signal reports `-signal` as its code.
-    static func run(_ executable: String, _ args: [String], cwd: String? = nil, env: [String: String] = [:]) throws -> RunResult {
-        let p = try start(executable, args, cwd: cwd, env: env)
-        return p.wait()
-    }
-
-    static func start(_ executable: String, _ args: [String], cwd: String? = nil, env: [String: String] = [:]) throws -> Running {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = args
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        var environment = ProcessInfo.processInfo.environment
-        for key in ["FOLIO_USER", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "FOLIO_INDEX_TEST_CRASH", "FOLIO_INDEX_TEST_SLOW", "FOLIO_INDEX_TIMING", "GIT_DIR", "GIT_WORK_TREE"] {
-            environment[key] = nil
-        }
-        environment["FOLIO_NOW"] = environment["FOLIO_NOW"] ?? "2026-06-01T12:00:00Z"
-        for (k, v) in env { environment[k] = v }
-        p.environment = environment
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        return Running(process: p, out: out, err: err)
-    }
-
-    static func git(_ args: [String], cwd: String) throws -> RunResult {
-        try run("/usr/bin/git", ["-c", "user.name=Witness", "-c", "user.email=witness@example.org"] + args, cwd: cwd)
-    }
-}
-
-final class Running: @unchecked Sendable {
-    let process: Process
-    private let out: Pipe, err: Pipe
-    private var outData = Data(), errData = Data()
-    private let group = DispatchGroup()
-
-    init(process: Process, out: Pipe, err: Pipe) {
-        self.process = process; self.out = out; self.err = err
-        group.enter()
-        DispatchQueue.global().async { self.outData = out.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
-        group.enter()
-        DispatchQueue.global().async { self.errData = err.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
-    }
-
-    func kill() { Foundation.kill(process.processIdentifier, SIGKILL) }
-
-    /// Waits at most `seconds`, then kills the process (its code is then -9), so that a hang
-    /// fails the test instead of stopping the suite.
-    func wait(timeout seconds: Double) -> RunResult {
-        let process = self.process
-        let killer = DispatchWorkItem { if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: killer)
-        defer { killer.cancel() }
-        return wait()
-    }
-
-    func wait() -> RunResult {
-        group.wait()
-        process.waitUntilExit()
-        let code = process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus
-        return RunResult(code: code, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
-    }
-}
-
-/// A temporary folder removed when the test ends.
-final class TempDir: @unchecked Sendable {
-    let path: String
-    init(_ name: String = "folio-index-test") {
-        path = (NSTemporaryDirectory() as NSString).appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
-}
+/// The clock every folio process of these tests runs with, so that "overdue" means the same
+/// to the binary and to the reference answers.
+let fixedClock = ["FOLIO_NOW": "2026-06-01T12:00:00Z"]
 
 typealias SplitMix = SplitMix64
 
