@@ -217,7 +217,7 @@ struct ListCommand: ParsableCommand {
                              "description": .string(i.description), "quantity": .string(i.quantity), "unitPrice": .int(i.unitPrice), "taxRate": .string(i.taxRate)])
                 }
                 return .object([
-                    "id": .string(o.id), "number": o.number.map(JSONValue.string) ?? .null, "customer": JSONValue.encoding(o.customer),
+                    "id": .string(o.id), "number": o.number.map(JSONValue.string) ?? .null, "customer": o.customer.jsonValue,
                     "channel": o.channel.map(JSONValue.string) ?? .null, "currency": .string(o.currency), "createdAt": .string(o.createdAt),
                     "purchaseOrderNumber": o.purchaseOrderNumber.map(JSONValue.string) ?? .null,
                     "itemCount": .int(Int64(o.itemCount)), "openItemCount": .int(Int64(o.openItems.count)),
@@ -247,9 +247,9 @@ struct ListCommand: ParsableCommand {
             "id": .string(inv.id), "number": inv.number.map(JSONValue.string) ?? .null, "type": .string(inv.type),
             "status": .string(inv.status?.rawValue ?? "draft"), "paymentStatus": .string(inv.paymentStatus?.rawValue ?? "open"),
             "brpStatus": .int(Int64(BRPStatus.number(status: inv.status, paymentStatus: inv.paymentStatus))),
-            "customer": JSONValue.encoding(inv.customer), "currency": .string(inv.currency), "issueDate": .string(inv.issueDate),
+            "customer": inv.customer.jsonValue, "currency": .string(inv.currency), "issueDate": .string(inv.issueDate),
             "dueDate": .string(inv.dueDate), "orderId": inv.orderId.map(JSONValue.string) ?? .null, "revision": .int(Int64(inv.revision)),
-            "totals": inv.totals.map { JSONValue.encoding($0) } ?? .null, "createdAt": .string(inv.createdAt), "updatedAt": .string(inv.updatedAt),
+            "totals": inv.totals.map(\.jsonValue) ?? .null, "createdAt": .string(inv.createdAt), "updatedAt": .string(inv.updatedAt),
         ]
         if let c = Currency(code: inv.currency), let t = inv.totals {
             o["originalBalance"] = .object(["code": .string(inv.currency), "value": .string(Money.formatSeed004(t.total, currency: c))])

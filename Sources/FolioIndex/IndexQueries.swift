@@ -40,9 +40,7 @@ public struct InvoiceSummary: Sendable, Equatable {
         currency = row["currency"]; issueDate = row["issue_date"]; dueDate = row["due_date"]; orderId = row["order_id"]
         revision = row["revision"]; createdAt = row["created_at"]; updatedAt = row["updated_at"]
         if let total = row["total"] as Int64? {
-            var t = InvoiceSink.zeroTotals
-            t.subtotal = row["subtotal"]; t.discount = row["discount"]; t.tax = row["tax"]; t.total = total; t.paid = row["paid"]; t.open = row["open"]
-            totals = t
+            totals = Totals(subtotal: row["subtotal"], discount: row["discount"], tax: row["tax"], total: total, paid: row["paid"], open: row["open"])
         } else {
             totals = nil
         }

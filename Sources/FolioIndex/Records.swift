@@ -140,16 +140,11 @@ struct InvoiceSink: CaptureSink {
     private var hasTotals = false
     private var totals: [Int64?] = [nil, nil, nil, nil, nil, nil]
 
-    /// Totals has no public initializer; every record starts from this one.
-    static let zeroTotals: Totals = try! JSONDecoder().decode(Totals.self, from: Data(#"{"subtotal":0,"discount":0,"tax":0,"total":0,"paid":0,"open":0}"#.utf8))
-
     var record: InvoiceRecord {
         var r = partial
         if hasTotals {
-            var t = InvoiceSink.zeroTotals
-            t.subtotal = totals[0] ?? 0; t.discount = totals[1] ?? 0; t.tax = totals[2] ?? 0
-            t.total = totals[3] ?? 0; t.paid = totals[4] ?? 0; t.open = totals[5] ?? 0
-            r.totals = t
+            r.totals = Totals(subtotal: totals[0] ?? 0, discount: totals[1] ?? 0, tax: totals[2] ?? 0,
+                              total: totals[3] ?? 0, paid: totals[4] ?? 0, open: totals[5] ?? 0)
         }
         return r
     }

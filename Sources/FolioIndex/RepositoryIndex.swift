@@ -140,9 +140,15 @@ public final class RepositoryIndex {
         }
         do {
             let meta = try queue.inDatabase { db -> [String: String] in
-                guard try db.tableExists("meta") else { return [:] }
-                return Dictionary(try Row.fetchAll(db, sql: "SELECT key, value FROM meta").map { ($0["key"] as String, $0["value"] as String) },
-                                  uniquingKeysWith: { a, _ in a })
+                // Asked directly rather than through tableExists (a schema query every read
+                // would pay): a file without the table is not a Folio index.
+                let rows: [Row]
+                do {
+                    rows = try Row.fetchAll(db, sql: "SELECT key, value FROM meta")
+                } catch let e as DatabaseError where e.resultCode == .SQLITE_ERROR && (e.message ?? "").contains("no such table") {
+                    return [:]
+                }
+                return Dictionary(rows.map { ($0["key"] as String, $0["value"] as String) }, uniquingKeysWith: { a, _ in a })
             }
             guard let version = meta["schema"] else {
                 try? queue.close()

@@ -9,6 +9,15 @@ public struct Customer: Codable, Sendable, Hashable {
     public init(id: String, name: String? = nil, email: String? = nil, externalId: String? = nil) {
         self.id = id; self.name = name; self.email = email; self.externalId = externalId
     }
+
+    /// As `JSONValue.encoding(self)` gives it (absent fields omitted), built directly.
+    public var jsonValue: JSONValue {
+        var o: [String: JSONValue] = ["id": .string(id)]
+        if let name { o["name"] = .string(name) }
+        if let email { o["email"] = .string(email) }
+        if let externalId { o["externalId"] = .string(externalId) }
+        return .object(o)
+    }
 }
 
 public enum OrderItemStatus: String, Codable, Sendable, CaseIterable {
@@ -96,6 +105,16 @@ public struct Totals: Codable, Sendable, Hashable {
     public var total: Int64
     public var paid: Int64
     public var open: Int64
+
+    public init(subtotal: Int64, discount: Int64, tax: Int64, total: Int64, paid: Int64, open: Int64) {
+        self.subtotal = subtotal; self.discount = discount; self.tax = tax; self.total = total; self.paid = paid; self.open = open
+    }
+
+    /// As `JSONValue.encoding(self)` gives it, built directly: `folio list` prints one per row,
+    /// and a process that prints twenty rows should not start the Codable machinery for it.
+    public var jsonValue: JSONValue {
+        .object(["subtotal": .int(subtotal), "discount": .int(discount), "tax": .int(tax), "total": .int(total), "paid": .int(paid), "open": .int(open)])
+    }
 }
 
 public struct Payment: Codable, Sendable, Hashable {

@@ -330,3 +330,15 @@ struct BadInputTests {
         }
     }
 }
+
+@Suite("Direct JSON values of small documents")
+struct DirectJSONValueTests {
+    @Test("Customer.jsonValue and Totals.jsonValue are exactly what Codable gives", arguments: [
+        Customer(id: "C1"), Customer(id: "C2", name: "Bea", email: "b@x.example", externalId: "E-1"), Customer(id: "C3", email: "c@x.example"),
+    ])
+    func sameAsCodable(customer: Customer) {
+        #expect(customer.jsonValue == JSONValue.encoding(customer))
+        let totals = Totals(subtotal: 1, discount: -2, tax: 3, total: .max, paid: .min, open: 0)
+        #expect(totals.jsonValue == JSONValue.encoding(totals))
+    }
+}
