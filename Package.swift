@@ -47,7 +47,7 @@ let package = Package(
         // Drives the built binary and plain git for the end-to-end test targets.
         .target(name: "FolioTestSupport", path: "Tests/FolioTestSupport"),
         .testTarget(name: "FolioIndexTests", dependencies: ["folio", "FolioIndex", "FolioRepo", "FolioModel", "FolioGit", "FolioTestSupport"]),
-        .testTarget(name: "FolioSyncTests", dependencies: ["FolioSync", "FolioRepo", "FolioModel", "FolioGit"]),
+        .testTarget(name: "FolioSyncTests", dependencies: ["FolioSync", "FolioRepo", "FolioModel", "FolioGit", "FolioTestSupport"]),
         .testTarget(name: "FolioCommandsTests", dependencies: ["folio", "FolioCommands", "FolioModel", "FolioRepo", "FolioTestSupport"]),
     ]
 )
