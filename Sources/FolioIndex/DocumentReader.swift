@@ -463,8 +463,8 @@ struct DocumentReader<Sink: CaptureSink> {
             return Currency(code: s) != nil
         case .decimal(let min, let max):
             guard let d = Self.decimal(b) else { return false }
-            if let min, Self.less(d, min) { return false }
-            if let max, Self.less(max, d) { return false }
+            if let min, ExactDecimal.isLess(d, than: min) { return false }
+            if let max, ExactDecimal.isLess(max, than: d) { return false }
             return true
         case .enumeration(let allowed, let names):
             if plain { return allowed.contains { $0.count == b.count && $0.elementsEqual(b) } }
@@ -530,12 +530,4 @@ struct DocumentReader<Sink: CaptureSink> {
         return ExactDecimal(significand: negative ? -value : value, scale: fraction)
     }
 
-    /// Schema.less.
-    static func less(_ a: ExactDecimal, _ b: ExactDecimal) -> Bool {
-        let scale = max(a.scale, b.scale)
-        var x = a.significand, y = b.significand
-        for _ in a.scale..<scale { x *= 10 }
-        for _ in b.scale..<scale { y *= 10 }
-        return x < y
-    }
 }

@@ -2,6 +2,16 @@
 /// are strings in documents ("2.5", "7.5"); this is how they are multiplied without
 /// ever touching binary floating point.
 public struct ExactDecimal: Sendable, Hashable, CustomStringConvertible {
+    /// Numeric order across scales ("2.5" < "2.50" is false both ways). Not `Comparable`:
+    /// equality here keeps the scale, so 2.5 and 2.50 are different values of equal size.
+    public static func isLess(_ a: ExactDecimal, than b: ExactDecimal) -> Bool {
+        let scale = max(a.scale, b.scale)
+        var x = a.significand, y = b.significand
+        for _ in a.scale..<scale { x *= 10 }
+        for _ in b.scale..<scale { y *= 10 }
+        return x < y
+    }
+
     public let significand: Int128
     public let scale: Int
 

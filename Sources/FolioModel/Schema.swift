@@ -83,8 +83,8 @@ public struct Schema: Sendable {
                 return bad("schema/type", "must be a decimal string such as \"2.5\", found \(value.typeName)\(value.intValue.map { " \($0) (write \"\($0)\")" } ?? "")")
             }
             guard let d = ExactDecimal(s) else { return bad("decimal/format", "\"\(s)\" is not a decimal number such as \"2\" or \"7.5\" (no exponent, at most 12 decimals)") }
-            if let min, Schema.less(d, min) { bad("decimal/range", "\"\(s)\" is below the minimum \(min)") }
-            if let max, Schema.less(max, d) { bad("decimal/range", "\"\(s)\" is above the maximum \(max)") }
+            if let min, ExactDecimal.isLess(d, than: min) { bad("decimal/range", "\"\(s)\" is below the minimum \(min)") }
+            if let max, ExactDecimal.isLess(max, than: d) { bad("decimal/range", "\"\(s)\" is above the maximum \(max)") }
         case .enumeration(let allowed):
             guard let s = value.stringValue else { return bad("schema/type", "must be one of \(allowed.joined(separator: ", ")), found \(value.typeName)") }
             if !allowed.contains(s) { bad("schema/enum", "\"\(s)\" is not one of \(allowed.joined(separator: ", "))") }
@@ -112,14 +112,6 @@ public struct Schema: Sendable {
                 }
             }
         }
-    }
-
-    static func less(_ a: ExactDecimal, _ b: ExactDecimal) -> Bool {
-        let scale = max(a.scale, b.scale)
-        var x = a.significand, y = b.significand
-        for _ in a.scale..<scale { x *= 10 }
-        for _ in b.scale..<scale { y *= 10 }
-        return x < y
     }
 
     public static func looksLikeEmailPublic(_ s: String) -> Bool { looksLikeEmail(s) }
