@@ -32,15 +32,17 @@ public struct InvoiceSummary: Sendable, Equatable {
         issue_date, due_date, order_id, revision, subtotal, discount, tax, total, paid, open, created_at, updated_at
         """
 
+    /// Reads the columns by position, in the order of `columns` (a lookup by name lowercases
+    /// and compares every column name, for every value of every row).
     init(row: Row) {
-        id = row["id"]; number = row["number"]; type = row["type"]
-        status = (row["status"] as String?).flatMap(InvoiceStatus.init(rawValue:))
-        paymentStatus = (row["payment_status"] as String?).flatMap(PaymentStatus.init(rawValue:))
-        customer = Customer(id: row["customer_id"], name: row["customer_name"], email: row["customer_email"], externalId: row["customer_external_id"])
-        currency = row["currency"]; issueDate = row["issue_date"]; dueDate = row["due_date"]; orderId = row["order_id"]
-        revision = row["revision"]; createdAt = row["created_at"]; updatedAt = row["updated_at"]
-        if let total = row["total"] as Int64? {
-            totals = Totals(subtotal: row["subtotal"], discount: row["discount"], tax: row["tax"], total: total, paid: row["paid"], open: row["open"])
+        id = row[0]; number = row[1]; type = row[2]
+        status = (row[3] as String?).flatMap(InvoiceStatus.init(rawValue:))
+        paymentStatus = (row[4] as String?).flatMap(PaymentStatus.init(rawValue:))
+        customer = Customer(id: row[5], name: row[6], email: row[7], externalId: row[8])
+        currency = row[9]; issueDate = row[10]; dueDate = row[11]; orderId = row[12]
+        revision = row[13]; createdAt = row[20]; updatedAt = row[21]
+        if let total = row[17] as Int64? {
+            totals = Totals(subtotal: row[14], discount: row[15], tax: row[16], total: total, paid: row[18], open: row[19])
         } else {
             totals = nil
         }
@@ -315,6 +317,11 @@ enum InvoiceSQL {
             InvoiceSQL.conditions(q, &conditions, &arguments)
             if conditions.isEmpty {
                 countSQL = "SELECT count(*) FROM invoices"
+            } else if conditions.count == 1, let (sql, values) = InvoiceSQL.countFromTable(q) {
+                // One filter that invoice_counts keeps totals for: a sum over a few rows.
+                countSQL = sql
+                countArguments = StatementArguments(values)
+                return
             } else if conditions.count == 1, q.productIds.count >= 1 {
                 // Only a product filter: count in the products table, without visiting invoices
                 // (one row per invoice and product, so one product needs no DISTINCT).
@@ -343,6 +350,19 @@ enum InvoiceSQL {
             return "SELECT \(InvoiceSummary.columns) FROM invoices \(index.map { "INDEXED BY \($0) " } ?? "")\(whereClause) "
                 + "ORDER BY \(InvoiceSQL.sortColumn(query.sortBy)) \(direction), id \(direction) LIMIT ? OFFSET ?"
         }
+    }
+
+    /// The count of a query whose only condition is one that `invoice_counts` keeps totals
+    /// for, as a sum over that table; nil for any other query.
+    static func countFromTable(_ q: InvoiceQuery) -> (String, [String])? {
+        let sum = "SELECT coalesce(sum(n), 0) FROM invoice_counts WHERE dim = "
+        if !q.statuses.isEmpty { return (sum + "'status' AND value IN \(list(q.statuses.count))", q.statuses.map(\.rawValue)) }
+        if !q.paymentStatuses.isEmpty { return (sum + "'payment' AND value IN \(list(q.paymentStatuses.count))", q.paymentStatuses.map(\.rawValue)) }
+        if let today = q.overdueOn { return (sum + "'owed' AND value < ?", [nfc(today)]) }
+        // One row per invoice and product: a single product's count is exact, several
+        // products would count an invoice with two of them twice.
+        if Set(q.productIds.map(nfc)).count == 1 { return (sum + "'product' AND value = ?", [nfc(q.productIds[0])]) }
+        return nil
     }
 
     static func sortColumn(_ key: InvoiceQuery.SortKey) -> String {
@@ -418,14 +438,27 @@ enum InvoiceSQL {
 
     /// An FTS5 query for rows whose `columns` hold every trigram of `needle` (ASCII, 3
     /// bytes or more): a superset of the rows that contain it.
+    ///
+    /// Any subset of the trigrams gives a superset of the matches (each candidate is confirmed
+    /// afterwards), so the query names only the selective ones: in invoicing identifiers
+    /// the letters and dashes are shared boilerplate ("po-", "inv-", "c000") and the digits
+    /// tell rows apart. When the needle has trigrams of two or more digits, the last three
+    /// of those (sequence numbers end identifiers) stand for the whole needle; "po-" alone
+    /// would read a posting for every invoice.
     static func trigramMatch(_ needle: String, columns: [String]) -> String? {
         let bytes = Array(needle.utf8)
         guard bytes.count >= 3 else { return nil }
         var trigrams: [String] = []
+        var numeric: [String] = []
         for k in 0...(bytes.count - 3) {
-            let t = String(decoding: bytes[k..<(k + 3)], as: UTF8.self)
-            if !trigrams.contains(t) { trigrams.append(t) }
+            let window = bytes[k..<(k + 3)]
+            let t = String(decoding: window, as: UTF8.self)
+            if !trigrams.contains(t) {
+                trigrams.append(t)
+                if window.filter({ $0 >= 0x30 && $0 <= 0x39 }).count >= 2 { numeric.append(t) }
+            }
         }
+        if !numeric.isEmpty { trigrams = Array(numeric.suffix(3)) }
         let phrase = trigrams.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " AND ")
         return "{\(columns.joined(separator: " "))} : (\(phrase))"
     }
@@ -514,6 +547,7 @@ extension RepositoryIndex {
                 FROM invoice_search s JOIN invoices i ON i.rowid = s.rowid ORDER BY 1
                 """)
             try add("counts", "SELECT (SELECT count(*) FROM invoice_search) AS search, (SELECT count(*) FROM invoices) AS invoices")
+            try add("count", "SELECT dim, value, n FROM invoice_counts ORDER BY dim, value")
             let orderColumns = try Row.fetchAll(db, sql: "PRAGMA table_info(orders)").map { $0["name"] as String }.filter { $0 != "rowid" }
             try add("order", "SELECT \(orderColumns.joined(separator: ", ")) FROM orders ORDER BY path")
             try add("item", """

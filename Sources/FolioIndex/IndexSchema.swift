@@ -5,7 +5,7 @@ import GRDB
 /// The tables of `.git/folio/index.sqlite`. A cache: any change here (or in what the
 /// columns mean) bumps `version`, and an index of another version is rebuilt, not migrated.
 enum IndexSchema {
-    static let version = 1
+    static let version = 2
 
     /// Tables, created empty before documents go in.
     static let tables = """
@@ -82,8 +82,8 @@ enum IndexSchema {
         CREATE TABLE problems(path TEXT PRIMARY KEY, kind TEXT NOT NULL, message TEXT NOT NULL) WITHOUT ROWID;
         """
 
-    /// Indexes for the queries, created after a full load (faster than maintaining them
-    /// row by row).
+    /// Indexes for the queries and the counts table with its triggers, created after a full
+    /// load (faster than maintaining them row by row).
     static let indexes = """
         CREATE UNIQUE INDEX invoices_path ON invoices(path);
         CREATE INDEX invoices_created ON invoices(created_at, id);
@@ -104,6 +104,45 @@ enum IndexSchema {
         CREATE UNIQUE INDEX orders_path ON orders(path);
         CREATE INDEX orders_created ON orders(created_at, id);
         CREATE INDEX orders_customer ON orders(customer_id, created_at, id);
+
+        -- How many invoices hold each value of the columns that common listings filter on
+        -- alone (all accepted, all unpaid, all overdue, one product), so that the total of
+        -- such a page is a sum over a few rows instead of a count over tens of thousands.
+        -- 'owed' counts the owed invoices per due date (overdue = owed, due before today).
+        -- Filled here in one pass, then kept by the triggers below in the same transaction as
+        -- the rows they count; a value no invoice holds any more has no row.
+        CREATE TABLE invoice_counts(dim TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(dim, value)) WITHOUT ROWID;
+        INSERT INTO invoice_counts SELECT 'status', status_f, count(*) FROM invoices GROUP BY status_f;
+        INSERT INTO invoice_counts SELECT 'payment', payment_f, count(*) FROM invoices GROUP BY payment_f;
+        INSERT INTO invoice_counts SELECT 'owed', due_date, count(*) FROM invoices WHERE owed = 1 GROUP BY due_date;
+        INSERT INTO invoice_counts SELECT 'product', product_key, count(*) FROM invoice_lines GROUP BY product_key;
+        CREATE TRIGGER invoices_count_in AFTER INSERT ON invoices BEGIN
+            INSERT INTO invoice_counts VALUES ('status', NEW.status_f, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+            INSERT INTO invoice_counts VALUES ('payment', NEW.payment_f, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+            INSERT INTO invoice_counts SELECT 'owed', NEW.due_date, 1 WHERE NEW.owed = 1 ON CONFLICT DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER invoices_count_out AFTER DELETE ON invoices BEGIN
+            UPDATE invoice_counts SET n = n - 1 WHERE dim = 'status' AND value = OLD.status_f;
+            UPDATE invoice_counts SET n = n - 1 WHERE dim = 'payment' AND value = OLD.payment_f;
+            UPDATE invoice_counts SET n = n - 1 WHERE dim = 'owed' AND value = OLD.due_date AND OLD.owed = 1;
+            DELETE FROM invoice_counts WHERE dim IN ('status', 'payment', 'owed') AND n <= 0;
+        END;
+        CREATE TRIGGER invoices_count_change AFTER UPDATE OF status_f, payment_f, owed, due_date ON invoices BEGIN
+            UPDATE invoice_counts SET n = n - 1 WHERE dim = 'status' AND value = OLD.status_f;
+            UPDATE invoice_counts SET n = n - 1 WHERE dim = 'payment' AND value = OLD.payment_f;
+            UPDATE invoice_counts SET n = n - 1 WHERE dim = 'owed' AND value = OLD.due_date AND OLD.owed = 1;
+            INSERT INTO invoice_counts VALUES ('status', NEW.status_f, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+            INSERT INTO invoice_counts VALUES ('payment', NEW.payment_f, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+            INSERT INTO invoice_counts SELECT 'owed', NEW.due_date, 1 WHERE NEW.owed = 1 ON CONFLICT DO UPDATE SET n = n + 1;
+            DELETE FROM invoice_counts WHERE dim IN ('status', 'payment', 'owed') AND n <= 0;
+        END;
+        CREATE TRIGGER invoice_lines_count_in AFTER INSERT ON invoice_lines BEGIN
+            INSERT INTO invoice_counts VALUES ('product', NEW.product_key, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER invoice_lines_count_out AFTER DELETE ON invoice_lines BEGIN
+            UPDATE invoice_counts SET n = n - 1 WHERE dim = 'product' AND value = OLD.product_key;
+            DELETE FROM invoice_counts WHERE dim = 'product' AND value = OLD.product_key AND n <= 0;
+        END;
         """
 
     /// The index that yields invoices in the order of a sort key (then id), if there is one.
