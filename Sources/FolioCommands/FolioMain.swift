@@ -44,11 +44,22 @@ public enum FolioMain {
 }
 
 enum Output {
-    static func data(_ text: String) {
-        FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
-    }
-    static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    static func data(_ text: String) { write(text, to: STDOUT_FILENO) }
+    static func error(_ text: String) { write(text, to: STDERR_FILENO) }
+
+    /// The text and a final newline, straight to the descriptor (unbuffered, as FileHandle
+    /// writes, without first copying the text into a Data).
+    private static func write(_ text: String, to fd: Int32) {
+        var line = text.hasSuffix("\n") ? text : text + "\n"
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return }
+                offset += n
+            }
+        }
     }
     /// Progress and confirmations for people go to standard error, so that standard output
     /// stays data a script can read.

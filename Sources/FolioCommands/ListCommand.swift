@@ -96,9 +96,10 @@ struct ListCommand: ParsableCommand {
     }
 
     func run() throws {
-        let caller = global.caller
+        // Read once: each read of ProcessInfo's environment builds a new dictionary.
+        let environment = ProcessInfo.processInfo.environment
         // "Today" only matters to --overdue; computed without a date formatter (UTC, as Clock.today).
-        let today = overdue ? Dates.formatDate(days: Int((caller.clock.now.timeIntervalSince1970 / 86_400).rounded(.down))) : ""
+        let today = overdue ? Dates.formatDate(days: Int((Clock(environment: environment).now.timeIntervalSince1970 / 86_400).rounded(.down))) : ""
         var query = try query(today: today)
         switch subject.lowercased() {
         case "invoices", "invoice": break
@@ -112,7 +113,7 @@ struct ListCommand: ParsableCommand {
             throw FolioError.usage("`folio list \(subject)`: say `invoices` (the default) or `orders --open-items`")
         }
         if openItems { throw FolioError.usage("--open-items is for `folio list orders`") }
-        if !noIndex, ProcessInfo.processInfo.environment["FOLIO_INDEX_NO_SHORTCUT"] == nil, listFromCurrentIndex(query) { return }
+        if !noIndex, environment["FOLIO_INDEX_NO_SHORTCUT"] == nil, listFromCurrentIndex(query, environment: environment) { return }
         let repo = try global.openRepository()
         if noIndex { return try scan(repo, query) }
         let (problems, page, total) = try IndexAccess.reading(repo) { index in
@@ -128,8 +129,7 @@ struct ListCommand: ParsableCommand {
     /// The shortcut for the common case: when the index already reflects HEAD, answer without
     /// starting libgit2 (see `PlainGit`). False, having printed nothing, whenever anything is
     /// out of the ordinary; the ordinary path then answers (and explains any error).
-    func listFromCurrentIndex(_ query: InvoiceQuery) -> Bool {
-        let environment = ProcessInfo.processInfo.environment
+    func listFromCurrentIndex(_ query: InvoiceQuery, environment: [String: String]) -> Bool {
         guard let gitDir = PlainGit.gitDir(from: global.path, environment: environment), let head = PlainGit.head(gitDir: gitDir),
               let index = RepositoryIndex.openIfCurrent(gitDir: gitDir, head: head) else { return false }
         var query = query
@@ -155,6 +155,7 @@ struct ListCommand: ParsableCommand {
             for p in problems { Output.info("warning: skipped \(p)") }
             if environment["FOLIO_INDEX_TIMING"] == "1" { Output.info("index: up to date (HEAD read without libgit2)") }
             printInvoices(page, total: total, query)
+            index.keepOpenUntilExit()
             return true
         } catch {
             return false

@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Just enough of git's on-disk layout to answer "is the index current?" without libgit2.
 ///
@@ -8,6 +10,9 @@ import Foundation
 /// identity is given, `user.email`. Both are read here for the plain, common layouts; anything
 /// else (a `.git` file, GIT_* variables, reftables, config includes, quoting…) answers nil, and
 /// the caller takes the libgit2 path, which has the last word.
+///
+/// Written against the standard library and POSIX only: in a process that lives 15 ms,
+/// Foundation's first use of URL, FileManager and CharacterSet costs more than the reads.
 public enum PlainGit {
     /// The `.git` folder of the working tree that holds `path` (walking up, on one file
     /// system), or nil when it cannot be found simply.
@@ -17,7 +22,7 @@ public enum PlainGit {
         let moving = ["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_CEILING_DIRECTORIES",
                       "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_NAMESPACE"]
         for key in environment.keys where moving.contains(key) || key.hasPrefix("GIT_CONFIG") { return nil }
-        var dir = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard var dir = absolute(path) else { return nil }
         var start = stat()
         guard stat(dir, &start) == 0 else { return nil }
         while true {
@@ -34,8 +39,31 @@ public enum PlainGit {
             // A bare repository (HEAD beside objects/ and refs/) is not a plain working tree.
             if access(dir + "/HEAD", F_OK) == 0 && access(dir + "/objects", F_OK) == 0 { return nil }
             if dir == "/" { return nil }
-            dir = (dir as NSString).deletingLastPathComponent
+            dir = parent(dir)
         }
+    }
+
+    /// `path` made absolute and rid of "." and ".." (lexically, as URL.standardizedFileURL
+    /// does: symbolic links stay).
+    static func absolute(_ path: String) -> String? {
+        var full = path
+        if !path.hasPrefix("/") {
+            guard let cwd = getcwd(nil, 0) else { return nil }
+            defer { free(cwd) }
+            full = String(cString: cwd) + "/" + path
+        }
+        var parts: [Substring] = []
+        for part in full.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    static func parent(_ dir: String) -> String {
+        guard let slash = dir.lastIndex(of: "/"), slash != dir.startIndex else { return "/" }
+        return String(dir[..<slash])
     }
 
     /// HEAD's commit id: HEAD itself when detached, else the branch it names, from its loose
@@ -43,7 +71,7 @@ public enum PlainGit {
     public static func head(gitDir: String) -> String? {
         guard var text = read(gitDir + "/HEAD") else { return nil }
         for _ in 0..<5 {
-            text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            text = trimmed(text, where: \.isWhitespace)
             if isObjectID(text) { return text.lowercased() }
             guard text.hasPrefix("ref: ") else { return nil }
             let name = String(text.dropFirst(5))
@@ -96,36 +124,110 @@ public enum PlainGit {
     /// The last `email` of a plain `[user]` section; unsure at the first thing that is not
     /// plain: includes, worktree config, quotes, escapes, continuations, comments in a value.
     static func scan(_ text: String) -> Lookup {
+        text.utf8.allSatisfy({ $0 < 0x80 }) ? scanASCII(Array(text.utf8)) : scanCharacters(text)
+    }
+
+    static func scanCharacters(_ text: String) -> Lookup {
         let lower = text.lowercased()
         if lower.contains("include") || lower.contains("worktreeconfig") { return .unsure }
         var inUser = false
         var found: String?
         for raw in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-            var line = raw.trimmingCharacters(in: .whitespaces)
+            var line = trimmed(raw, where: isBlank)
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
                 guard let close = line.firstIndex(of: "]") else { return .unsure }
-                let header = line[line.index(after: line.startIndex)..<close].trimmingCharacters(in: .whitespaces)
+                let header = trimmed(line[line.index(after: line.startIndex)..<close], where: isBlank)
                 inUser = header.lowercased() == "user"
-                line = String(line[line.index(after: close)...]).trimmingCharacters(in: .whitespaces)
+                line = trimmed(line[line.index(after: close)...], where: isBlank)
                 if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
                 if !inUser { continue }
             }
             guard inUser else { continue }
             let parts = line.split(separator: "=", maxSplits: 1)
-            let key = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
+            guard !parts.isEmpty else { continue }   // a line of "=" alone
+            let key = trimmed(parts[0], where: isBlank).lowercased()
             guard key == "email" else { continue }
             guard parts.count == 2 else { return .unsure }
-            let value = parts[1].trimmingCharacters(in: .whitespaces)
+            let value = trimmed(parts[1], where: isBlank)
             if value.contains(where: { "\"\\#;".contains($0) }) { return .unsure }
             found = value
         }
         return .value(found)
     }
 
+    /// `scan` for ASCII text, byte by byte (a config file read through Characters costs a
+    /// measurable part of a `folio list`). The same rules; the tests hold the two together.
+    static func scanASCII(_ text: [UInt8]) -> Lookup {
+        func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b + 0x20 : b }
+        func has(_ word: String) -> Bool {
+            let w = Array(word.utf8)
+            guard text.count >= w.count else { return false }
+            return (0...(text.count - w.count)).contains { i in w.indices.allSatisfy { lower(text[i + $0]) == w[$0] } }
+        }
+        if has("include") || has("worktreeconfig") { return .unsure }
+        func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+        func trim(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+            var s = s
+            while let f = s.first, isBlank(f) { s.removeFirst() }
+            while let l = s.last, isBlank(l) { s.removeLast() }
+            return s
+        }
+        func isComment(_ s: ArraySlice<UInt8>) -> Bool { s.first == UInt8(ascii: "#") || s.first == UInt8(ascii: ";") }
+        var inUser = false
+        var found: String?
+        // Lines end at "\n"; a "\r\n" pair is one Character in `scanCharacters`, so a lone
+        // "\r" (not followed by "\n") is not a line end there either: it stays in the line.
+        for raw in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            var raw = raw
+            if raw.last == UInt8(ascii: "\r"), raw.endIndex < text.endIndex { raw.removeLast() }
+            var line = trim(raw)
+            if line.isEmpty || isComment(line) { continue }
+            if line.first == UInt8(ascii: "[") {
+                guard let close = line.firstIndex(of: UInt8(ascii: "]")) else { return .unsure }
+                let header = trim(line[(line.startIndex + 1)..<close])
+                inUser = header.map(lower) == Array("user".utf8)
+                line = trim(line[(close + 1)...])
+                if line.isEmpty || isComment(line) { continue }
+                if !inUser { continue }
+            }
+            guard inUser else { continue }
+            // As `split(separator: "=", maxSplits: 1)` in `scan`: empty pieces are dropped.
+            var parts = [line]
+            if let equals = line.firstIndex(of: UInt8(ascii: "=")) { parts = [line[..<equals], line[(equals + 1)...]].filter { !$0.isEmpty } }
+            guard let first = parts.first, trim(first).map(lower) == Array("email".utf8) else { continue }
+            guard parts.count == 2 else { return .unsure }
+            let value = trim(parts[1])
+            if value.contains(where: { [UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "#"), UInt8(ascii: ";")].contains($0) }) { return .unsure }
+            found = String(decoding: value, as: UTF8.self)
+        }
+        return .value(found)
+    }
+
+    /// Foundation's CharacterSet.whitespaces: tabs and space separators (not line breaks).
+    static func isBlank(_ c: Character) -> Bool {
+        c == "\t" || c.unicodeScalars.allSatisfy { $0.properties.generalCategory == .spaceSeparator }
+    }
+
+    static func trimmed<S: StringProtocol>(_ s: S, where drop: (Character) -> Bool) -> String {
+        guard let first = s.firstIndex(where: { !drop($0) }), let last = s.lastIndex(where: { !drop($0) }) else { return "" }
+        return String(s[first...last])
+    }
+
+    /// The file's text, nil when it cannot be read or is not UTF-8.
     private static func read(_ path: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return String(data: data, encoding: .utf8)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[..<n])
+        }
+        return String(validating: bytes, as: UTF8.self)
     }
 
     private static func isObjectID(_ s: String) -> Bool {

@@ -384,5 +384,30 @@ import FolioRepo
         #expect(PlainGit.scan("[user]\n\temail = a@b.c # work\n") == .unsure)
         #expect(PlainGit.scan("[includeIf \"gitdir:~/w/\"]\n\tpath = w.inc\n") == .unsure)
         #expect(PlainGit.gitDir(from: path, environment: ["GIT_DIR": "x"]) == nil)
+        #expect(PlainGit.scan("[user]\n=\n\temail = a@b.c\n") == .value("a@b.c"), "a line of '=' alone is skipped")
+        #expect(PlainGit.scanCharacters("[user]\n=\n") == .value(nil))
+    }
+
+    /// The byte-level reader of ASCII config files answers as the Character-level one, on
+    /// configs built from the pieces where the two could part: case, blanks, "\r", "=",
+    /// comments, quotes, other sections.
+    @Test func asciiConfigScanAgreesWithTheCharacterScan() throws {
+        let pieces = ["[user]", "[User ]", "[ user]", "[core]", "[user \"x\"]", "[user] email = h@i.j", "email = a@b.c", "EMAIL=d@e.f",
+                      "\temail =  g@h.i  ", "email", "email=", "email = ", "=", "=email", "email = x # c", "email = \"q\"", "; c", "# c",
+                      "name = N", "  ", "[user", "email = a=b", "\r", "email = e@f.g\r", "[include]", "path = x"]
+        var rng = SplitMix(state: 0xC0F1)
+        for _ in 0..<4_000 {
+            let lines = (0..<(1 + rng.int(6))).map { _ in pieces[rng.int(pieces.count)] }
+            let text = lines.joined(separator: rng.chance(20) ? "\r\n" : "\n") + (rng.chance(50) ? "\n" : "")
+            #expect(PlainGit.scanASCII(Array(text.utf8)) == PlainGit.scanCharacters(text), "\(text.debugDescription)")
+        }
+    }
+
+    @Test func pathsAreMadeAbsoluteAsURLDoes() throws {
+        for p in ["/a/b/../c", "/a/./b/", "/", "/..", "a/b", "../x", "./y/../z", "/a//b"] {
+            #expect(PlainGit.absolute(p) == URL(fileURLWithPath: p).standardizedFileURL.path, "\(p)")
+        }
+        #expect(PlainGit.parent("/a/b") == "/a")
+        #expect(PlainGit.parent("/a") == "/")
     }
 }
