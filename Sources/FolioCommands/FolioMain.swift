@@ -14,7 +14,7 @@ public enum FolioMain {
         GlobalOptions.leading = globals
         var command: ParsableCommand
         do {
-            command = try Folio.parseAsRoot(rest)
+            command = try parse(rest)
         } catch {
             let code = Folio.exitCode(for: error)
             if code == .success {
@@ -35,11 +35,46 @@ public enum FolioMain {
         } catch let error as ValidationError {
             Output.error("folio: error: \(error.message)")
             return 2
+        } catch where Folio.exitCode(for: error) == .success {
+            // ArgumentParser answers `--help` and `help` with a command whose run throws the
+            // help screen as an error, for its own main() to print.
+            Output.data(Folio.fullMessage(for: error))
+            return 0
         } catch {
             let wrapped = FolioError.wrap(error)
             Output.error("folio: error: \(wrapped.description)")
             return wrapped.exitCode
         }
+    }
+}
+
+extension FolioMain {
+    /// `rest` as a command. `folio list …`, the command scripts run most, is parsed by
+    /// ArgumentParser starting at ListCommand itself: the root's pass weighs every
+    /// subcommand's options first (about a twentieth of a `folio list`). Whatever does not
+    /// parse cleanly that way (help, a mistake) is parsed again from the root, so that help
+    /// and messages read `folio list` as always.
+    static func parse(_ rest: [String]) throws -> ParsableCommand {
+        if rest.first == "list", let list = (try? ListCommand.parseAsRoot(Array(rest.dropFirst()))) as? ListCommand { return list }
+        return try Folio.parseAsRoot(rest)
+    }
+}
+
+/// The process environment, read from `environ` itself: the first read of ProcessInfo's
+/// costs several times more (Foundation's setup), which a `folio list` notices.
+enum ProcessEnvironment {
+    static func current() -> [String: String] {
+        var out: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer))
+            if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                let key = String(decoding: bytes[..<equals], as: UTF8.self)
+                if out[key] == nil { out[key] = String(decoding: bytes[(equals + 1)...], as: UTF8.self) }   // the first wins, as getenv(3)
+            }
+            entry += 1
+        }
+        return out
     }
 }
 

@@ -96,8 +96,7 @@ struct ListCommand: ParsableCommand {
     }
 
     func run() throws {
-        // Read once: each read of ProcessInfo's environment builds a new dictionary.
-        let environment = ProcessInfo.processInfo.environment
+        let environment = ProcessEnvironment.current()
         // "Today" only matters to --overdue; computed without a date formatter (UTC, as Clock.today).
         let today = overdue ? Dates.formatDate(days: Int((Clock(environment: environment).now.timeIntervalSince1970 / 86_400).rounded(.down))) : ""
         var query = try query(today: today)

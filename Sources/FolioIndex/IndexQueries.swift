@@ -104,8 +104,8 @@ extension RepositoryIndex {
                     page = sql.pageSQL(indexedBy: index)
                 }
             }
-            let rows = try Row.fetchAll(db, sql: page, arguments: sql.pageArguments)
-            return (rows.map(InvoiceSummary.init(row:)), total)
+            // A cursor reads each value straight from the statement, without copying rows.
+            return (try Array(Row.fetchCursor(db, sql: page, arguments: sql.pageArguments).map(InvoiceSummary.init(row:))), total)
         }
     }
 

@@ -41,7 +41,8 @@ public struct InvoiceQuery: Sendable, Hashable {
     }
 
     public static func parse<E: RawRepresentable & CaseIterable>(_ text: String, as: E.Type) -> E? where E.RawValue == String {
-        E.allCases.first { normalize($0.rawValue) == normalize(text) }
+        let wanted = normalize(text)
+        return E.allCases.first { normalize($0.rawValue) == wanted }
     }
 
     public func matches(_ inv: Invoice) -> Bool {

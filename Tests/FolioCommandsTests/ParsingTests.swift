@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+import ArgumentParser
+@testable import FolioCommands
+
+/// `folio list` enters ArgumentParser at ListCommand (FolioMain.parse); it must read every
+/// option exactly as the parse from the root does, and leave help and mistakes to the root.
+@Suite struct ParsingTests {
+    static let listArguments: [[String]] = [
+        [],
+        ["--status", "accepted", "--sort-by", "due-date", "--limit", "20", "--json"],
+        ["orders", "--open-items", "--customer-id", "C1", "--offset", "3"],
+        ["--id", "a", "--id", "b", "--product-id", "P-1,P-2", "-C", "/tmp/x", "--as", "a@b.c", "--overdue", "--q", "PO-1", "--search-by", "orderNumber"],
+        ["--no-index", "--offset", "5", "--order-by", "desc", "--due-from", "2025-01-01", "--due-to", "2025-12-31", "--channel", "b2b", "--type", "credit_note"],
+        ["--payment-status", "0", "--external-id", "X-1,X-2", "--customer-name", "Acme", "--number", "INV-7", "--order-id", "O-1",
+         "--issued-from", "2025-01-01", "--created-to", "2025-02-01", "--issued-to", "2025-03-01", "--created-from", "2024-01-01"],
+        ["--status=draft", "--status", "issued", "--payment-status", "paid", "--limit=0", "invoices"],
+    ]
+
+    @Test(arguments: listArguments)
+    func listParsesAsFromTheRoot(args: [String]) throws {
+        let fast = try #require(try FolioMain.parse(["list"] + args) as? ListCommand)
+        let root = try #require(try Folio.parseAsRoot(["list"] + args) as? ListCommand)
+        #expect(try fast.query(today: "2026-01-01") == root.query(today: "2026-01-01"))
+        #expect(fast.subject == root.subject && fast.openItems == root.openItems && fast.noIndex == root.noIndex && fast.overdue == root.overdue)
+        #expect(fast.global.directory == root.global.directory && fast.global.identity == root.global.identity && fast.global.json == root.global.json)
+    }
+
+    @Test(arguments: [["--help"], ["list", "--help"], ["help", "list"], ["list", "-h"], ["invoice", "show", "--help"]])
+    func helpIsPrintedAndExitsZero(args: [String]) throws {
+        let r = try Tool.run(Tool.folioPath, args, cwd: FileManager.default.temporaryDirectory.path)
+        #expect(r.code == 0, "\(args): \(r.stderr)")
+        let usage = "USAGE: folio " + args.filter { !$0.hasPrefix("-") && $0 != "help" }.joined(separator: " ")
+        #expect(r.stdout.contains(usage.trimmingCharacters(in: .whitespaces)), "\(args): \(r.stdout.prefix(200))")
+        #expect(r.stderr.isEmpty)
+    }
+
+    @Test func mistakesAreReportedAsFromTheRoot() throws {
+        let r = try Tool.run(Tool.folioPath, ["list", "--frobnicate"], cwd: FileManager.default.temporaryDirectory.path)
+        #expect(r.code == 2)
+        #expect(r.stderr.contains("Unknown option '--frobnicate'") && r.stderr.contains("Usage: folio list"))
+    }
+}
+
+@Suite struct EnvironmentTests {
+    @Test func readsWhatProcessInfoReads() {
+        #expect(ProcessEnvironment.current() == ProcessInfo.processInfo.environment)
+    }
+}
