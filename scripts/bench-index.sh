@@ -49,17 +49,6 @@ best_of_3() { # command… → best "seconds peak-KB" of three runs
   echo "$best"
 }
 
-median() { # command… → median wall seconds of RUNS runs (bash's clock: no extra process)
-  local times=() s e
-  for _ in $(seq "$RUNS"); do
-    s=$EPOCHREALTIME
-    "$@" >/dev/null 2>&1
-    e=$EPOCHREALTIME
-    times+=("$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.6f", e - s }')")
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
-}
-
 commit_ten() { # repo, invoices, tag → a commit (plumbing only, no working tree) that changes 10 invoices
   local r=$1 count=$2 tag=$3 idx="$WORK/git-index"
   rm -f "$idx"
@@ -118,9 +107,6 @@ read -r upd whole <<< "$(incremental "$BIG" "$N")"
 row "update after a commit of 10 invoices, $N repo (internal)" "$upd ms" ""
 row "  the whole folio list that did it" "$whole ms" ""
 
-echo
-VERSION=$(median "$BIN" --version)
-row "folio --version (the floor: starting the program)" "$(ms "$VERSION")" "median of $RUNS"
 QUERIES=(
   "--status accepted --sort-by due-date --limit 20"
   "--customer-id C00042"
@@ -128,10 +114,35 @@ QUERIES=(
   "--q PO-12345"
   "--product-id P-104 --limit 20"
 )
+
+interleaved() { # repo → medians (seconds) of --version and each query, RUNS rounds that run each once
+  local r=$1 times=() s e i round
+  for round in $(seq "$RUNS"); do
+    for i in $(seq 0 ${#QUERIES[@]}); do
+      s=$EPOCHREALTIME
+      if [ "$i" = 0 ]; then "$BIN" --version >/dev/null 2>&1
+      # shellcheck disable=SC2086
+      else "$BIN" -C "$r" list ${QUERIES[$((i - 1))]} --json >/dev/null 2>&1; fi
+      e=$EPOCHREALTIME
+      times[i]+="$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.6f", e - s }') "
+    done
+  done
+  for i in $(seq 0 ${#QUERIES[@]}); do
+    # shellcheck disable=SC2086
+    printf '%s\n' ${times[i]} | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+  done
+}
+
+echo
+# The floor and the queries take turns, round after round, so that a burst of load on the
+# machine falls on all of them alike; each figure is the median of its RUNS runs.
 "$BIN" -C "$BIG" list --limit 1 >/dev/null 2>&1   # up to date before timing
-for q in "${QUERIES[@]}"; do
-  # shellcheck disable=SC2086
-  t=$(median "$BIN" -C "$BIG" list $q --json)
+mapfile -t MEDIANS < <(interleaved "$BIG")
+VERSION=${MEDIANS[0]}
+row "folio --version (the floor: starting the program)" "$(ms "$VERSION")" "median of $RUNS"
+for k in "${!QUERIES[@]}"; do
+  q=${QUERIES[k]}
+  t=${MEDIANS[k + 1]}
   # shellcheck disable=SC2086
   scan=$(timed "$BIN" -C "$BIG" list --no-index $q --json)
   row "folio list $q --json" "$(ms "$t")" "$(awk -v t="$t" -v v="$VERSION" 'BEGIN { printf "%.2fx floor", t / v }')"
@@ -152,9 +163,8 @@ if [ -n "${LARGE:-}" ]; then
   du -h "$HUGE/.git/folio/index.sqlite" | awk '{ printf "%-58s %12s\n", "index file size", $1 }'
   read -r upd whole <<< "$(incremental "$HUGE" "$LARGE")"
   row "update after a commit of 10 invoices, $LARGE repo (internal)" "$upd ms" ""
-  for q in "${QUERIES[@]}"; do
-    # shellcheck disable=SC2086
-    t=$(median "$BIN" -C "$HUGE" list $q --json)
-    row "folio list $q --json ($LARGE)" "$(ms "$t")" "$(awk -v t="$t" -v v="$VERSION" 'BEGIN { printf "%.2fx floor", t / v }')"
+  mapfile -t MEDIANS < <(interleaved "$HUGE")
+  for k in "${!QUERIES[@]}"; do
+    row "folio list ${QUERIES[k]} --json ($LARGE)" "$(ms "${MEDIANS[k + 1]}")" "$(awk -v t="${MEDIANS[k + 1]}" -v v="${MEDIANS[0]}" 'BEGIN { printf "%.2fx floor", t / v }')"
   done
 fi

@@ -125,7 +125,9 @@ enum IndexSchema {
             UPDATE invoice_counts SET n = n - 1 WHERE dim = 'status' AND value = OLD.status_f;
             UPDATE invoice_counts SET n = n - 1 WHERE dim = 'payment' AND value = OLD.payment_f;
             UPDATE invoice_counts SET n = n - 1 WHERE dim = 'owed' AND value = OLD.due_date AND OLD.owed = 1;
-            DELETE FROM invoice_counts WHERE dim IN ('status', 'payment', 'owed') AND n <= 0;
+            DELETE FROM invoice_counts WHERE dim = 'status' AND value = OLD.status_f AND n <= 0;
+            DELETE FROM invoice_counts WHERE dim = 'payment' AND value = OLD.payment_f AND n <= 0;
+            DELETE FROM invoice_counts WHERE dim = 'owed' AND value = OLD.due_date AND n <= 0;
         END;
         CREATE TRIGGER invoices_count_change AFTER UPDATE OF status_f, payment_f, owed, due_date ON invoices BEGIN
             UPDATE invoice_counts SET n = n - 1 WHERE dim = 'status' AND value = OLD.status_f;
@@ -134,7 +136,9 @@ enum IndexSchema {
             INSERT INTO invoice_counts VALUES ('status', NEW.status_f, 1) ON CONFLICT DO UPDATE SET n = n + 1;
             INSERT INTO invoice_counts VALUES ('payment', NEW.payment_f, 1) ON CONFLICT DO UPDATE SET n = n + 1;
             INSERT INTO invoice_counts SELECT 'owed', NEW.due_date, 1 WHERE NEW.owed = 1 ON CONFLICT DO UPDATE SET n = n + 1;
-            DELETE FROM invoice_counts WHERE dim IN ('status', 'payment', 'owed') AND n <= 0;
+            DELETE FROM invoice_counts WHERE dim = 'status' AND value = OLD.status_f AND n <= 0;
+            DELETE FROM invoice_counts WHERE dim = 'payment' AND value = OLD.payment_f AND n <= 0;
+            DELETE FROM invoice_counts WHERE dim = 'owed' AND value = OLD.due_date AND n <= 0;
         END;
         CREATE TRIGGER invoice_lines_count_in AFTER INSERT ON invoice_lines BEGIN
             INSERT INTO invoice_counts VALUES ('product', NEW.product_key, 1) ON CONFLICT DO UPDATE SET n = n + 1;
