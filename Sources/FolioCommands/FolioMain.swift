@@ -10,6 +10,17 @@ public enum FolioMain {
     }
 
     public static func execute(_ arguments: [String]) -> Int32 {
+        Output.failure = nil
+        let code = executeCommand(arguments)
+        // Output cut short (a full disk, a closed descriptor) is an I/O error, not success.
+        if let failure = Output.failure, code == 0 {
+            Output.error("folio: error: \(failure)")
+            return 2
+        }
+        return code
+    }
+
+    private static func executeCommand(_ arguments: [String]) -> Int32 {
         let (globals, rest) = GlobalOptions.extractLeading(arguments)
         GlobalOptions.leading = globals
         var command: ParsableCommand
@@ -82,6 +93,10 @@ enum Output {
     static func data(_ text: String) { write(text, to: STDOUT_FILENO) }
     static func error(_ text: String) { write(text, to: STDERR_FILENO) }
 
+    /// Why standard output or error could not be written, if it could not: the command then
+    /// exits 2 (SPEC §5: an I/O error) instead of 0 with its output cut short.
+    nonisolated(unsafe) static var failure: String?
+
     /// The text and a final newline, straight to the descriptor (unbuffered, as FileHandle
     /// writes, without first copying the text into a Data).
     private static func write(_ text: String, to fd: Int32) {
@@ -90,9 +105,19 @@ enum Output {
             var offset = 0
             while offset < bytes.count {
                 let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return }
-                offset += n
+                if n > 0 { offset += n; continue }
+                let code = n < 0 ? errno : EIO
+                if code == EINTR { continue }
+                if code == EAGAIN {
+                    // A descriptor left non-blocking by whoever started us: wait until it drains.
+                    var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&ready, 1, -1)
+                    continue
+                }
+                if failure == nil {
+                    failure = "cannot write to standard \(fd == STDOUT_FILENO ? "output" : "error"): \(String(cString: strerror(code)))"
+                }
+                return
             }
         }
     }

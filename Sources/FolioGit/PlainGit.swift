@@ -22,7 +22,7 @@ public enum PlainGit {
         let moving = ["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_CEILING_DIRECTORIES",
                       "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_NAMESPACE"]
         for key in environment.keys where moving.contains(key) || key.hasPrefix("GIT_CONFIG") { return nil }
-        guard var dir = absolute(path) else { return nil }
+        guard var dir = realPath(path) else { return nil }
         var start = stat()
         guard stat(dir, &start) == 0 else { return nil }
         while true {
@@ -43,22 +43,13 @@ public enum PlainGit {
         }
     }
 
-    /// `path` made absolute and rid of "." and ".." (lexically, as URL.standardizedFileURL
-    /// does: symbolic links stay).
-    static func absolute(_ path: String) -> String? {
-        var full = path
-        if !path.hasPrefix("/") {
-            guard let cwd = getcwd(nil, 0) else { return nil }
-            defer { free(cwd) }
-            full = String(cString: cwd) + "/" + path
-        }
-        var parts: [Substring] = []
-        for part in full.split(separator: "/") {
-            if part == "." { continue }
-            if part == ".." { _ = parts.popLast(); continue }
-            parts.append(part)
-        }
-        return "/" + parts.joined(separator: "/")
+    /// `path` as the file system resolves it (symbolic links and ".." followed), as libgit2
+    /// resolves the path it starts from and as git does after chdir(2); nil when it does not
+    /// exist.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     static func parent(_ dir: String) -> String {
@@ -124,7 +115,10 @@ public enum PlainGit {
     /// The last `email` of a plain `[user]` section; unsure at the first thing that is not
     /// plain: includes, worktree config, quotes, escapes, continuations, comments in a value.
     static func scan(_ text: String) -> Lookup {
-        text.utf8.allSatisfy({ $0 < 0x80 }) ? scanASCII(Array(text.utf8)) : scanCharacters(text)
+        // A byte-order mark (Windows editors write one) is skipped by git and libgit2; what
+        // follows is theirs to read.
+        if text.hasPrefix("\u{FEFF}") { return .unsure }
+        return text.utf8.allSatisfy({ $0 < 0x80 }) ? scanASCII(Array(text.utf8)) : scanCharacters(text)
     }
 
     static func scanCharacters(_ text: String) -> Lookup {
@@ -144,8 +138,9 @@ public enum PlainGit {
                 if !inUser { continue }
             }
             guard inUser else { continue }
+            // A line without a name ("=x") is an error to git: not ours to read.
+            if line.hasPrefix("=") { return .unsure }
             let parts = line.split(separator: "=", maxSplits: 1)
-            guard !parts.isEmpty else { continue }   // a line of "=" alone
             let key = trimmed(parts[0], where: isBlank).lowercased()
             guard key == "email" else { continue }
             guard parts.count == 2 else { return .unsure }
@@ -193,6 +188,7 @@ public enum PlainGit {
             }
             guard inUser else { continue }
             // As `split(separator: "=", maxSplits: 1)` in `scan`: empty pieces are dropped.
+            if line.first == UInt8(ascii: "=") { return .unsure }   // as in `scanCharacters`
             var parts = [line]
             if let equals = line.firstIndex(of: UInt8(ascii: "=")) { parts = [line[..<equals], line[(equals + 1)...]].filter { !$0.isEmpty } }
             guard let first = parts.first, trim(first).map(lower) == Array("email".utf8) else { continue }

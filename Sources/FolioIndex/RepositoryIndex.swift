@@ -56,12 +56,17 @@ public final class RepositoryIndex {
 
     nonisolated(unsafe) private static var keptOpen: [RepositoryIndex] = []
 
-    /// For a command that has read what it needs and is about to exit: leaves the connection
-    /// and the lock to the end of the process instead of closing them now. Closing a reader
-    /// costs a checkpoint attempt, two unlinks and deregistering GRDB's observers, about a
-    /// twentieth of a `folio list`; exiting releases the file and the lock all the same, and
-    /// SQLite meets the -wal and -shm files left behind as it meets a crashed reader's.
-    public func keepOpenUntilExit() { RepositoryIndex.keptOpen.append(self) }
+    /// For a command that has read what it needs and is about to exit: releases the lock now
+    /// but leaves the connection to the end of the process instead of closing it. Closing a
+    /// reader costs a checkpoint attempt, two unlinks and deregistering GRDB's observers,
+    /// about a twentieth of a `folio list`; exiting closes the file all the same, and SQLite
+    /// meets the -wal and -shm files left behind as it meets a crashed reader's. The lock
+    /// goes at once, so that a later command in the same process (or another) can write.
+    /// The value must not be used afterwards.
+    public func keepOpenUntilExit() {
+        lock.release()
+        RepositoryIndex.keptOpen.append(self)
+    }
 
     /// Closes the database and releases the lock, so that this process can open the index
     /// again (to rebuild a damaged file). The value must not be used afterwards.

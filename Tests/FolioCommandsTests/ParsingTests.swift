@@ -35,6 +35,21 @@ import ArgumentParser
         #expect(r.stderr.isEmpty)
     }
 
+    /// Output that cannot be written (a full disk, here /dev/full) is an I/O error: exit 2
+    /// and a sentence on standard error, not 0 with the output lost.
+    @Test(arguments: [["--version"], ["list", "--help"], ["validate", "--format", "json"]])
+    func outputThatCannotBeWrittenIsAnIOError(args: [String]) throws {
+        let dir = TempDir("folio-full")
+        if args.first == "validate" {
+            let init_ = try Tool.run(Tool.folioPath, ["init", dir.file("repo"), "--company", "Full Co", "--currency", "EUR", "--seller", "s@e.x"], cwd: dir.path)
+            #expect(init_.code == 0, "\(init_.stderr)")
+        }
+        let command = ([Tool.folioPath, "-C", dir.file("repo")] + args).map { "'\($0)'" }.joined(separator: " ")
+        let r = try Tool.run("/bin/sh", ["-c", command + " > /dev/full"], cwd: dir.path, env: ["FOLIO_USER": "s@e.x"])
+        #expect(r.code == 2, "\(args): exit \(r.code), \(r.stderr)")
+        #expect(r.stderr.contains("cannot write to standard output: No space left on device"), "\(r.stderr)")
+    }
+
     @Test func mistakesAreReportedAsFromTheRoot() throws {
         let r = try Tool.run(Tool.folioPath, ["list", "--frobnicate"], cwd: FileManager.default.temporaryDirectory.path)
         #expect(r.code == 2)
