@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "FolioTestSupport", path: "Tests/FolioTestSupport"),
         .testTarget(name: "FolioIndexTests", dependencies: ["folio", "FolioIndex", "FolioRepo", "FolioModel", "FolioGit", "FolioTestSupport"]),
         .testTarget(name: "FolioSyncTests", dependencies: ["FolioSync", "FolioRepo", "FolioModel", "FolioGit", "FolioTestSupport"]),
-        .testTarget(name: "FolioCommandsTests", dependencies: ["folio", "FolioCommands", "FolioModel", "FolioRepo", "FolioTestSupport",
+        .testTarget(name: "FolioCommandsTests", dependencies: ["folio", "FolioCommands", "FolioModel", "FolioRepo", "FolioIndex", "FolioTestSupport",
                                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ]
 )

@@ -99,14 +99,14 @@ public enum CanonicalJSON {
         }
     }
 
-    private static func newline(_ indent: Int, _ out: inout [UInt8]) {
+    static func newline(_ indent: Int, _ out: inout [UInt8]) {
         out.append(0x0A)
         for _ in 0..<(indent * 2) { out.append(0x20) }
     }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private static func writeString(_ s: String, into out: inout [UInt8]) {
+    static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(0x22)
         var s = s
         let plain = s.withUTF8 { bytes in
@@ -136,5 +136,53 @@ public enum CanonicalJSON {
             }
         }
         out.append(0x22)
+    }
+
+    /// The same bytes as `bytes(_:)`, written as they come instead of from a JSONValue: for
+    /// output whose members the caller already has in key order (a `folio list` page), it
+    /// skips building and sorting dictionaries. The caller names keys in UTF-8 byte order;
+    /// a debug build checks it.
+    public struct Stream {
+        public private(set) var bytes: [UInt8] = []
+        /// Per open container: whether it holds a member yet, and (objects) its last key.
+        private var open: [(hasMembers: Bool, lastKey: String?)] = []
+
+        public init() { bytes.reserveCapacity(16_384) }
+
+        public var string: String { String(decoding: bytes + [0x0A], as: UTF8.self) }
+
+        public mutating func beginObject() { bytes.append(UInt8(ascii: "{")); open.append((false, nil)) }
+        public mutating func beginArray() { bytes.append(UInt8(ascii: "[")); open.append((false, nil)) }
+        public mutating func endObject() { close(UInt8(ascii: "}")) }
+        public mutating func endArray() { close(UInt8(ascii: "]")) }
+
+        /// The next member of the open object; its value follows.
+        public mutating func key(_ key: String) {
+            assert(open.last!.lastKey.map { CanonicalJSON.utf8Precedes($0, key) } ?? true, "key \(key) out of order")
+            separate()
+            open[open.count - 1].lastKey = key
+            CanonicalJSON.writeString(key, into: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(UInt8(ascii: " "))
+        }
+
+        /// The next element of the open array; its value follows.
+        public mutating func element() { separate() }
+
+        public mutating func string(_ s: String) { CanonicalJSON.writeString(s, into: &bytes) }
+        public mutating func string(_ s: String?) { if let s { string(s) } else { null() } }
+        public mutating func int(_ i: Int64) { bytes.append(contentsOf: String(i).utf8) }
+        public mutating func null() { bytes.append(contentsOf: "null".utf8) }
+
+        private mutating func separate() {
+            if open[open.count - 1].hasMembers { bytes.append(UInt8(ascii: ",")) }
+            open[open.count - 1].hasMembers = true
+            CanonicalJSON.newline(open.count, &bytes)
+        }
+
+        private mutating func close(_ bracket: UInt8) {
+            if open.removeLast().hasMembers { CanonicalJSON.newline(open.count, &bytes) }
+            bytes.append(bracket)
+        }
     }
 }
