@@ -99,7 +99,7 @@ struct ListCommand: ParsableCommand {
         let environment = ProcessEnvironment.current()
         // "Today" only matters to --overdue; computed without a date formatter (UTC, as Clock.today).
         let today = overdue ? Dates.formatDate(days: Int((Clock(environment: environment).now.timeIntervalSince1970 / 86_400).rounded(.down))) : ""
-        var query = try query(today: today)
+        let query = try query(today: today)
         switch subject.lowercased() {
         case "invoices", "invoice": break
         case "orders", "order":
@@ -243,7 +243,7 @@ struct ListCommand: ParsableCommand {
     /// the same bytes as `CanonicalJSON.string` over `row(_:)` (a test holds the two
     /// together), without building a dictionary per row and sorting its keys.
     static func pageJSON(_ page: [InvoiceSummary], total: Int, _ query: InvoiceQuery) -> String {
-        var w = CanonicalJSON.Stream()
+        var w = CanonicalJSON.Stream(capacity: 1_024 * (page.count + 1))
         w.beginObject()
         w.key("data")
         w.beginArray()

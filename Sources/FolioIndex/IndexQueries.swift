@@ -323,11 +323,10 @@ enum InvoiceSQL {
                 countArguments = StatementArguments(values)
                 return
             } else if conditions.count == 1, q.productIds.count >= 1 {
-                // Only a product filter: count in the products table, without visiting invoices
-                // (one row per invoice and product, so one product needs no DISTINCT).
+                // Only several products (one is countFromTable's): count in the products
+                // table, without visiting invoices.
                 let keys = Array(Set(q.productIds.map(nfc)))
-                countSQL = keys.count == 1 ? "SELECT count(*) FROM invoice_lines WHERE product_key = ?"
-                    : "SELECT count(DISTINCT invoice) FROM invoice_lines WHERE product_key IN \(InvoiceSQL.list(keys.count))"
+                countSQL = "SELECT count(DISTINCT invoice) FROM invoice_lines WHERE product_key IN \(InvoiceSQL.list(keys.count))"
                 countArguments = StatementArguments(keys)
                 return
             } else {

@@ -3,11 +3,9 @@
 /// a document therefore agree on its blob id, and git trees compare by hash.
 public enum CanonicalJSON {
     public static func bytes(_ value: JSONValue) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(2048)
-        write(value, indent: 0, into: &out)
-        out.append(0x0A)
-        return out
+        var stream = Stream()
+        stream.value(value)
+        return stream.bytes + [0x0A]
     }
 
     public static func string(_ value: JSONValue) -> String {
@@ -37,34 +35,6 @@ public enum CanonicalJSON {
         }
     }
 
-    private static func write(_ value: JSONValue, indent: Int, into out: inout [UInt8]) {
-        switch value {
-        case .array(let items) where !items.isEmpty:
-            out.append(UInt8(ascii: "["))
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                newline(indent + 1, &out)
-                write(item, indent: indent + 1, into: &out)
-            }
-            newline(indent, &out)
-            out.append(UInt8(ascii: "]"))
-        case .object(let members) where !members.isEmpty:
-            out.append(UInt8(ascii: "{"))
-            for (i, key) in sortedKeys(members).enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                newline(indent + 1, &out)
-                writeString(key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                out.append(UInt8(ascii: " "))
-                write(members[key]!, indent: indent + 1, into: &out)
-            }
-            newline(indent, &out)
-            out.append(UInt8(ascii: "}"))
-        default:
-            writeScalar(value, into: &out)
-        }
-    }
-
     private static func writeCompact(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
         case .array(let items):
@@ -88,7 +58,7 @@ public enum CanonicalJSON {
         }
     }
 
-    private static func writeScalar(_ value: JSONValue, into out: inout [UInt8]) {
+    static func writeScalar(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -138,16 +108,16 @@ public enum CanonicalJSON {
         out.append(0x22)
     }
 
-    /// The same bytes as `bytes(_:)`, written as they come instead of from a JSONValue: for
-    /// output whose members the caller already has in key order (a `folio list` page), it
-    /// skips building and sorting dictionaries. The caller names keys in UTF-8 byte order;
+    /// Canonical bytes written as they come: `bytes(_:)` streams a JSONValue through it, and
+    /// output whose members the caller already has in key order (a `folio list` page) skips
+    /// building and sorting dictionaries. The caller names keys in UTF-8 byte order;
     /// a debug build checks it.
     public struct Stream {
         public private(set) var bytes: [UInt8] = []
         /// Per open container: whether it holds a member yet, and (objects) its last key.
         private var open: [(hasMembers: Bool, lastKey: String?)] = []
 
-        public init() { bytes.reserveCapacity(16_384) }
+        public init(capacity: Int = 2048) { bytes.reserveCapacity(capacity) }
 
         public var string: String { String(decoding: bytes + [0x0A], as: UTF8.self) }
 
@@ -168,6 +138,23 @@ public enum CanonicalJSON {
 
         /// The next element of the open array; its value follows.
         public mutating func element() { separate() }
+
+        /// A whole value: objects with their keys sorted (the one place the layout of
+        /// `bytes(_:)` is decided is this Stream).
+        public mutating func value(_ v: JSONValue) {
+            switch v {
+            case .array(let items):
+                beginArray()
+                for item in items { element(); value(item) }
+                endArray()
+            case .object(let members):
+                beginObject()
+                for k in CanonicalJSON.sortedKeys(members) { key(k); value(members[k]!) }
+                endObject()
+            default:
+                CanonicalJSON.writeScalar(v, into: &bytes)
+            }
+        }
 
         public mutating func string(_ s: String) { CanonicalJSON.writeString(s, into: &bytes) }
         public mutating func string(_ s: String?) { if let s { string(s) } else { null() } }
