@@ -39,57 +39,58 @@ extension FolioRepository {
     /// Clears the conflict record(s) at `path` in document `id`, applying the chosen value:
     /// `ours` keeps what the merge chose, `theirs` takes the value that lost, or a new value.
     public func resolve(id: String, path: String, take: Resolution, caller: Caller) throws -> Written<JSONValue> {
-        let (snap, actor, stamp) = try begin(caller)
-        let kind: DocumentKind = try snap.data(DocumentPaths.path(.invoice, id: id)) != nil ? .invoice : .order
-        let file = DocumentPaths.path(kind, id: id)
-        guard let data = try snap.data(file) else { throw FolioError.notFound(kind: "invoice or order", id: id) }
-        var json = try DocumentCodec.parse(data, file: file)
-        let records = (json["conflicts"]?.arrayValue ?? []).compactMap { try? $0.decode(ConflictRecord.self) }
-        let matching = records.filter { $0.path == path || $0.id == path }
-        guard let record = matching.first else {
-            let known = records.map { "\($0.path) (\($0.id))" }.joined(separator: ", ")
-            throw FolioError.refused(Refusal("\(kind.rawValue) \(id) has no unresolved conflict at \(path)\(known.isEmpty ? "" : "; its conflicts: \(known)")"))
-        }
-        let pointer = try JSONPointer(parsing: record.path)
-        let original = json
-        switch take {
-        case .ours: break
-        case .theirs: json = record.theirs.map { v in (try? pointer.set(v, in: json)) ?? json } ?? pointer.remove(in: json)
-        case .value(let v): json = try pointer.set(v, in: json)
-        }
-        let remaining = records.filter { r in !matching.contains { $0.id == r.id } }
-        if case .object(var m) = json {
-            m["conflicts"] = remaining.isEmpty ? nil : .array(remaining.map { JSONValue.encoding($0) })
-            json = .object(m)
-        }
-        let contentChanged = Workflow.content(of: original) != Workflow.content(of: json)
-        if contentChanged && !actor.isSeller {
-            throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can change content when resolving (a buyer may --take ours)"))
-        }
-        var changes = Changes()
-        let how: String
-        switch take {
-        case .ours: how = "kept the merged value"
-        case .theirs: how = "took the other value"
-        case .value: how = "set a new value"
-        }
-        if kind == .invoice {
-            let (old, _) = try snap.invoice(id)
-            var doc = try DocumentCodec.decode(Invoice.self, json: json, schema: Schemas.invoice, file: file)
-            let status = Workflow.status(events: old.events, revision: old.revision)
-            if contentChanged && (status == .accepted || status == .issued) {
-                throw FolioError.refused(Refusal("invoice \(Workflow.label(old)) is \(status.rawValue) and its content is final; dismiss the record with --take ours (a correction goes through a credit note)"))
+        try transact(caller) { snap, actor, stamp in
+            let kind: DocumentKind = try snap.data(DocumentPaths.path(.invoice, id: id)) != nil ? .invoice : .order
+            let file = DocumentPaths.path(kind, id: id)
+            guard let data = try snap.data(file) else { throw FolioError.notFound(kind: "invoice or order", id: id) }
+            var json = try DocumentCodec.parse(data, file: file)
+            let records = (json["conflicts"]?.arrayValue ?? []).compactMap { try? $0.decode(ConflictRecord.self) }
+            let matching = records.filter { $0.path == path || $0.id == path }
+            guard let record = matching.first else {
+                let known = records.map { "\($0.path) (\($0.id))" }.joined(separator: ", ")
+                throw FolioError.refused(Refusal("\(kind.rawValue) \(id) has no unresolved conflict at \(path)\(known.isEmpty ? "" : "; its conflicts: \(known)")"))
             }
-            if contentChanged, let sent = Workflow.lastSentRevision(old.events), doc.revision <= sent { doc.revision = sent + 1 }
-            doc.updatedBy = actor.email
-            doc.updatedAt = stamp.at
-            try changes.put(invoice: doc)
-            let result = try doc.derived()
-            return try finish(JSONValue.encoding(result), changes, "Resolve conflict on invoice \(Workflow.label(old)) at \(record.path): \(how)", actor, caller)
-        } else {
-            let order = try DocumentCodec.decode(Order.self, json: json, schema: Schemas.order, file: file)
-            changes.put(order: order)
-            return try finish(JSONValue.encoding(order), changes, "Resolve conflict on order \(id) at \(record.path): \(how)", actor, caller)
+            let pointer = try JSONPointer(parsing: record.path)
+            let original = json
+            switch take {
+            case .ours: break
+            case .theirs: json = record.theirs.map { v in (try? pointer.set(v, in: json)) ?? json } ?? pointer.remove(in: json)
+            case .value(let v): json = try pointer.set(v, in: json)
+            }
+            let remaining = records.filter { r in !matching.contains { $0.id == r.id } }
+            if case .object(var m) = json {
+                m["conflicts"] = remaining.isEmpty ? nil : .array(remaining.map { JSONValue.encoding($0) })
+                json = .object(m)
+            }
+            let contentChanged = Workflow.content(of: original) != Workflow.content(of: json)
+            if contentChanged && !actor.isSeller {
+                throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can change content when resolving (a buyer may --take ours)"))
+            }
+            var changes = Changes()
+            let how: String
+            switch take {
+            case .ours: how = "kept the merged value"
+            case .theirs: how = "took the other value"
+            case .value: how = "set a new value"
+            }
+            if kind == .invoice {
+                let (old, _) = try snap.invoice(id)
+                var doc = try DocumentCodec.decode(Invoice.self, json: json, schema: Schemas.invoice, file: file)
+                let status = Workflow.status(events: old.events, revision: old.revision)
+                if contentChanged && (status == .accepted || status == .issued) {
+                    throw FolioError.refused(Refusal("invoice \(Workflow.label(old)) is \(status.rawValue) and its content is final; dismiss the record with --take ours (a correction goes through a credit note)"))
+                }
+                if contentChanged, let sent = Workflow.lastSentRevision(old.events), doc.revision <= sent { doc.revision = sent + 1 }
+                doc.updatedBy = actor.email
+                doc.updatedAt = stamp.at
+                try changes.put(invoice: doc)
+                let result = try doc.derived()
+                return try staged(JSONValue.encoding(result), changes, "Resolve conflict on invoice \(Workflow.label(old)) at \(record.path): \(how)")
+            } else {
+                let order = try DocumentCodec.decode(Order.self, json: json, schema: Schemas.order, file: file)
+                changes.put(order: order)
+                return try staged(JSONValue.encoding(order), changes, "Resolve conflict on order \(id) at \(record.path): \(how)")
+            }
         }
     }
 }

@@ -13,12 +13,14 @@ public enum FolioError: Error, CustomStringConvertible {
     case io(String)
     case dirtyWorkingTree([String])
     case concurrentWrite
+    /// Another command held the clone's write lock for longer than a command waits.
+    case busy(String)
     case git(GitError)
 
     public var exitCode: Int32 {
         switch self {
-        case .refused, .invalid, .notFound, .identity, .dirtyWorkingTree: 1
-        case .usage, .io, .notARepository, .concurrentWrite, .git: 2
+        case .refused, .invalid, .notFound, .identity, .dirtyWorkingTree, .concurrentWrite, .busy: 1
+        case .usage, .io, .notARepository, .git: 2
         }
     }
 
@@ -38,7 +40,8 @@ public enum FolioError: Error, CustomStringConvertible {
         case .usage(let message): message
         case .io(let message): message
         case .dirtyWorkingTree(let paths): "uncommitted local changes in \(paths.joined(separator: ", ")) would be overwritten; commit or discard them first (nothing was written)"
-        case .concurrentWrite: "another process moved the branch while this command ran; nothing was written, run it again"
+        case .concurrentWrite: "another process kept moving the branch while this command ran; nothing was written, run it again"
+        case .busy(let message): message
         case .git(let e): e.description
         }
     }

@@ -50,7 +50,9 @@ public final class FolioRepository {
         changes.put(DocumentPaths.fields, fields)
         changes.files[DocumentPaths.gitattributes] = Data(gitattributes.utf8)
         let actor = Actor(email: author, party: parties[author] ?? Party(role: .seller))
-        _ = try repo.commit(changes, message: "Initialize Folio repository for \(config.company.name)", actor: actor, clock: clock)
+        _ = try repo.withWriteLock {
+            try repo.commit(changes, message: "Initialize Folio repository for \(config.company.name)", actor: actor, clock: clock, parent: try repo.head())
+        }
         return repo
     }
 
@@ -107,15 +109,23 @@ public final class FolioRepository {
         return Series.format(prefix: prefix, sequence: state.last, padding: try snapshot.config().numbering.padding)
     }
 
-    /// One action, one commit, authored by the acting identity (SPEC §3). Nothing is written
-    /// unless the whole commit is.
-    public func commit(_ changes: Changes, message: String, actor: Actor, clock: Clock) throws -> GitOID {
+    /// One action, one commit, authored by the acting identity (SPEC §3), on exactly the commit
+    /// `parent` the action read: if the branch is elsewhere by now, nothing is written
+    /// (`.concurrentWrite`) and the caller decides again on the new state.
+    public func commit(_ changes: Changes, message: String, actor: Actor, clock: Clock, parent: GitOID?) throws -> GitOID {
         let signature = GitSignature(name: actor.party.name ?? actor.email, email: actor.email, time: clock.unixSeconds)
         do {
-            return try git.commitChanges(changes.files, message: message, author: signature, parent: try git.headCommit())
+            return try git.commitChanges(changes.files, message: message, author: signature, parent: parent)
         } catch {
             throw FolioError.wrap(error)
         }
+    }
+
+    /// Runs `body` holding this clone's write lock (see `WriteLock`): Folio's commands on one
+    /// clone wait for each other instead of failing or committing over each other.
+    public func withWriteLock<T>(_ body: () throws -> T) throws -> T {
+        let lock = try WriteLock.acquire(gitDir: git.gitDir)
+        return try withExtendedLifetime(lock) { try body() }
     }
 }
 

@@ -28,104 +28,136 @@ extension FolioRepository {
         return (snap, actor, Invoicing.Stamp(actor: actor, at: caller.clock.timestamp, today: caller.clock.today))
     }
 
-    func finish<T>(_ value: T, _ changes: Changes, _ message: String, _ actor: Actor, _ caller: Caller) throws -> Written<T> {
-        Written(value: value, commit: try commit(changes, message: message, actor: actor, clock: caller.clock), message: message)
+    /// What an action decided, before it is committed.
+    struct Staged<T> {
+        var value: T
+        var changes: Changes
+        var message: String
+    }
+
+    func staged<T>(_ value: T, _ changes: Changes, _ message: String) throws -> Staged<T> {
+        Staged(value: value, changes: changes, message: message)
+    }
+
+    /// One write: under the clone's write lock, read HEAD, let `decide` work out the change,
+    /// and commit it on exactly the commit it read. If something outside Folio (plain git)
+    /// moved the branch meanwhile, decide again on the new state, so every write that
+    /// succeeds is in the result (nothing decided on a stale state is ever committed).
+    func transact<T>(_ caller: Caller, _ decide: (Snapshot, Actor, Invoicing.Stamp) throws -> Staged<T>) throws -> Written<T> {
+        try withWriteLock {
+            var attempt = 0
+            while true {
+                attempt += 1
+                let (snap, actor, stamp) = try begin(caller)
+                let staged = try decide(snap, actor, stamp)
+                do {
+                    let commit = try commit(staged.changes, message: staged.message, actor: actor, clock: caller.clock, parent: snap.commit)
+                    return Written(value: staged.value, commit: commit, message: staged.message)
+                } catch FolioError.concurrentWrite where attempt < 5 {
+                    continue
+                }
+            }
+        }
     }
 
     // MARK: Parties
 
     public func addParty(email rawEmail: String, role: PartyRole, customerId: String?, name: String?, series: String?, caller: Caller) throws -> Written<Party> {
-        let (snap, actor, _) = try begin(caller)
-        guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can add parties")) }
-        let email = rawEmail.lowercased()
-        guard Schema.looksLikeEmailPublic(email) else { throw FolioError.usage("\"\(rawEmail)\" is not an email address") }
-        if role == .buyer {
-            guard let customerId else { throw FolioError.usage("a buyer belongs to one customer: pass --customer ID") }
-            if let problem = DocumentPaths.validateID(customerId) { throw FolioError.usage("--customer \"\(customerId)\" \(problem)") }
-        } else if customerId != nil {
-            throw FolioError.usage("--customer is for buyers; sellers see every customer")
+        try transact(caller) { snap, actor, _ in
+            guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can add parties")) }
+            let email = rawEmail.lowercased()
+            guard Schema.looksLikeEmailPublic(email) else { throw FolioError.usage("\"\(rawEmail)\" is not an email address") }
+            if role == .buyer {
+                guard let customerId else { throw FolioError.usage("a buyer belongs to one customer: pass --customer ID") }
+                if let problem = DocumentPaths.validateID(customerId) { throw FolioError.usage("--customer \"\(customerId)\" \(problem)") }
+            } else if customerId != nil {
+                throw FolioError.usage("--customer is for buyers; sellers see every customer")
+            }
+            if let series, let problem = Series.validatePrefix(series) { throw FolioError.usage("--series \"\(series)\" \(problem)") }
+            var parties = try snap.parties()
+            if parties.parties[email] != nil { throw FolioError.refused(Refusal("\(email) is already a party of this repository")) }
+            let party = Party(name: name, role: role, customerId: customerId, series: series)
+            parties.parties[email] = party
+            var changes = Changes()
+            changes.put(DocumentPaths.parties, parties)
+            let what = role == .buyer ? "buyer for customer \(customerId!)" : "seller"
+            return try staged(party, changes, "Add party \(email) as \(what)")
         }
-        if let series, let problem = Series.validatePrefix(series) { throw FolioError.usage("--series \"\(series)\" \(problem)") }
-        var parties = try snap.parties()
-        if parties.parties[email] != nil { throw FolioError.refused(Refusal("\(email) is already a party of this repository")) }
-        let party = Party(name: name, role: role, customerId: customerId, series: series)
-        parties.parties[email] = party
-        var changes = Changes()
-        changes.put(DocumentPaths.parties, parties)
-        let what = role == .buyer ? "buyer for customer \(customerId!)" : "seller"
-        return try finish(party, changes, "Add party \(email) as \(what)", actor, caller)
     }
 
     // MARK: Orders
 
     public func createOrder(data: Data, file: String, caller: Caller) throws -> Written<Order> {
-        let (snap, actor, stamp) = try begin(caller)
-        guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can create orders")) }
-        var json = try DocumentCodec.parse(data, file: file)
-        // Conveniences for hand-written order files: defaults that a user would expect.
-        if case .object(var m) = json {
-            if m["createdAt"] == nil { m["createdAt"] = .string(stamp.at) }
-            if m["createdBy"] == nil { m["createdBy"] = .string(actor.email) }
-            if m["currency"] == nil, let c = try? snap.config().currency { m["currency"] = .string(c) }
-            if case .array(let items)? = m["items"] {
-                m["items"] = .array(items.enumerated().map { i, item in
-                    guard case .object(var it) = item else { return item }
-                    if it["ref"] == nil { it["ref"] = .string(String(i + 1)) }
-                    if it["status"] == nil { it["status"] = .string("open") }
-                    return .object(it)
-                })
+        try transact(caller) { snap, actor, stamp in
+            guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can create orders")) }
+            var json = try DocumentCodec.parse(data, file: file)
+            // Conveniences for hand-written order files: defaults that a user would expect.
+            if case .object(var m) = json {
+                if m["createdAt"] == nil { m["createdAt"] = .string(stamp.at) }
+                if m["createdBy"] == nil { m["createdBy"] = .string(actor.email) }
+                if m["currency"] == nil, let c = try? snap.config().currency { m["currency"] = .string(c) }
+                if case .array(let items)? = m["items"] {
+                    m["items"] = .array(items.enumerated().map { i, item in
+                        guard case .object(var it) = item else { return item }
+                        if it["ref"] == nil { it["ref"] = .string(String(i + 1)) }
+                        if it["status"] == nil { it["status"] = .string("open") }
+                        return .object(it)
+                    })
+                }
+                json = .object(m)
             }
-            json = .object(m)
+            let order = try DocumentCodec.decode(Order.self, json: json, schema: Schemas.order, file: file)
+            if order.items.isEmpty { throw FolioError.invalid(DocumentError(file: file, pointer: "/items", rule: "order/empty", "an order needs at least one item")) }
+            var refs: Set<String> = []
+            for (i, item) in order.items.enumerated() where !refs.insert(item.ref).inserted {
+                throw FolioError.invalid(DocumentError(file: file, pointer: "/items/\(i)/ref", rule: "unique/id", "item ref \"\(item.ref)\" is used twice"))
+            }
+            if let i = order.items.firstIndex(where: { $0.status != .open }) {
+                throw FolioError.invalid(DocumentError(file: file, pointer: "/items/\(i)/status", rule: "order/item-status", "a new order's items are open; invoices mark them invoiced"))
+            }
+            if try snap.data(DocumentPaths.path(.order, id: order.id)) != nil {
+                throw FolioError.refused(Refusal("order \(order.id) already exists"))
+            }
+            var changes = Changes()
+            changes.put(order: order)
+            return try staged(order, changes, "Create order \(order.id) for \(order.customer.name ?? order.customer.id) (\(order.items.count) items)")
         }
-        let order = try DocumentCodec.decode(Order.self, json: json, schema: Schemas.order, file: file)
-        if order.items.isEmpty { throw FolioError.invalid(DocumentError(file: file, pointer: "/items", rule: "order/empty", "an order needs at least one item")) }
-        var refs: Set<String> = []
-        for (i, item) in order.items.enumerated() where !refs.insert(item.ref).inserted {
-            throw FolioError.invalid(DocumentError(file: file, pointer: "/items/\(i)/ref", rule: "unique/id", "item ref \"\(item.ref)\" is used twice"))
-        }
-        if let i = order.items.firstIndex(where: { $0.status != .open }) {
-            throw FolioError.invalid(DocumentError(file: file, pointer: "/items/\(i)/status", rule: "order/item-status", "a new order's items are open; invoices mark them invoiced"))
-        }
-        if try snap.data(DocumentPaths.path(.order, id: order.id)) != nil {
-            throw FolioError.refused(Refusal("order \(order.id) already exists"))
-        }
-        var changes = Changes()
-        changes.put(order: order)
-        return try finish(order, changes, "Create order \(order.id) for \(order.customer.name ?? order.customer.id) (\(order.items.count) items)", actor, caller)
     }
 
     public func cancelItem(orderID: String, ref: String, caller: Caller) throws -> Written<Order> {
-        let (snap, actor, _) = try begin(caller)
-        let (order, _) = try snap.order(orderID)
-        let updated = try Invoicing.cancelItem(order, ref: ref, by: actor)
-        var changes = Changes()
-        changes.put(order: updated)
-        return try finish(updated, changes, "Cancel item \(ref) of order \(orderID)", actor, caller)
+        try transact(caller) { snap, actor, _ in
+            let (order, _) = try snap.order(orderID)
+            let updated = try Invoicing.cancelItem(order, ref: ref, by: actor)
+            var changes = Changes()
+            changes.put(order: updated)
+            return try staged(updated, changes, "Cancel item \(ref) of order \(orderID)")
+        }
     }
 
     // MARK: Invoices
 
     public func createInvoice(orderID: String, refs: [String]?, dueDate: String?, email: Bool, id: String? = nil, caller: Caller) throws -> Written<Invoice> {
-        let (snap, actor, stamp) = try begin(caller)
-        let (order, _) = try snap.order(orderID)
-        let config = try snap.config()
-        let newID = id ?? IDs.make("inv_")
-        if let problem = DocumentPaths.validateID(newID) { throw FolioError.usage("invoice id \"\(newID)\" \(problem)") }
-        if try snap.data(DocumentPaths.path(.invoice, id: newID)) != nil { throw FolioError.refused(Refusal("invoice \(newID) already exists")) }
-        var (invoice, updatedOrder) = try Invoicing.create(from: order, refs: refs, id: newID, config: config, stamp: stamp, dueDate: dueDate,
-                                                          distribution: email ? Distribution(method: .email) : nil)
-        var changes = Changes()
-        var message = "Create invoice \(newID) from order \(orderID) (\(invoice.lines.count) of \(order.items.count) items)"
-        if email {
-            // Seed 000's sendEmail / seed 001's distribution method: create and send at once.
-            let number = try nextNumber(for: actor, snapshot: snap, changes: &changes)
-            invoice = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: IDs.make("ev_"), requireApproval: config.approvalRequired, number: number)
-            message += " and send it as \(number) by email"
+        try transact(caller) { snap, actor, stamp in
+            let (order, _) = try snap.order(orderID)
+            let config = try snap.config()
+            let newID = id ?? IDs.make("inv_")
+            if let problem = DocumentPaths.validateID(newID) { throw FolioError.usage("invoice id \"\(newID)\" \(problem)") }
+            if try snap.data(DocumentPaths.path(.invoice, id: newID)) != nil { throw FolioError.refused(Refusal("invoice \(newID) already exists")) }
+            var (invoice, updatedOrder) = try Invoicing.create(from: order, refs: refs, id: newID, config: config, stamp: stamp, dueDate: dueDate,
+                                                              distribution: email ? Distribution(method: .email) : nil)
+            var changes = Changes()
+            var message = "Create invoice \(newID) from order \(orderID) (\(invoice.lines.count) of \(order.items.count) items)"
+            if email {
+                // Seed 000's sendEmail / seed 001's distribution method: create and send at once.
+                let number = try nextNumber(for: actor, snapshot: snap, changes: &changes)
+                invoice = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: IDs.make("ev_"), requireApproval: config.approvalRequired, number: number)
+                message += " and send it as \(number) by email"
+            }
+            try checkExtraFields(invoice, snap: snap, requireAll: email)
+            try changes.put(invoice: invoice)
+            changes.put(order: updatedOrder)
+            return try staged(try invoice.derived(), changes, message)
         }
-        try checkExtraFields(invoice, snap: snap, requireAll: email)
-        try changes.put(invoice: invoice)
-        changes.put(order: updatedOrder)
-        return try finish(try invoice.derived(), changes, message, actor, caller)
     }
 
     public enum Edit {
@@ -134,111 +166,117 @@ extension FolioRepository {
     }
 
     public func updateInvoice(id: String, edits: [Edit], caller: Caller) throws -> Written<Invoice> {
-        let (snap, actor, stamp) = try begin(caller)
-        let (old, oldJSON) = try snap.invoice(id)
-        let file = DocumentPaths.path(.invoice, id: id)
-        var json = oldJSON
-        var touched: [String] = []
-        for edit in edits {
-            switch edit {
-            case .set(let text, let value):
-                let pointer = try JSONPointer(parsing: text)
-                guard !pointer.tokens.isEmpty else { throw FolioError.usage("--set needs a path inside the invoice, such as /note") }
-                json = try pointer.set(value, in: json)
-                touched.append(pointer.description)
-            case .patch(let patch):
-                guard case .object(let members) = patch else { throw FolioError.usage("a merge patch must be a JSON object") }
-                json = MergePatch.apply(patch, to: json)
-                touched.append(contentsOf: CanonicalJSON.sortedKeys(members).map { "/" + JSONPointer.escape($0) })
+        try transact(caller) { snap, actor, stamp in
+            let (old, oldJSON) = try snap.invoice(id)
+            let file = DocumentPaths.path(.invoice, id: id)
+            var json = oldJSON
+            var touched: [String] = []
+            for edit in edits {
+                switch edit {
+                case .set(let text, let value):
+                    let pointer = try JSONPointer(parsing: text)
+                    guard !pointer.tokens.isEmpty else { throw FolioError.usage("--set needs a path inside the invoice, such as /note") }
+                    json = try pointer.set(value, in: json)
+                    touched.append(pointer.description)
+                case .patch(let patch):
+                    guard case .object(let members) = patch else { throw FolioError.usage("a merge patch must be a JSON object") }
+                    json = MergePatch.apply(patch, to: json)
+                    touched.append(contentsOf: CanonicalJSON.sortedKeys(members).map { "/" + JSONPointer.escape($0) })
+                }
             }
+            let edited = try DocumentCodec.decode(Invoice.self, json: json, schema: Schemas.invoice, file: file)
+            let result = try Workflow.edit(old: old, new: edited, oldJSON: oldJSON, newJSON: json, by: actor, at: stamp.at)
+            if result == old { throw FolioError.refused(Refusal("the edit changes nothing in invoice \(Workflow.label(old))")) }
+            try checkExtraFields(result, snap: snap, requireAll: false)
+            var changes = Changes()
+            try changes.put(invoice: result)
+            let message = "Edit invoice \(Workflow.label(old)) (revision \(result.revision)): \(touched.joined(separator: ", "))"
+            return try staged(try result.derived(), changes, message)
         }
-        let edited = try DocumentCodec.decode(Invoice.self, json: json, schema: Schemas.invoice, file: file)
-        let result = try Workflow.edit(old: old, new: edited, oldJSON: oldJSON, newJSON: json, by: actor, at: stamp.at)
-        if result == old { throw FolioError.refused(Refusal("the edit changes nothing in invoice \(Workflow.label(old))")) }
-        try checkExtraFields(result, snap: snap, requireAll: false)
-        var changes = Changes()
-        try changes.put(invoice: result)
-        let message = "Edit invoice \(Workflow.label(old)) (revision \(result.revision)): \(touched.joined(separator: ", "))"
-        return try finish(try result.derived(), changes, message, actor, caller)
     }
 
     public func sendInvoice(id: String, email: Bool, caller: Caller) throws -> Written<Invoice> {
-        let (snap, actor, stamp) = try begin(caller)
-        let (invoice, _) = try snap.invoice(id)
-        let config = try snap.config()
-        var changes = Changes()
-        guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can send an invoice")) }
-        // Check the workflow before taking a number, so a refused send consumes nothing.
-        _ = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: "ev_check", requireApproval: config.approvalRequired, number: invoice.number ?? "X-1")
-        try checkExtraFields(invoice, snap: snap, requireAll: true)
-        let number = Workflow.needsNumber(invoice) ? try nextNumber(for: actor, snapshot: snap, changes: &changes) : nil
-        let sent = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: IDs.make("ev_"), requireApproval: config.approvalRequired,
-                                     number: number, distribution: email ? Distribution(method: .email) : nil)
-        try changes.put(invoice: sent)
-        let verb = config.approvalRequired ? "Send" : "Issue"
-        return try finish(try sent.derived(), changes, "\(verb) invoice \(sent.number!) (revision \(sent.revision))\(email ? " by email" : "")", actor, caller)
+        try transact(caller) { snap, actor, stamp in
+            let (invoice, _) = try snap.invoice(id)
+            let config = try snap.config()
+            var changes = Changes()
+            guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can send an invoice")) }
+            // Check the workflow before taking a number, so a refused send consumes nothing.
+            _ = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: "ev_check", requireApproval: config.approvalRequired, number: invoice.number ?? "X-1")
+            try checkExtraFields(invoice, snap: snap, requireAll: true)
+            let number = Workflow.needsNumber(invoice) ? try nextNumber(for: actor, snapshot: snap, changes: &changes) : nil
+            let sent = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: IDs.make("ev_"), requireApproval: config.approvalRequired,
+                                         number: number, distribution: email ? Distribution(method: .email) : nil)
+            try changes.put(invoice: sent)
+            let verb = config.approvalRequired ? "Send" : "Issue"
+            return try staged(try sent.derived(), changes, "\(verb) invoice \(sent.number!) (revision \(sent.revision))\(email ? " by email" : "")")
+        }
     }
 
     public func voidInvoice(id: String, reason: String?, caller: Caller) throws -> Written<Invoice> {
-        let (snap, actor, stamp) = try begin(caller)
-        let (invoice, _) = try snap.invoice(id)
-        let voided = try Workflow.void(invoice, by: actor, at: stamp.at, eventID: IDs.make("ev_"), reason: reason)
-        var changes = Changes()
-        try changes.put(invoice: voided)
-        // The items go back to the order so they can be invoiced again.
-        if let orderID = invoice.orderId, invoice.type != InvoiceType.creditNote, let (order, _) = try? snap.order(orderID) {
-            changes.put(order: Invoicing.releaseItems(of: invoice, in: order))
+        try transact(caller) { snap, actor, stamp in
+            let (invoice, _) = try snap.invoice(id)
+            let voided = try Workflow.void(invoice, by: actor, at: stamp.at, eventID: IDs.make("ev_"), reason: reason)
+            var changes = Changes()
+            try changes.put(invoice: voided)
+            // The items go back to the order so they can be invoiced again.
+            if let orderID = invoice.orderId, invoice.type != InvoiceType.creditNote, let (order, _) = try? snap.order(orderID) {
+                changes.put(order: Invoicing.releaseItems(of: invoice, in: order))
+            }
+            return try staged(try voided.derived(), changes, "Void invoice \(Workflow.label(invoice))\(reason.map { ": \($0)" } ?? "")")
         }
-        return try finish(try voided.derived(), changes, "Void invoice \(Workflow.label(invoice))\(reason.map { ": \($0)" } ?? "")", actor, caller)
     }
 
     public func respond(id: String, with type: EventType, text: String?, caller: Caller) throws -> Written<Invoice> {
-        let (snap, actor, stamp) = try begin(caller)
-        let (invoice, _) = try snap.invoice(id)
-        let answered = try Workflow.respond(invoice, with: type, by: actor, at: stamp.at, eventID: IDs.make("ev_"), text: text)
-        var changes = Changes()
-        try changes.put(invoice: answered)
-        let label = Workflow.label(invoice)
-        let message: String
-        switch type {
-        case .accepted: message = "Accept invoice \(label) (revision \(invoice.revision))"
-        case .declined: message = "Decline invoice \(label) (revision \(invoice.revision)): \(text ?? "")"
-        default: message = "Request changes to invoice \(label) (revision \(invoice.revision)): \(text ?? "")"
+        try transact(caller) { snap, actor, stamp in
+            let (invoice, _) = try snap.invoice(id)
+            let answered = try Workflow.respond(invoice, with: type, by: actor, at: stamp.at, eventID: IDs.make("ev_"), text: text)
+            var changes = Changes()
+            try changes.put(invoice: answered)
+            let label = Workflow.label(invoice)
+            let message: String
+            switch type {
+            case .accepted: message = "Accept invoice \(label) (revision \(invoice.revision))"
+            case .declined: message = "Decline invoice \(label) (revision \(invoice.revision)): \(text ?? "")"
+            default: message = "Request changes to invoice \(label) (revision \(invoice.revision)): \(text ?? "")"
+            }
+            return try staged(try answered.derived(), changes, message)
         }
-        return try finish(try answered.derived(), changes, message, actor, caller)
     }
 
     public func pay(id: String, amount: String, date: String?, reference: String?, method: String?, caller: Caller) throws -> Written<Invoice> {
-        let (snap, actor, stamp) = try begin(caller)
-        let (invoice, _) = try snap.invoice(id)
-        guard let currency = Currency(code: invoice.currency) else { throw FolioError.invalid(DocumentError(file: DocumentPaths.path(.invoice, id: id), pointer: "/currency", rule: "currency/unknown", "unknown currency \(invoice.currency)")) }
-        guard let minor = Money.parseMajor(amount, currency: currency) else {
-            throw FolioError.usage("--amount \"\(amount)\" is not an amount in \(currency.code) (a decimal with at most \(currency.exponent) decimals, e.g. \(Money.format(12345 * Int64(pow(10.0, Double(max(0, currency.exponent - 2)))), currency: currency)))")
+        try transact(caller) { snap, actor, stamp in
+            let (invoice, _) = try snap.invoice(id)
+            guard let currency = Currency(code: invoice.currency) else { throw FolioError.invalid(DocumentError(file: DocumentPaths.path(.invoice, id: id), pointer: "/currency", rule: "currency/unknown", "unknown currency \(invoice.currency)")) }
+            guard let minor = Money.parseMajor(amount, currency: currency) else {
+                throw FolioError.usage("--amount \"\(amount)\" is not an amount in \(currency.code) (a decimal with at most \(currency.exponent) decimals, e.g. \(Money.format(12345 * Int64(pow(10.0, Double(max(0, currency.exponent - 2)))), currency: currency)))")
+            }
+            if minor <= 0 { throw FolioError.refused(Refusal("--amount must be greater than zero")) }
+            if minor > Schema.maxAmount { throw FolioError.refused(Refusal("--amount \(amount) is larger than any amount Folio accepts")) }
+            let day = date ?? stamp.today
+            guard Dates.isValidDate(day) else { throw FolioError.usage("--date \"\(day)\" is not a date in the form YYYY-MM-DD") }
+            let payment = Payment(id: IDs.make("pay_"), amount: minor, date: day, method: method, reference: reference, by: actor.email, at: stamp.at)
+            let paid = try Workflow.pay(invoice, by: actor, payment: payment)
+            var changes = Changes()
+            try changes.put(invoice: paid)
+            let derived = try paid.derived()
+            return try staged(derived, changes, "Record payment of \(Money.format(minor, currency: currency)) \(currency.code) on invoice \(Workflow.label(invoice)) (\(derived.paymentStatus!.rawValue))")
         }
-        if minor <= 0 { throw FolioError.refused(Refusal("--amount must be greater than zero")) }
-        if minor > Schema.maxAmount { throw FolioError.refused(Refusal("--amount \(amount) is larger than any amount Folio accepts")) }
-        let day = date ?? stamp.today
-        guard Dates.isValidDate(day) else { throw FolioError.usage("--date \"\(day)\" is not a date in the form YYYY-MM-DD") }
-        let payment = Payment(id: IDs.make("pay_"), amount: minor, date: day, method: method, reference: reference, by: actor.email, at: stamp.at)
-        let paid = try Workflow.pay(invoice, by: actor, payment: payment)
-        var changes = Changes()
-        try changes.put(invoice: paid)
-        let derived = try paid.derived()
-        return try finish(derived, changes, "Record payment of \(Money.format(minor, currency: currency)) \(currency.code) on invoice \(Workflow.label(invoice)) (\(derived.paymentStatus!.rawValue))", actor, caller)
     }
 
     public func credit(id: String, lineIDs: [String]?, reason: String?, caller: Caller) throws -> Written<Invoice> {
-        let (snap, actor, stamp) = try begin(caller)
-        let (invoice, _) = try snap.invoice(id)
-        let existing = try snap.invoices().invoices.filter { $0.creditNoteFor == invoice.id && Workflow.status(events: $0.events, revision: $0.revision) != .voided }
-        var changes = Changes()
-        guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can issue credit notes")) }
-        // Dry run first so a refusal takes no number from the series.
-        _ = try Invoicing.credit(invoice, lineIDs: lineIDs, existingCredits: existing, id: "cn_check", number: "X-1", reason: reason, eventID: "ev_check", stamp: stamp)
-        let number = try nextNumber(for: actor, snapshot: snap, changes: &changes)
-        let note = try Invoicing.credit(invoice, lineIDs: lineIDs, existingCredits: existing, id: IDs.make("cn_"), number: number, reason: reason, eventID: IDs.make("ev_"), stamp: stamp)
-        try changes.put(invoice: note)
-        return try finish(try note.derived(), changes, "Issue credit note \(number) for invoice \(Workflow.label(invoice))\(reason.map { ": \($0)" } ?? "")", actor, caller)
+        try transact(caller) { snap, actor, stamp in
+            let (invoice, _) = try snap.invoice(id)
+            let existing = try snap.invoices().invoices.filter { $0.creditNoteFor == invoice.id && Workflow.status(events: $0.events, revision: $0.revision) != .voided }
+            var changes = Changes()
+            guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can issue credit notes")) }
+            // Dry run first so a refusal takes no number from the series.
+            _ = try Invoicing.credit(invoice, lineIDs: lineIDs, existingCredits: existing, id: "cn_check", number: "X-1", reason: reason, eventID: "ev_check", stamp: stamp)
+            let number = try nextNumber(for: actor, snapshot: snap, changes: &changes)
+            let note = try Invoicing.credit(invoice, lineIDs: lineIDs, existingCredits: existing, id: IDs.make("cn_"), number: number, reason: reason, eventID: IDs.make("ev_"), stamp: stamp)
+            try changes.put(invoice: note)
+            return try staged(try note.derived(), changes, "Issue credit note \(number) for invoice \(Workflow.label(invoice))\(reason.map { ": \($0)" } ?? "")")
+        }
     }
 
     func checkExtraFields(_ invoice: Invoice, snap: Snapshot, requireAll: Bool) throws {

@@ -91,7 +91,17 @@ extension FolioRepository {
     /// `validate --fix`: rewrites documents that parse into canonical form, with derived
     /// fields recomputed, as one commit. Documents that do not parse are left for a person.
     public func fixCanonicalForm(caller: Caller) throws -> Written<Int>? {
-        let snap = try snapshot()
+        // Nothing to rewrite needs no identity and takes no lock.
+        if try canonicalRewrites(in: snapshot()).files.isEmpty { return nil }
+        return try transact(caller) { snap, actor, _ in
+            let changes = try canonicalRewrites(in: snap)
+            guard actor.isSeller else { throw FolioError.refused(Refusal("only a seller can rewrite documents")) }
+            let count = changes.files.count
+            return try staged(count, changes, "Rewrite \(count) document(s) in canonical form")
+        }
+    }
+
+    private func canonicalRewrites(in snap: Snapshot) throws -> Changes {
         var changes = Changes()
         for (path, data) in try snap.folioFiles() {
             guard let json = try? DocumentCodec.parse(data, file: path) else { continue }
@@ -103,10 +113,6 @@ extension FolioRepository {
             }
             if fixed != data { changes.files[path] = fixed }
         }
-        if changes.files.isEmpty { return nil }
-        let actor = try self.actor(explicit: caller.identity, environment: caller.environment, snapshot: snap)
-        guard actor.isSeller else { throw FolioError.refused(Refusal("only a seller can rewrite documents")) }
-        let count = changes.files.count
-        return try finish(count, changes, "Rewrite \(count) document(s) in canonical form", actor, caller)
+        return changes
     }
 }

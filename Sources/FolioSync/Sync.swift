@@ -67,7 +67,7 @@ public struct Syncer {
         try requireRemote(remote)
         var summary = SyncSummary(remote: remote)
         _ = try git.fetch(remote: remote)
-        try integrate(remote: remote, caller: caller, into: &summary)
+        try repo.withWriteLock { try integrate(remote: remote, caller: caller, into: &summary) }
         summary.head = try git.headCommit()
         return summary
     }
@@ -96,7 +96,7 @@ public struct Syncer {
         var lastMessage = ""
         for attempt in 1...maxAttempts {
             _ = try git.fetch(remote: remote)
-            try integrate(remote: remote, caller: caller, into: &summary)
+            try repo.withWriteLock { try integrate(remote: remote, caller: caller, into: &summary) }
             guard let head = try git.headCommit() else { summary.upToDate = true; return summary }
             let remoteHead = try remoteTip(remote)
             let outgoing = try git.walk(from: head, hiding: remoteHead).count
