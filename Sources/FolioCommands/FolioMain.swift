@@ -161,6 +161,12 @@ struct GlobalOptions: ParsableArguments {
 
     var caller: Caller { Caller(identity: actingAs, clock: Clock()) }
 
+    /// Who acts when the user said so (--as, else FOLIO_USER), for a clone's git identity.
+    var explicitIdentity: (email: String, name: String?)? {
+        guard let email = actingAs ?? ProcessInfo.processInfo.environment["FOLIO_USER"], !email.isEmpty else { return nil }
+        return (email.lowercased(), nil)
+    }
+
     func openRepository() throws -> FolioRepository { try FolioRepository.open(path) }
 
     static func extractLeading(_ args: [String]) -> ((directory: String?, identity: String?, json: Bool), [String]) {

@@ -37,7 +37,7 @@ struct InitCommand: ParsableCommand {
         guard parties.parties[author] != nil else { throw FolioError.usage("\(author) is creating the repository but is not among --seller") }
         let config = FolioConfig(company: Company(name: company), currency: currency.uppercased(), dueDays: dueDays, invoicing: mode, requireApproval: requireApproval)
         let repo = try FolioRepository.initialize(at: target, config: config, parties: parties, author: author, clock: Clock())
-        try MergeDriver.install(in: repo.git, executable: currentExecutable())
+        try MergeDriver.install(in: repo.git, executable: currentExecutable(), identity: global.explicitIdentity)
         if global.wantsJSON {
             Output.data(CanonicalJSON.string(.object(["path": .string(repo.git.workdir ?? target), "config": JSONValue.encoding(config), "parties": JSONValue.encoding(parties)])))
         } else {

@@ -5,10 +5,36 @@ import FolioModel
 import FolioRepo
 import FolioSync
 
-/// The absolute path of this executable, for git's merge-driver configuration.
+/// The absolute path of the executable that runs now, for git's merge-driver configuration:
+/// the kernel's answer (/proc/self/exe), not argv[0], which is a bare name when folio was found
+/// on PATH and relative to a folder the user has since left.
 func currentExecutable() -> String {
-    URL(fileURLWithPath: CommandLine.arguments[0], relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+    if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), resolved.hasPrefix("/") {
+        return resolved
+    }
+    let argv0 = CommandLine.arguments[0]
+    if !argv0.contains("/") {
+        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = "\(folder)/\(argv0)"
+            if FileManager.default.isExecutableFile(atPath: candidate) {
+                return URL(fileURLWithPath: candidate).resolvingSymlinksInPath().path
+            }
+        }
+    }
+    return URL(fileURLWithPath: argv0, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         .resolvingSymlinksInPath().standardizedFileURL.path
+}
+
+/// `sync` and `pull` notice a merge driver that git could not run (unset, or a folio that is
+/// gone) and register the one that runs now, so the next plain `git pull` merges as Folio does.
+func repairMergeDriver(_ repo: FolioRepository) {
+    guard let problem = repo.mergeDriverProblem() else { return }
+    do {
+        try MergeDriver.install(in: repo.git, executable: currentExecutable())
+        Output.info("folio: \(problem.missing ? "registered the merge driver" : "re-registered the merge driver (\(problem.sentence.prefix(while: { $0 != "(" }).trimmingCharacters(in: .whitespaces)))") as \(currentExecutable())")
+    } catch {
+        Output.info("folio: warning: \(problem.sentence)")
+    }
 }
 
 struct CloneCommand: ParsableCommand {
@@ -27,8 +53,10 @@ struct CloneCommand: ParsableCommand {
         do { git = try GitRepository.clone(url: url, to: target) } catch {
             throw FolioError.io("cannot clone \(url): \(error)")
         }
-        try MergeDriver.install(in: git, executable: currentExecutable())
         let repo = (try? git.headCommit()) != nil ? try? FolioRepository.open(target) : nil
+        var identity = global.explicitIdentity
+        if let email = identity?.email { identity?.name = (try? repo?.snapshot().parties()[email]?.name) ?? nil }
+        try MergeDriver.install(in: git, executable: currentExecutable(), identity: identity)
         let ok = repo != nil
         // SPEC §5: ready to use, index included. A failed build is not a failed clone: the
         // next read builds it again, and says why.
@@ -100,6 +128,7 @@ struct SyncCommand: ParsableCommand {
     @OptionGroup var remote: RemoteOptions
     func run() throws {
         let repo = try global.openRepository()
+        repairMergeDriver(repo)
         do { printSummary(try Syncer(repo: repo).sync(remote: remote.remote, caller: global.caller), verb: "sync", global) } catch { throw syncFailure(error) }
     }
 }
@@ -110,6 +139,7 @@ struct PullCommand: ParsableCommand {
     @OptionGroup var remote: RemoteOptions
     func run() throws {
         let repo = try global.openRepository()
+        repairMergeDriver(repo)
         do { printSummary(try Syncer(repo: repo).pull(remote: remote.remote, caller: global.caller), verb: "pull", global) } catch { throw syncFailure(error) }
     }
 }

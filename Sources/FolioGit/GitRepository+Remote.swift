@@ -74,6 +74,15 @@ extension GitRepository {
         if try repository.headCommit() == nil, try repository.headReference() != "refs/heads/main" {
             try check(git_repository_set_head(repository.pointer, "refs/heads/main"), "point HEAD of the empty clone at main")
         }
+        // A bare remote made by `git init --bare` points its HEAD at master while Folio pushed
+        // main: the clone then has no branch of its own. Take main, tracking the remote's, as
+        // git would after `git checkout main`.
+        if try repository.headCommit() == nil, let remoteMain = try repository.referenceTarget("refs/remotes/origin/main") {
+            try repository.updateRef("refs/heads/main", to: remoteMain, expected: nil, logMessage: "clone: main from origin/main")
+            try repository.setConfig("branch.main.remote", "origin")
+            try repository.setConfig("branch.main.merge", "refs/heads/main")
+            if checkout { try repository.checkoutHead(force: false) }
+        }
         return repository
     }
 

@@ -135,3 +135,35 @@ func withStringArray<T>(_ strings: [String], _ body: (git_strarray) throws -> T)
         try body(git_strarray(strings: buffer.baseAddress, count: buffer.count))
     }
 }
+
+extension GitRepository {
+    /// True while a merge, rebase, cherry-pick or revert that git started is unfinished.
+    public var hasOperationInProgress: Bool {
+        !isBare && git_repository_state(pointer) != Int32(GIT_REPOSITORY_STATE_NONE.rawValue)
+    }
+
+    /// Files under `prefixes` whose index entry or working-tree file differs from HEAD
+    /// (staged, edited, deleted, in conflict, or untracked), sorted. Empty for a bare repository.
+    public func uncommittedPaths(under prefixes: [String]) throws -> [String] {
+        guard !isBare else { return [] }
+        var options = git_status_options()
+        try check(git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION)), "status options")
+        options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
+        options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue
+            | GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue
+        var list: OpaquePointer?
+        try withStringArray(prefixes) { array in
+            options.pathspec = array
+            try check(git_status_list_new(&list, pointer, &options), "read status")
+        }
+        defer { git_status_list_free(list) }
+        var paths: Set<String> = []
+        for i in 0..<git_status_list_entrycount(list) {
+            guard let entry = git_status_byindex(list, i) else { continue }
+            let delta = entry.pointee.index_to_workdir ?? entry.pointee.head_to_index
+            guard let delta, let path = delta.pointee.new_file.path ?? delta.pointee.old_file.path else { continue }
+            paths.insert(String(cString: path))
+        }
+        return paths.sorted()
+    }
+}

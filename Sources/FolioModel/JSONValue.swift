@@ -147,7 +147,8 @@ extension JSONValue {
 
     /// Lines that a textual merge leaves behind. They are checked before parsing because
     /// a marker inside a string would otherwise parse as valid JSON and be committed.
-    static func conflictMarkerLine(_ data: Data) -> Int? {
+    /// The line of the first conflict marker a text merge left in `data`, if any.
+    public static func conflictMarkerLine(_ data: Data) -> Int? {
         data.withUnsafeBytes { conflictMarkerLine($0) }
     }
 

@@ -7,15 +7,67 @@ extension FolioRepository {
     public func validate() throws -> [Finding] {
         let snap = try snapshot()
         var findings = Validator(files: try snap.folioFiles()).run()
-        if (try? git.config("merge.folio.driver")) == nil && !git.isBare {
-            findings.append(Finding("clone/merge-driver", .warning, file: ".git/config",
-                                    "this clone has no merge.folio.driver, so a plain `git pull` would merge documents as text; `folio clone` sets it up"))
-        } else if (try? git.config("merge.folio.recursive")) == nil && !git.isBare {
+        findings += cloneFindings()
+        return findings
+    }
+
+    /// The clone around the committed state: a merge driver git can run, and a working tree
+    /// and merge state that agree with HEAD (validate checks HEAD and says when they differ).
+    func cloneFindings() -> [Finding] {
+        guard !git.isBare else { return [] }
+        var findings: [Finding] = []
+        if let problem = mergeDriverProblem() {
+            findings.append(Finding("clone/merge-driver", problem.missing ? .warning : .error, file: ".git/config", problem.sentence))
+        } else if (try? git.config("merge.folio.recursive")) == nil {
             // Clones registered before the virtual-base driver existed.
             findings.append(Finding("clone/merge-driver", .warning, file: ".git/config",
-                                    "this clone's merge driver has no merge.folio.recursive, so a plain `git merge` of a criss-cross history may differ from `folio sync`; set it with `git config merge.folio.recursive folio-virtual-base` and `git config merge.folio-virtual-base.driver \"<path to folio> merge-driver --virtual-base %O %A %B %P\"`"))
+                                    "this clone's merge driver has no merge.folio.recursive, so a plain `git merge` of a criss-cross history may differ from `folio sync`; run `folio sync` once to register it"))
+        }
+        if git.hasOperationInProgress {
+            findings.append(Finding("worktree/merge-in-progress", file: ".git",
+                                    "a git merge (or rebase) is in progress and is not what HEAD holds; finish it (`git commit`) or abort it (`git merge --abort`), then validate again"))
+        }
+        for path in (try? git.uncommittedPaths(under: [".folio", "orders", "invoices", ".gitattributes"])) ?? [] {
+            let data = git.workdir.flatMap { FileManager.default.contents(atPath: $0 + "/" + path) }
+            if let data, let line = JSONValue.conflictMarkerLine(data) {
+                findings.append(Finding("worktree/conflict-markers", file: path,
+                                        "line \(line) of the working-tree file is a conflict marker left by a text merge; HEAD was checked, not this file. Take HEAD's version (`git checkout -- \(path)`, or `git merge --abort`) and merge with `folio sync`"))
+            } else {
+                findings.append(Finding("worktree/uncommitted", .warning, file: path,
+                                        "the working-tree file differs from HEAD, which is what was checked; commit it or discard it (`git checkout -- \(path)`)"))
+            }
         }
         return findings
+    }
+
+    public struct MergeDriverProblem {
+        public var missing: Bool
+        public var sentence: String
+    }
+
+    /// Why git could not run this clone's Folio merge driver, or nil when it can: unset, or
+    /// naming an executable that is not there (a `folio` registered from a build folder since
+    /// removed, or a relative path).
+    public func mergeDriverProblem() -> MergeDriverProblem? {
+        guard !git.isBare else { return nil }
+        guard let command = try? git.config("merge.folio.driver"), !command.isEmpty else {
+            return MergeDriverProblem(missing: true, sentence: "this clone has no merge.folio.driver, so a plain `git pull` would merge documents as text; `folio sync` or `folio clone` registers it")
+        }
+        let program = Self.firstShellWord(command)
+        if program.hasPrefix("/") && FileManager.default.isExecutableFile(atPath: program) { return nil }
+        return MergeDriverProblem(missing: false, sentence: "this clone's merge driver runs \"\(program)\", which \(program.hasPrefix("/") ? "is not an executable file" : "is not an absolute path") (git would leave conflict markers in documents); run `folio sync` once, or `folio clone` again, to register the folio that runs now")
+    }
+
+    /// The first word of a command line as a POSIX shell reads it (plain, or in single quotes).
+    static func firstShellWord(_ command: String) -> String {
+        var word = ""
+        var quoted = false
+        for c in command.drop(while: { $0 == " " }) {
+            if c == "'" { quoted.toggle(); continue }
+            if c == " " && !quoted { break }
+            word.append(c)
+        }
+        return word
     }
 
     /// History mode (SPEC §7): every commit after `since` was made by an identity whose role

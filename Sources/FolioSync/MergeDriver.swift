@@ -14,7 +14,17 @@ public enum MergeDriver {
     /// With several merge bases (criss-cross), git first merges the bases into a virtual one,
     /// calling the driver named by `merge.folio.recursive` for that inner merge: the same merge
     /// without conflict records, as `folio sync` builds its virtual base (`--virtual-base`).
-    public static func install(in git: GitRepository, executable: String) throws {
+    ///
+    /// A plain `git pull` must work as the README says, on git's defaults: `pull.rebase false`
+    /// makes divergent branches merge (git 2.27+ otherwise stops and asks), and when Folio was
+    /// told who acts (--as, FOLIO_USER) that identity becomes the clone's `user.email`, so the
+    /// merge commit git makes needs no second identity and names a party.
+    public static func install(in git: GitRepository, executable: String, identity: (email: String, name: String?)? = nil) throws {
+        try git.setConfig("pull.rebase", "false")
+        if let identity {
+            try git.setConfig("user.email", identity.email)
+            try git.setConfig("user.name", identity.name ?? identity.email)
+        }
         try git.setConfig("merge.folio.name", "Folio: merge invoices and orders by what their fields mean")
         try git.setConfig("merge.folio.driver", "\(shellQuote(executable)) merge-driver %O %A %B %P")
         try git.setConfig("merge.folio.recursive", "folio-virtual-base")

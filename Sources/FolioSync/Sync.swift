@@ -61,6 +61,11 @@ public struct Syncer {
         guard try git.remoteURL(remote) != nil else { throw SyncFailure.noRemote(remote) }
         let current = try git.headBranch()
         guard current == branch else { throw SyncFailure.notOnBranch(expected: branch, current: current) }
+        // As `git push -u` would: a plain `git pull` on this clone then knows what to merge.
+        if try git.config("branch.\(branch).remote") == nil {
+            try git.setConfig("branch.\(branch).remote", remote)
+            try git.setConfig("branch.\(branch).merge", "refs/heads/\(branch)")
+        }
     }
 
     public func pull(remote: String, caller: Caller) throws -> SyncSummary {
