@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import FolioIndex
+import FolioModel
 import FolioRepo
 
 /// Entry point: parses, runs, and turns every failure into SPEC §5's exit codes
@@ -167,7 +169,20 @@ struct GlobalOptions: ParsableArguments {
         return (email.lowercased(), nil)
     }
 
-    func openRepository() throws -> FolioRepository { try FolioRepository.open(path) }
+    func openRepository() throws -> FolioRepository {
+        let repo = try FolioRepository.open(path)
+        // Numbers resolve through the index: one lookup instead of reading every invoice.
+        repo.numberLookup = { [unowned repo] number in
+            var query = InvoiceQuery()
+            query.number = number
+            query.limit = 100
+            return try IndexAccess.reading(repo) { index in try index.invoices(query).page.first { $0.number == number }?.id }
+        }
+        return repo
+    }
+
+    /// The invoice id a command was given, or the id of the invoice numbered so (SPEC §5).
+    func invoiceID(_ text: String, in repo: FolioRepository) throws -> String { try repo.invoiceID(for: text) }
 
     static func extractLeading(_ args: [String]) -> ((directory: String?, identity: String?, json: Bool), [String]) {
         var out = (directory: String?.none, identity: String?.none, json: false)

@@ -65,7 +65,8 @@ struct InvoiceUpdate: ParsableCommand {
             let data = try readInput(patch)
             edits.append(.patch(try DocumentCodec.parse(data, file: patch)))
         }
-        report(try global.openRepository().updateInvoice(id: id, edits: edits, caller: global.caller), global)
+        let repo = try global.openRepository()
+        report(try repo.updateInvoice(id: global.invoiceID(id, in: repo), edits: edits, caller: global.caller), global)
     }
 }
 
@@ -74,7 +75,10 @@ struct InvoiceSend: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument var id: String
     @Flag(help: "Distribute by email.") var email = false
-    func run() throws { report(try global.openRepository().sendInvoice(id: id, email: email, caller: global.caller), global) }
+    func run() throws {
+        let repo = try global.openRepository()
+        report(try repo.sendInvoice(id: global.invoiceID(id, in: repo), email: email, caller: global.caller), global)
+    }
 }
 
 struct InvoiceVoid: ParsableCommand {
@@ -82,7 +86,10 @@ struct InvoiceVoid: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument var id: String
     @Option(help: "Why.") var reason: String?
-    func run() throws { report(try global.openRepository().voidInvoice(id: id, reason: reason, caller: global.caller), global) }
+    func run() throws {
+        let repo = try global.openRepository()
+        report(try repo.voidInvoice(id: global.invoiceID(id, in: repo), reason: reason, caller: global.caller), global)
+    }
 }
 
 struct InvoiceAccept: ParsableCommand {
@@ -90,7 +97,10 @@ struct InvoiceAccept: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument var id: String
     @Option(help: "An optional note.") var note: String?
-    func run() throws { report(try global.openRepository().respond(id: id, with: .accepted, text: note, caller: global.caller), global) }
+    func run() throws {
+        let repo = try global.openRepository()
+        report(try repo.respond(id: global.invoiceID(id, in: repo), with: .accepted, text: note, caller: global.caller), global)
+    }
 }
 
 struct InvoiceDecline: ParsableCommand {
@@ -98,7 +108,10 @@ struct InvoiceDecline: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument var id: String
     @Option(help: "Why (required).") var reason: String
-    func run() throws { report(try global.openRepository().respond(id: id, with: .declined, text: reason, caller: global.caller), global) }
+    func run() throws {
+        let repo = try global.openRepository()
+        report(try repo.respond(id: global.invoiceID(id, in: repo), with: .declined, text: reason, caller: global.caller), global)
+    }
 }
 
 struct InvoiceRequestChanges: ParsableCommand {
@@ -106,7 +119,10 @@ struct InvoiceRequestChanges: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument var id: String
     @Option(help: "What should change (required).") var note: String
-    func run() throws { report(try global.openRepository().respond(id: id, with: .changesRequested, text: note, caller: global.caller), global) }
+    func run() throws {
+        let repo = try global.openRepository()
+        report(try repo.respond(id: global.invoiceID(id, in: repo), with: .changesRequested, text: note, caller: global.caller), global)
+    }
 }
 
 struct InvoicePay: ParsableCommand {
@@ -118,7 +134,8 @@ struct InvoicePay: ParsableCommand {
     @Option(help: "Bank or remittance reference.") var reference: String?
     @Option(help: "How it was paid (transfer, card…).") var method: String?
     func run() throws {
-        report(try global.openRepository().pay(id: id, amount: amount, date: date, reference: reference, method: method, caller: global.caller), global)
+        let repo = try global.openRepository()
+        report(try repo.pay(id: global.invoiceID(id, in: repo), amount: amount, date: date, reference: reference, method: method, caller: global.caller), global)
     }
 }
 
@@ -128,7 +145,10 @@ struct InvoiceCredit: ParsableCommand {
     @Argument var id: String
     @Option(help: "Only these line ids, comma-separated (default: every line not yet credited).") var lines: String?
     @Option(help: "Why.") var reason: String?
-    func run() throws { report(try global.openRepository().credit(id: id, lineIDs: splitList(lines), reason: reason, caller: global.caller), global) }
+    func run() throws {
+        let repo = try global.openRepository()
+        report(try repo.credit(id: global.invoiceID(id, in: repo), lineIDs: splitList(lines), reason: reason, caller: global.caller), global)
+    }
 }
 
 struct InvoiceShow: ParsableCommand {
@@ -137,6 +157,7 @@ struct InvoiceShow: ParsableCommand {
     @Argument var id: String
     func run() throws {
         let repo = try global.openRepository()
+        let id = try global.invoiceID(id, in: repo)
         let snap = try repo.snapshot()
         let (invoice, json) = try snap.invoice(id)
         try checkVisible(invoice, repo: repo, snap: snap, global: global)
@@ -145,19 +166,11 @@ struct InvoiceShow: ParsableCommand {
     }
 }
 
-/// A buyer sees only their customer's invoices (SPEC §3). Reading needs no identity
-/// otherwise: a clone without one (CI) can still show documents.
+/// A buyer sees only their customer's invoices (SPEC §3).
 func checkVisible(_ invoice: Invoice, repo: FolioRepository, snap: Snapshot, global: GlobalOptions) throws {
-    let explicit = global.actingAs ?? ProcessInfo.processInfo.environment["FOLIO_USER"]
-    guard let email = try? repo.identityEmail(explicit: global.actingAs) else { return }
-    guard let party = try snap.parties()[email] else {
-        // A named identity must be a party; git's user.email on a CI machine need not be.
-        if explicit != nil { throw FolioError.identity("\(email) is not a party of this repository") }
-        return
-    }
-    let actor = Actor(email: email, party: party)
-    if !Workflow.canSee(actor, invoice) {
-        throw FolioError.refused(Refusal("\(email) is a buyer for customer \(party.customerId ?? "?") and cannot see invoices of \(invoice.customer.id)"))
+    let visibility = try repo.visibility(explicit: global.actingAs, snapshot: snap)
+    if case .customer(let email, let id) = visibility, !visibility.allows(customerID: invoice.customer.id) {
+        throw FolioError.refused(Refusal("\(email) is a buyer for customer \(id) and cannot see invoices of \(invoice.customer.id)"))
     }
 }
 
@@ -167,6 +180,7 @@ struct InvoiceLog: ParsableCommand {
     @Argument var id: String
     func run() throws {
         let repo = try global.openRepository()
+        let id = try global.invoiceID(id, in: repo)
         let snap = try repo.snapshot()
         let (invoice, _) = try snap.invoice(id)
         try checkVisible(invoice, repo: repo, snap: snap, global: global)

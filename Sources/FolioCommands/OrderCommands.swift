@@ -43,7 +43,13 @@ struct OrderShow: ParsableCommand {
     @Argument var id: String
 
     func run() throws {
-        let (order, json) = try global.openRepository().snapshot().order(id)
+        let repo = try global.openRepository()
+        let snap = try repo.snapshot()
+        let (order, json) = try snap.order(id)
+        // Another customer's order does not exist for a buyer (no hint that it does).
+        guard try repo.visibility(explicit: global.actingAs, snapshot: snap).allows(customerID: order.customer.id) else {
+            throw FolioError.notFound(kind: "order", id: id)
+        }
         if global.wantsJSON { Output.data(CanonicalJSON.string(json)); return }
         Output.data(Display.order(order))
     }

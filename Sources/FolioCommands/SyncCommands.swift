@@ -177,7 +177,9 @@ struct ConflictsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "conflicts", abstract: "List unresolved conflict records.")
     @OptionGroup var global: GlobalOptions
     func run() throws {
-        let open = try global.openRepository().openConflicts()
+        let repo = try global.openRepository()
+        let visibility = try repo.visibility(explicit: global.actingAs, snapshot: repo.snapshot())
+        let open = try repo.openConflicts().filter { visibility.allows(customerID: $0.customerID) }
         if global.wantsJSON {
             Output.data(CanonicalJSON.string(.object(["data": .array(open.map { c in
                 var o = JSONValue.encoding(c.record).objectValue ?? [:]
@@ -209,7 +211,8 @@ struct ResolveCommand: ParsableCommand {
         case "theirs": resolution = .theirs
         default: resolution = .value((try? JSONValue.parse(Data(take.utf8))) ?? .string(take))
         }
-        let written = try global.openRepository().resolve(id: id, path: path, take: resolution, caller: global.caller)
+        let repo = try global.openRepository()
+        let written = try repo.resolve(id: global.invoiceID(id, in: repo), path: path, take: resolution, caller: global.caller)
         if global.wantsJSON { Output.data(CanonicalJSON.string(written.value)) } else { Output.data(written.message) }
     }
 }

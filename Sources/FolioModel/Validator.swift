@@ -70,6 +70,13 @@ public struct Validator {
         return findings.sorted { ($0.file, $0.pointer, $0.rule) < ($1.file, $1.pointer, $1.rule) }
     }
 
+    /// The checks `validate` makes of one order or invoice on its own (syntax, canonical form,
+    /// schema, path, arithmetic, money, workflow), for a write to run on what it is about to
+    /// commit. Cross-document checks (links, numbers, credits) stay with `run`.
+    public static func documentFindings(path: String, data: Data) -> [Finding] {
+        Validator(files: [path: data]).analyse(path).findings
+    }
+
     // MARK: - Loading
 
     struct Analysed {
@@ -198,6 +205,13 @@ public struct Validator {
         do { derived = try doc.derived() } catch {
             add("arith/overflow", "", error.description)
             return
+        }
+        // SPEC §3: no minus where a person would not write one.
+        for (i, line) in derived.lines.enumerated() where (line.net ?? 0) < 0 {
+            add("money/negative", "/lines/\(i)/discount", "line \(line.id): the discount \(line.discount ?? 0) is larger than quantity × unitPrice, so its net would be \(line.net ?? 0); a line's net is never below zero")
+        }
+        if let total = derived.totals?.total, total < 0 {
+            add("money/negative", "/totals/total", "the invoice total would be \(total); an invoice's total is never below zero")
         }
         for (i, (have, want)) in zip(doc.lines, derived.lines).enumerated() {
             for (field, a, b) in [("net", have.net, want.net), ("tax", have.tax, want.tax), ("total", have.total, want.total)] where a != b {

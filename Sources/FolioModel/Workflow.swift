@@ -23,6 +23,23 @@ public enum Workflow {
         events.sorted { ($0.at, $0.id) < ($1.at, $1.id) }
     }
 
+    /// Appends an event so that it sorts after every event already there: events are
+    /// ordered by (at, id), and an answer given in the same second as what it answers (or on a
+    /// clock running behind) must still come after it. Its time is never earlier than the
+    /// latest event's, and when it shares that second its id extends the largest id of that
+    /// second, which sorts after it.
+    static func appendEvent(_ doc: inout Invoice, _ event: InvoiceEvent) {
+        var event = event
+        if let latest = doc.events.map(\.at).max(), event.at <= latest {
+            event.at = latest
+            if let largest = doc.events.filter({ $0.at == latest }).map(\.id).max(), event.id <= largest, largest.utf8.count <= 90 {
+                let suffix = event.id.hasPrefix("ev_") ? String(event.id.dropFirst(3)) : event.id
+                event.id = largest + "." + suffix.prefix(4)
+            }
+        }
+        doc.events.append(event)
+    }
+
     public static func lastSentRevision(_ events: [InvoiceEvent]) -> Int? {
         events.filter { $0.type == .sent }.map(\.revision).max()
     }
@@ -99,7 +116,12 @@ public enum Workflow {
 
     /// Send for approval (or issue, when approval is off). The caller assigns `number` from
     /// the clone's series when `needsNumber` is true; a revision keeps its number.
-    public static func send(_ invoice: Invoice, by actor: Actor, at: String, eventID: String, requireApproval: Bool, number: String?, distribution: Distribution? = nil) throws(Refusal) -> Invoice {
+    ///
+    /// `firstSend` dates the invoice (SPEC §3): a first send makes today its issue date, and a
+    /// due date still at its default (issue date + dueDays) moves with it; a due date the seller
+    /// chose stays. Later revisions keep both.
+    public static func send(_ invoice: Invoice, by actor: Actor, at: String, eventID: String, requireApproval: Bool, number: String?,
+                            distribution: Distribution? = nil, firstSend: (today: String, dueDays: Int)? = nil) throws(Refusal) -> Invoice {
         try requireSeller(actor, "send an invoice")
         let status = self.status(events: invoice.events, revision: invoice.revision)
         switch status {
@@ -115,11 +137,19 @@ public enum Workflow {
         if doc.number == nil {
             guard let number else { throw Refusal("invoice \(invoice.id) needs a number before it is sent") }
             doc.number = number
+            if let firstSend, firstSend.today != doc.issueDate {
+                if doc.dueDate == Dates.addDays(doc.issueDate, firstSend.dueDays) {
+                    doc.dueDate = Dates.addDays(firstSend.today, firstSend.dueDays) ?? doc.dueDate
+                } else if let due = Dates.parseDate(doc.dueDate), let today = Dates.parseDate(firstSend.today), due < today {
+                    throw Refusal("invoice \(label(invoice)) is due \(doc.dueDate), before today, the day it would be issued; set a later due date first (--set /dueDate=YYYY-MM-DD)")
+                }
+                doc.issueDate = firstSend.today
+            }
         }
         // A resend after a change request is the next revision even if nothing was edited.
         if let sent = lastSentRevision(doc.events), doc.revision <= sent { doc.revision = sent + 1 }
         if let distribution { doc.distribution = distribution }
-        doc.events.append(InvoiceEvent(id: eventID, type: requireApproval ? .sent : .issued, revision: doc.revision, by: actor.email, at: at))
+        appendEvent(&doc, InvoiceEvent(id: eventID, type: requireApproval ? .sent : .issued, revision: doc.revision, by: actor.email, at: at))
         return stamp(doc, actor, at)
     }
 
@@ -130,7 +160,7 @@ public enum Workflow {
         if status == .voided { throw Refusal("invoice \(label(invoice)) is already void") }
         if !invoice.payments.isEmpty { throw Refusal("invoice \(label(invoice)) has payments; a paid invoice cannot be voided, issue a credit note instead") }
         var doc = invoice
-        doc.events.append(InvoiceEvent(id: eventID, type: .voided, revision: doc.revision, by: actor.email, at: at, reason: reason))
+        appendEvent(&doc, InvoiceEvent(id: eventID, type: .voided, revision: doc.revision, by: actor.email, at: at, reason: reason))
         return stamp(doc, actor, at)
     }
 
@@ -203,7 +233,7 @@ public enum Workflow {
         if type == .declined && trimmed.isEmpty { throw Refusal("a decline needs a reason (--reason)") }
         if type == .changesRequested && trimmed.isEmpty { throw Refusal("a change request needs a note saying what to change (--note)") }
         var doc = invoice
-        doc.events.append(InvoiceEvent(id: eventID, type: type, revision: doc.revision, by: actor.email, at: at,
+        appendEvent(&doc, InvoiceEvent(id: eventID, type: type, revision: doc.revision, by: actor.email, at: at,
                                        note: type == .changesRequested || (type == .accepted && !trimmed.isEmpty) ? trimmed : nil,
                                        reason: type == .declined ? trimmed : nil))
         return stamp(doc, actor, at)

@@ -8,6 +8,8 @@ extension FolioRepository {
         public var kind: DocumentKind
         public var documentID: String
         public var file: String
+        /// The customer the document belongs to: a buyer sees only its own (SPEC §3).
+        public var customerID: String?
         public var record: ConflictRecord
     }
 
@@ -23,7 +25,8 @@ extension FolioRepository {
                       let records = json["conflicts"]?.arrayValue, !records.isEmpty else { continue }
                 for r in records {
                     if let record = try? r.decode(ConflictRecord.self) {
-                        out.append(OpenConflict(kind: kind, documentID: json["id"]?.stringValue ?? "?", file: entry.path, record: record))
+                        out.append(OpenConflict(kind: kind, documentID: json["id"]?.stringValue ?? "?", file: entry.path,
+                                                customerID: json["customer"]?["id"]?.stringValue, record: record))
                     }
                 }
             }

@@ -7,6 +7,10 @@ import FolioModel
 public final class FolioRepository {
     public let git: GitRepository
 
+    /// Finds the id of the invoice numbered `number` at HEAD, or nil. A front end with an
+    /// index sets a fast one; without it, `invoiceID(for:)` reads the invoices.
+    public var numberLookup: ((String) throws -> String?)?
+
     init(git: GitRepository) { self.git = git }
 
     public static func open(_ path: String) throws -> FolioRepository {
@@ -56,6 +60,26 @@ public final class FolioRepository {
         return repo
     }
 
+    /// SPEC §5: wherever a command takes an invoice id it also takes the invoice's number.
+    /// An existing id wins; otherwise a text that reads as a number (PREFIX-SEQUENCE) is
+    /// looked up. Unknown texts come back unchanged, for the command's own "not found".
+    public func invoiceID(for text: String) throws -> String {
+        let snap = try snapshot()
+        if DocumentPaths.validateID(text) == nil, try snap.data(DocumentPaths.path(.invoice, id: text)) != nil { return text }
+        guard Series.parse(text) != nil else { return text }
+        if let numberLookup { return try numberLookup(text) ?? text }
+        guard let commit = snap.commit else { return text }
+        let needle = Data("\"number\": \"\(text)\"".utf8)
+        do {
+            for entry in try git.listFiles(at: commit, under: DocumentKind.invoice.folder) where entry.path.hasSuffix(".json") {
+                let data = try git.readBlob(entry.blob)
+                if data.range(of: needle) != nil, let json = try? DocumentCodec.parse(data, file: entry.path),
+                   json["number"]?.stringValue == text, let id = json["id"]?.stringValue { return id }
+            }
+        } catch { throw FolioError.wrap(error) }
+        return text
+    }
+
     public func head() throws -> GitOID? {
         do { return try git.headCommit() } catch { throw FolioError.wrap(error) }
     }
@@ -75,6 +99,20 @@ public final class FolioRepository {
             throw FolioError.identity("\(email) is not a party of this repository (\(DocumentPaths.parties)); a seller adds it with `folio party add \(email) --role seller|buyer`")
         }
         return Actor(email: email.lowercased(), party: party)
+    }
+
+    /// What the acting identity may read (SPEC §3): a buyer only its customer's documents.
+    /// Reading needs no identity otherwise: a clone without one (CI) sees everything, and so
+    /// does a git `user.email` that is not a party; a named identity (--as, FOLIO_USER) must
+    /// be a party.
+    public func visibility(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment, snapshot: Snapshot) throws -> Visibility {
+        let named = explicit ?? environment["FOLIO_USER"]
+        guard let email = try? identityEmail(explicit: explicit, environment: environment) else { return .everything }
+        guard let party = try snapshot.parties()[email] else {
+            if named != nil { throw FolioError.identity("\(email) is not a party of this repository") }
+            return .everything
+        }
+        return party.role == .buyer ? .customer(email: email, id: party.customerId ?? "") : .everything
     }
 
     public func identityEmail(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
@@ -126,6 +164,18 @@ public final class FolioRepository {
     public func withWriteLock<T>(_ body: () throws -> T) throws -> T {
         let lock = try WriteLock.acquire(gitDir: git.gitDir)
         return try withExtendedLifetime(lock) { try body() }
+    }
+}
+
+public enum Visibility: Equatable {
+    case everything
+    case customer(email: String, id: String)
+
+    public func allows(customerID: String?) -> Bool {
+        switch self {
+        case .everything: true
+        case .customer(_, let id): customerID == id
+        }
     }
 }
 

@@ -50,6 +50,7 @@ extension FolioRepository {
                 attempt += 1
                 let (snap, actor, stamp) = try begin(caller)
                 let staged = try decide(snap, actor, stamp)
+                try checkWrite(staged.changes, over: snap)
                 do {
                     let commit = try commit(staged.changes, message: staged.message, actor: actor, clock: caller.clock, parent: snap.commit)
                     return Written(value: staged.value, commit: commit, message: staged.message)
@@ -58,6 +59,22 @@ extension FolioRepository {
                 }
             }
         }
+    }
+
+    /// Every write passes the checks `validate` makes of each document it writes: a write
+    /// never commits what validate would then reject. Only findings the write introduces
+    /// count, so an old document that a later rule finds fault with can still be paid.
+    func checkWrite(_ changes: Changes, over snap: Snapshot) throws {
+        var introduced: [Finding] = []
+        for (path, data) in changes.files.sorted(by: { $0.key < $1.key }) {
+            guard let data, DocumentPaths.parse(path) != nil else { continue }
+            let after = Validator.documentFindings(path: path, data: data).filter { $0.severity == .error }
+            guard !after.isEmpty else { continue }
+            let before = try snap.data(path).map { Validator.documentFindings(path: path, data: $0) } ?? []
+            let known = Set(before.map { "\($0.rule) \($0.pointer)" })
+            introduced += after.filter { !known.contains("\($0.rule) \($0.pointer)") }
+        }
+        if !introduced.isEmpty { throw FolioError.invalid(DocumentError(introduced)) }
     }
 
     // MARK: Parties
@@ -150,7 +167,8 @@ extension FolioRepository {
             if email {
                 // Seed 000's sendEmail / seed 001's distribution method: create and send at once.
                 let number = try nextNumber(for: actor, snapshot: snap, changes: &changes)
-                invoice = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: IDs.make("ev_"), requireApproval: config.approvalRequired, number: number)
+                invoice = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: IDs.make("ev_"), requireApproval: config.approvalRequired, number: number,
+                                            firstSend: (stamp.today, config.dueDays))
                 message += " and send it as \(number) by email"
             }
             try checkExtraFields(invoice, snap: snap, requireAll: email)
@@ -202,11 +220,12 @@ extension FolioRepository {
             var changes = Changes()
             guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can send an invoice")) }
             // Check the workflow before taking a number, so a refused send consumes nothing.
-            _ = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: "ev_check", requireApproval: config.approvalRequired, number: invoice.number ?? "X-1")
+            _ = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: "ev_check", requireApproval: config.approvalRequired, number: invoice.number ?? "X-1",
+                                  firstSend: (stamp.today, config.dueDays))
             try checkExtraFields(invoice, snap: snap, requireAll: true)
             let number = Workflow.needsNumber(invoice) ? try nextNumber(for: actor, snapshot: snap, changes: &changes) : nil
             let sent = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: IDs.make("ev_"), requireApproval: config.approvalRequired,
-                                         number: number, distribution: email ? Distribution(method: .email) : nil)
+                                         number: number, distribution: email ? Distribution(method: .email) : nil, firstSend: (stamp.today, config.dueDays))
             try changes.put(invoice: sent)
             let verb = config.approvalRequired ? "Send" : "Issue"
             return try staged(try sent.derived(), changes, "\(verb) invoice \(sent.number!) (revision \(sent.revision))\(email ? " by email" : "")")
