@@ -319,3 +319,13 @@ private final class RemoteCallbackState {
         }
     }
 }
+
+extension GitRepository {
+    /// The names of the configured remotes, sorted.
+    public func remoteNames() throws -> [String] {
+        var list = git_strarray()
+        try check(git_remote_list(&list, pointer), "list remotes")
+        defer { git_strarray_dispose(&list) }
+        return (0..<list.count).compactMap { list.strings[$0].map { String(cString: $0) } }.sorted()
+    }
+}

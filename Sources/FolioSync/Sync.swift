@@ -45,7 +45,9 @@ public enum SyncFailure: Error, CustomStringConvertible {
 public struct Syncer {
     public let repo: FolioRepository
     public let branch = "main"
-    public var maxAttempts = 5
+    /// How long `sync` keeps trying when other replicas keep pushing first: each rejected push
+    /// is followed by a fetch, a merge and a new push after a jittered, growing pause.
+    public var patience: Double = 120
 
     public init(repo: FolioRepository) { self.repo = repo }
 
@@ -57,6 +59,21 @@ public struct Syncer {
 
     /// The remote exists, and HEAD is on the synced branch: what Folio writes goes to HEAD's
     /// branch, so syncing `main` from another one would report commits that are not sent.
+    /// REMOTE may be a remote's name or a URL (SPEC §5: `folio sync git://host/shop.git`). A URL
+    /// is synced through the remote that already has it, else through one Folio adds for it,
+    /// named `folio-` and a hash of the URL, so that its remote-tracking branch has a home.
+    public func remoteName(for remote: String) throws -> String {
+        // A URL is not a valid remote name, and libgit2 says so by throwing.
+        if case .some(.some) = try? git.remoteURL(remote) { return remote }
+        guard remote.contains("/") || remote.contains(":") else { throw SyncFailure.noRemote(remote) }
+        for name in try git.remoteNames() where try git.remoteURL(name) == remote { return name }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in remote.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let name = "folio-" + String(String(hash, radix: 16).suffix(8))
+        if try git.remoteURL(name) == nil { try git.addRemote(name, url: remote) }
+        return name
+    }
+
     func requireRemote(_ remote: String) throws {
         guard try git.remoteURL(remote) != nil else { throw SyncFailure.noRemote(remote) }
         let current = try git.headBranch()
@@ -69,6 +86,7 @@ public struct Syncer {
     }
 
     public func pull(remote: String, caller: Caller) throws -> SyncSummary {
+        let remote = try remoteName(for: remote)
         try requireRemote(remote)
         var summary = SyncSummary(remote: remote)
         _ = try git.fetch(remote: remote)
@@ -78,6 +96,7 @@ public struct Syncer {
     }
 
     public func push(remote: String) throws -> SyncSummary {
+        let remote = try remoteName(for: remote)
         try requireRemote(remote)
         var summary = SyncSummary(remote: remote)
         guard let head = try git.headCommit() else { return summary }
@@ -96,10 +115,15 @@ public struct Syncer {
 
     /// fetch + merge + push, retrying when another replica pushed in between.
     public func sync(remote: String, caller: Caller) throws -> SyncSummary {
+        let remote = try remoteName(for: remote)
         try requireRemote(remote)
         var summary = SyncSummary(remote: remote)
         var lastMessage = ""
-        for attempt in 1...maxAttempts {
+        let deadline = Date().addingTimeInterval(patience)
+        var pause = 0.05
+        var attempt = 0
+        while true {
+            attempt += 1
             _ = try git.fetch(remote: remote)
             try repo.withWriteLock { try integrate(remote: remote, caller: caller, into: &summary) }
             guard let head = try git.headCommit() else { summary.upToDate = true; return summary }
@@ -119,9 +143,20 @@ public struct Syncer {
                 return summary
             }
             lastMessage = result.message ?? "rejected"
-            // Someone pushed first (or a hook said no): fetch what they pushed, merge, try again.
+            // Someone pushed first (or a hook said no): fetch what they pushed, merge, try again,
+            // after a pause that grows and is jittered so that racing replicas spread out.
+            if Date().addingTimeInterval(pause) >= deadline || Self.isFinal(lastMessage) {
+                throw SyncFailure.pushRejected(remote: remote, message: lastMessage, attempts: attempt)
+            }
+            Thread.sleep(forTimeInterval: pause * Double.random(in: 0.5...1.5))
+            pause = min(pause * 2, 2)
         }
-        throw SyncFailure.pushRejected(remote: remote, message: lastMessage, attempts: maxAttempts)
+    }
+
+    /// A rejection that another fetch and merge cannot cure: a server hook's verdict (git
+    /// reports it as "pre-receive hook declined") is final, a race is not.
+    static func isFinal(_ message: String) -> Bool {
+        message.contains("hook declined") || message.contains("hook-declined")
     }
 
     /// Brings the remote's branch into HEAD: nothing, a fast-forward, or a merge commit.

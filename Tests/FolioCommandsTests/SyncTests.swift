@@ -261,6 +261,47 @@ struct SyncTests {
         }
     }
 
+    @Test("eight clones syncing at once through git daemon, by URL or by remote name: every sync lands, nothing is lost")
+    func contendedSyncsThroughDaemon() throws {
+        let root = TempDir("folio-daemon")
+        let daemon = try GitDaemon(base: root.path)
+        defer { daemon.stop() }
+        let url = "git://127.0.0.1:\(daemon.port)/shop.git"
+        let p = try TwoParties { bare in
+            let served = root.file("shop.git")
+            try? FileManager.default.moveItem(atPath: bare, toPath: served)
+            try? FileManager.default.createSymbolicLink(atPath: bare, withDestinationPath: served)
+            return url
+        }
+        let id = try p.f.draft()
+        try expectOK(p.f.folio(["invoice", "send", id]))
+        try expectOK(p.f.folio(["sync"]))
+        let cwd = p.f.dir.path
+        let clones = try (0..<8).map { i -> String in
+            let c = p.f.dir.file("desk\(i)")
+            try expectOK(Tool.run(Tool.folioPath, ["clone", url, c], cwd: cwd))
+            return c
+        }
+        let rounds = 3
+        for round in 0..<rounds {
+            for (i, c) in clones.enumerated() {
+                try expectOK(Tool.run(Tool.folioPath, ["-C", c, "--as", Fixture.seller, "invoice", "pay", id, "--amount", "0.01", "--reference", "c\(i)-r\(round)"], cwd: cwd))
+            }
+            let running = try clones.enumerated().map { i, c in
+                // Half name the remote, half give its URL (SPEC §5: REMOTE may be a URL).
+                try Tool.start(Tool.folioPath, ["-C", c, "--as", Fixture.seller, "sync"] + (i % 2 == 0 ? [url] : []), cwd: cwd)
+            }
+            let results = running.map { $0.wait(timeout: 300) }
+            for (i, r) in results.enumerated() { #expect(r.code == 0, "round \(round), clone \(i): exit \(r.code) \(r.stderr)") }
+        }
+        for _ in 0..<2 { for c in clones { try expectOK(Tool.run(Tool.folioPath, ["-C", c, "--as", Fixture.seller, "sync"], cwd: cwd)) } }
+        #expect(try Set(clones.map { try p.tree($0) }).count == 1, "every clone holds the same tree")
+        let doc = try Tool.run(Tool.folioPath, ["-C", clones[0], "invoice", "show", id, "--json"], cwd: cwd)
+        let payments = try #require((JSONSerialization.jsonObject(with: Data(doc.stdout.utf8)) as? [String: Any])?["payments"] as? [[String: Any]])
+        #expect(Set(payments.compactMap { $0["reference"] as? String }).count == clones.count * rounds, "every payment arrived")
+        #expect(try Tool.git(["fsck", "--strict"], cwd: root.file("shop.git")).code == 0)
+    }
+
     @Test("on a branch other than main, sync and push refuse instead of claiming to push")
     func otherBranch() throws {
         let p = try TwoParties()
