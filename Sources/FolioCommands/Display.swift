@@ -28,7 +28,11 @@ enum Display {
     }
 
     static func statusLine(_ inv: Invoice) -> String {
-        "  \(inv.number ?? inv.id): \(statusLabel(inv.status)), revision \(inv.revision), total \(money(inv.totals?.total, inv.currency)), open \(money(inv.totals?.open, inv.currency)) (\(inv.paymentStatus?.rawValue ?? "?"))"
+        if inv.type == InvoiceType.creditNote {
+            // Owed to the buyer: what is open here is a refund the seller still owes.
+            return "  \(inv.number ?? inv.id): credit note for \(inv.creditNoteFor ?? "?"), credit \(money(inv.totals?.total, inv.currency)) owed to the buyer, to refund \(money(inv.totals?.open, inv.currency))"
+        }
+        return "  \(inv.number ?? inv.id): \(statusLabel(inv.status)), revision \(inv.revision), total \(money(inv.totals?.total, inv.currency)), open \(money(inv.totals?.open, inv.currency)) (\(inv.paymentStatus?.rawValue ?? "?"))"
     }
 
     static func invoice(_ inv: Invoice) -> String {

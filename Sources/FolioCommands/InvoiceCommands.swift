@@ -7,7 +7,7 @@ struct InvoiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoice", abstract: "Create, edit, send, answer, pay and correct invoices.",
         subcommands: [InvoiceCreate.self, InvoiceUpdate.self, InvoiceSend.self, InvoiceVoid.self, InvoiceAccept.self, InvoiceDecline.self,
-                      InvoiceRequestChanges.self, InvoicePay.self, InvoiceCredit.self, InvoiceShow.self, InvoiceLog.self])
+                      InvoiceRequestChanges.self, InvoicePay.self, InvoiceRefund.self, InvoiceCredit.self, InvoiceShow.self, InvoiceLog.self])
 }
 
 /// Every invoice write prints the resulting document with --json, else the commit message.
@@ -139,15 +139,29 @@ struct InvoicePay: ParsableCommand {
     }
 }
 
+struct InvoiceRefund: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "refund", abstract: "Seller: record a refund that settles a credit note (--amount 20.00).")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+    @Option(help: "Amount as a decimal in the major unit.") var amount: String
+    @Option(help: "Refund date YYYY-MM-DD (default today).") var date: String?
+    @Option(help: "Bank reference.") var reference: String?
+    @Option(help: "How it was refunded (default: refund).") var method: String?
+    func run() throws {
+        let repo = try global.openRepository()
+        report(try repo.refund(id: global.invoiceID(id, in: repo), amount: amount, date: date, reference: reference, method: method, caller: global.caller), global)
+    }
+}
+
 struct InvoiceCredit: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "credit", abstract: "Issue a credit note for an accepted (or issued) invoice.")
     @OptionGroup var global: GlobalOptions
     @Argument var id: String
-    @Option(help: "Only these line ids, comma-separated (default: every line not yet credited).") var lines: String?
+    @Option(help: "Only these lines, comma-separated, each a line id or ID:QUANTITY for part of it (default: what is left of every line).") var lines: String?
     @Option(help: "Why.") var reason: String?
     func run() throws {
         let repo = try global.openRepository()
-        report(try repo.credit(id: global.invoiceID(id, in: repo), lineIDs: splitList(lines), reason: reason, caller: global.caller), global)
+        report(try repo.credit(id: global.invoiceID(id, in: repo), lines: splitList(lines)?.map(Invoicing.CreditSelection.init(parsing:)), reason: reason, caller: global.caller), global)
     }
 }
 

@@ -5,7 +5,7 @@ import GRDB
 /// The tables of `.git/folio/index.sqlite`. A cache: any change here (or in what the
 /// columns mean) bumps `version`, and an index of another version is rebuilt, not migrated.
 enum IndexSchema {
-    static let version = 2
+    static let version = 3
 
     /// Tables, created empty before documents go in.
     static let tables = """
@@ -35,7 +35,7 @@ enum IndexSchema {
             external_id TEXT, external_key TEXT, ext_customer_id TEXT, ext_customer_sort TEXT NOT NULL,
             created_at TEXT NOT NULL, created_date TEXT NOT NULL, updated_at TEXT NOT NULL,
             search_text TEXT, has_events INTEGER NOT NULL, cr_note TEXT, conflict_count INTEGER NOT NULL,
-            owed INTEGER NOT NULL  -- status_f is sent/accepted/issued and open_c > 0: overdue once due_date has passed
+            owed INTEGER NOT NULL  -- an invoice (not a credit note) whose status_f is sent/accepted/issued and open_c > 0: overdue once due_date has passed
         );
 
         -- The products of an invoice's lines (the productId filter): one row per product and

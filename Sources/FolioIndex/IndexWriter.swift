@@ -116,7 +116,7 @@ final class IndexWriter {
         s.text(r.createdAt); s.text(String(r.createdAt.prefix(10))); s.text(r.updatedAt)
         s.text(r.searchText); s.bool(!r.events.isEmpty)
         s.text(r.events.last(where: { $0.type == .changesRequested }).map { $0.note ?? "" }); s.int(Int64(r.conflictCount))
-        s.bool((t?.open ?? 0) > 0 && IndexSchema.statuses.contains(r.filterStatus.rawValue))
+        s.bool((t?.open ?? 0) > 0 && IndexSchema.statuses.contains(r.filterStatus.rawValue) && r.type != InvoiceType.creditNote)
         let rowid = try s.run()
         let f = insertSearch
         f.int(rowid); f.text(r.number); f.text(r.type); f.text(r.orderId); f.text(r.purchaseOrderNumber); f.text(r.customer.id); f.text(r.externalCustomerId); f.text(r.customer.name)

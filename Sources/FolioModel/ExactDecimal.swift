@@ -46,6 +46,19 @@ public struct ExactDecimal: Sendable, Hashable, CustomStringConvertible {
     public var isNegative: Bool { significand < 0 }
     public var isZero: Bool { significand == 0 }
 
+    /// Sum at the larger scale (quantities have at most 12 decimals, far from Int128's limit).
+    public static func + (a: ExactDecimal, b: ExactDecimal) -> ExactDecimal {
+        let scale = max(a.scale, b.scale)
+        var x = a.significand, y = b.significand
+        for _ in a.scale..<scale { x *= 10 }
+        for _ in b.scale..<scale { y *= 10 }
+        return ExactDecimal(significand: x + y, scale: scale)
+    }
+
+    public static prefix func - (a: ExactDecimal) -> ExactDecimal { ExactDecimal(significand: -a.significand, scale: a.scale) }
+
+    public static func - (a: ExactDecimal, b: ExactDecimal) -> ExactDecimal { a + (-b) }
+
     public static func * (a: ExactDecimal, b: ExactDecimal) -> ExactDecimal {
         ExactDecimal(significand: a.significand * b.significand, scale: a.scale + b.scale)
     }

@@ -70,8 +70,10 @@ public struct InvoiceQuery: Sendable, Hashable {
         return true
     }
 
-    /// Overdue: past its due date with money still open, and owed (sent, accepted or issued).
+    /// Overdue: past its due date with money still open, and owed by the buyer (sent, accepted or issued; not a credit note).
     public static func isOverdue(_ inv: Invoice, status: InvoiceStatus, today: String) -> Bool {
+        // A credit note is owed to the buyer: never overdue (SPEC §3).
+        guard inv.type != InvoiceType.creditNote else { return false }
         guard [.pendingApproval, .changesRequested, .accepted, .issued].contains(status) else { return false }
         return inv.dueDate < today && (inv.totals?.open ?? 0) > 0
     }

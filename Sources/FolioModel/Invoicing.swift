@@ -72,6 +72,19 @@ public enum Invoicing {
         return updated
     }
 
+    /// `a / b` rounded half away from zero to an integer (b > 0).
+    static func divide(_ a: ExactDecimal, by b: ExactDecimal) -> Int64? {
+        // a / b = (a.s × 10^b.scale) / (b.s × 10^a.scale)
+        var numerator = a.significand, denominator = b.significand
+        for _ in 0..<b.scale { numerator *= 10 }
+        for _ in 0..<a.scale { denominator *= 10 }
+        guard denominator > 0 else { return nil }
+        let q = numerator.magnitude / denominator.magnitude, r = numerator.magnitude % denominator.magnitude
+        let rounded = r * 2 >= denominator.magnitude ? q + 1 : q
+        guard rounded <= UInt128(Int64.max) else { return nil }
+        return numerator < 0 ? -Int64(rounded) : Int64(rounded)
+    }
+
     /// Voiding an invoice gives its order items back, so they can be invoiced again.
     public static func releaseItems(of invoice: Invoice, in order: Order) -> Order {
         var updated = order
@@ -82,30 +95,86 @@ public enum Invoicing {
         return updated
     }
 
+    /// What a credit note takes from one line: all of what is left of it, or a quantity.
+    public struct CreditSelection: Sendable, Equatable {
+        public var lineID: String
+        public var quantity: String?
+        public init(lineID: String, quantity: String? = nil) { self.lineID = lineID; self.quantity = quantity }
+
+        /// "l-1" or "l-1:2" (line id, then the quantity to credit).
+        public init(parsing text: String) {
+            if let colon = text.lastIndex(of: ":") {
+                self.init(lineID: String(text[..<colon]), quantity: String(text[text.index(after: colon)...]))
+            } else {
+                self.init(lineID: text)
+            }
+        }
+    }
+
+    /// How much of each line of `invoice` the credit notes in `credits` have taken already.
+    public static func creditedQuantities(of invoice: Invoice, by credits: [Invoice]) -> [String: ExactDecimal] {
+        var out: [String: ExactDecimal] = [:]
+        for note in credits where note.creditNoteFor == invoice.id {
+            for line in note.lines { if let q = ExactDecimal(line.quantity) { out[line.id] = (out[line.id] ?? ExactDecimal(0)) + q } }
+        }
+        return out
+    }
+
     /// A credit note for an accepted or issued invoice (SPEC §3): a new document that
-    /// references the invoice, never an edit of it. Each line is credited at most once.
-    public static func credit(_ invoice: Invoice, lineIDs: [String]?, existingCredits: [Invoice], id: String, number: String, reason: String?, eventID: String, stamp: Stamp) throws(Refusal) -> Invoice {
+    /// references the invoice, never an edit of it. A line may be credited in part (a
+    /// quantity), never more than its quantity in total over all credit notes.
+    public static func credit(_ invoice: Invoice, selections: [CreditSelection]?, existingCredits: [Invoice], id: String, number: String, reason: String?, eventID: String, stamp: Stamp) throws(Refusal) -> Invoice {
         try Workflow.requireSeller(stamp.actor, "issue credit notes")
         guard invoice.type != InvoiceType.creditNote else { throw Refusal("\(Workflow.label(invoice)) is itself a credit note") }
         let status = Workflow.status(events: invoice.events, revision: invoice.revision)
         guard status == .accepted || status == .issued else {
             throw Refusal("invoice \(Workflow.label(invoice)) is \(status.rawValue); credit notes correct accepted or issued invoices (edit a draft instead)")
         }
-        let credited = Set(existingCredits.flatMap { $0.lines.map(\.id) })
-        let wanted: [InvoiceLine]
-        if let lineIDs {
-            for lid in lineIDs where !invoice.lines.contains(where: { $0.id == lid }) {
-                throw Refusal("invoice \(Workflow.label(invoice)) has no line \"\(lid)\" (its lines: \(invoice.lines.map(\.id).joined(separator: ", ")))")
+        let credited = creditedQuantities(of: invoice, by: existingCredits)
+        func remaining(_ line: InvoiceLine) -> ExactDecimal {
+            (ExactDecimal(line.quantity) ?? ExactDecimal(0)) - (credited[line.id] ?? ExactDecimal(0))
+        }
+        var wanted: [(InvoiceLine, ExactDecimal)] = []
+        if let selections {
+            for selection in selections {
+                guard let line = invoice.lines.first(where: { $0.id == selection.lineID }) else {
+                    throw Refusal("invoice \(Workflow.label(invoice)) has no line \"\(selection.lineID)\" (its lines: \(invoice.lines.map(\.id).joined(separator: ", ")))")
+                }
+                let left = remaining(line)
+                let quantity: ExactDecimal
+                if let text = selection.quantity {
+                    guard let q = ExactDecimal(text), !q.isNegative, !q.isZero else {
+                        throw Refusal("--lines \(selection.lineID):\(text): the quantity to credit must be a decimal greater than zero")
+                    }
+                    quantity = q
+                } else {
+                    quantity = left
+                }
+                if !ExactDecimal.isLess(ExactDecimal(0), than: left) {
+                    throw Refusal("line \"\(line.id)\" of invoice \(Workflow.label(invoice)) is already credited in full; a line is credited at most once in total")
+                }
+                if ExactDecimal.isLess(left, than: quantity) {
+                    throw Refusal("line \"\(line.id)\" of invoice \(Workflow.label(invoice)) has \(left) left to credit (of \(line.quantity)); \(quantity) is more than that")
+                }
+                wanted.append((line, quantity))
             }
-            wanted = invoice.lines.filter { lineIDs.contains($0.id) }
         } else {
-            wanted = invoice.lines.filter { !credited.contains($0.id) }
+            wanted = invoice.lines.map { ($0, remaining($0)) }.filter { ExactDecimal.isLess(ExactDecimal(0), than: $0.1) }
         }
         if wanted.isEmpty { throw Refusal("every line of invoice \(Workflow.label(invoice)) is already credited") }
-        if let again = wanted.first(where: { credited.contains($0.id) }) {
-            throw Refusal("line \"\(again.id)\" of invoice \(Workflow.label(invoice)) is already credited; a line is credited at most once")
+        var lines: [InvoiceLine] = []
+        for (line, quantity) in wanted {
+            var credit = line
+            if let whole = ExactDecimal(line.quantity), quantity != whole {
+                credit.quantity = quantity.description
+                // A part of a discounted line carries its share of the discount.
+                if let discount = line.discount, !whole.isZero {
+                    let share = ExactDecimal(discount) * quantity
+                    credit.discount = Self.divide(share, by: whole)
+                }
+            }
+            lines.append(credit)
         }
-        var lines = wanted
         for i in lines.indices { lines[i].orderItemRef = nil; lines[i].net = nil; lines[i].tax = nil; lines[i].total = nil }
         return Invoice(
             id: id, number: number, type: InvoiceType.creditNote, orderId: invoice.orderId, creditNoteFor: invoice.id, customer: invoice.customer,

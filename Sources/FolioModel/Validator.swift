@@ -348,6 +348,23 @@ public struct Validator {
             for (i, line) in inv.value.lines.enumerated() where !original.value.lines.contains(where: { $0.id == line.id }) {
                 f.append(Finding("credit/line", file: inv.path, pointer: "/lines/\(i)/id", "invoice \(target) has no line \"\(line.id)\""))
             }
+            if Workflow.status(events: original.value.events, revision: original.value.revision) == .voided {
+                f.append(Finding("credit/void-target", file: original.path, pointer: "/events",
+                                 "invoice \(Workflow.label(original.value)) was voided although credit note \(Workflow.label(inv.value)) corrects it; a credited invoice is final"))
+            }
+        }
+        // SPEC §3: a line is credited at most its quantity, over all credit notes together.
+        let notes = invoices.map(\.value).filter { $0.type == InvoiceType.creditNote }
+        let byTarget = Dictionary(grouping: notes, by: { $0.creditNoteFor ?? "" })
+        for (target, credits) in byTarget.sorted(by: { $0.key < $1.key }) {
+            guard let original = byID[target] else { continue }
+            let credited = Invoicing.creditedQuantities(of: original.value, by: credits)
+            for (i, line) in original.value.lines.enumerated() {
+                if let total = credited[line.id], let quantity = ExactDecimal(line.quantity), ExactDecimal.isLess(quantity, than: total) {
+                    f.append(Finding("credit/over", file: original.path, pointer: "/lines/\(i)/quantity",
+                                     "line \"\(line.id)\" is credited \(total) in all, more than its quantity \(line.quantity) (credit notes \(credits.compactMap(\.number).sorted().joined(separator: ", ")))"))
+                }
+            }
         }
     }
 

@@ -157,6 +157,8 @@ public enum Workflow {
         try requireSeller(actor, "void an invoice")
         let status = self.status(events: invoice.events, revision: invoice.revision)
         if status == .accepted { throw Refusal("invoice \(label(invoice)) is accepted; an accepted invoice cannot be voided, issue a credit note instead") }
+        if status == .issued { throw Refusal("invoice \(label(invoice)) is issued and final; an issued invoice is never voided, issue a credit note instead (a full credit note cancels it)") }
+        if invoice.type == InvoiceType.creditNote { throw Refusal("\(label(invoice)) is a credit note; it is final once issued") }
         if status == .voided { throw Refusal("invoice \(label(invoice)) is already void") }
         if !invoice.payments.isEmpty { throw Refusal("invoice \(label(invoice)) has payments; a paid invoice cannot be voided, issue a credit note instead") }
         var doc = invoice
@@ -200,6 +202,9 @@ public enum Workflow {
     }
 
     public static func pay(_ invoice: Invoice, by actor: Actor, payment: Payment) throws(Refusal) -> Invoice {
+        if invoice.type == InvoiceType.creditNote {
+            throw Refusal("\(label(invoice)) is a credit note: its amount is owed to the buyer and is settled by a refund (folio invoice refund), not by a payment")
+        }
         let status = self.status(events: invoice.events, revision: invoice.revision)
         if actor.isBuyer { try requireBuyer(actor, of: invoice, "pay this invoice") }
         switch status {
@@ -210,6 +215,19 @@ public enum Workflow {
         }
         guard payment.amount > 0 else { throw Refusal("--amount must be greater than zero") }
         var doc = invoice
+        doc.payments.append(payment)
+        return stamp(doc, actor, payment.at)
+    }
+
+    /// A refund of a credit note (SPEC §3): the seller pays back what the note owes the
+    /// buyer. Recorded in the note's payments, so its open amount is what is still to refund.
+    public static func refund(_ note: Invoice, by actor: Actor, payment: Payment) throws(Refusal) -> Invoice {
+        try requireSeller(actor, "record a refund")
+        guard note.type == InvoiceType.creditNote else {
+            throw Refusal("\(label(note)) is an invoice; refunds settle credit notes (record what the buyer paid with folio invoice pay)")
+        }
+        guard payment.amount > 0 else { throw Refusal("--amount must be greater than zero") }
+        var doc = note
         doc.payments.append(payment)
         return stamp(doc, actor, payment.at)
     }

@@ -264,6 +264,15 @@ extension FolioRepository {
     }
 
     public func pay(id: String, amount: String, date: String?, reference: String?, method: String?, caller: Caller) throws -> Written<Invoice> {
+        try recordMoney(id: id, amount: amount, date: date, reference: reference, method: method, refund: false, caller: caller)
+    }
+
+    /// Settles a credit note: the seller pays back what it owes the buyer (SPEC §3).
+    public func refund(id: String, amount: String, date: String?, reference: String?, method: String?, caller: Caller) throws -> Written<Invoice> {
+        try recordMoney(id: id, amount: amount, date: date, reference: reference, method: method, refund: true, caller: caller)
+    }
+
+    private func recordMoney(id: String, amount: String, date: String?, reference: String?, method: String?, refund: Bool, caller: Caller) throws -> Written<Invoice> {
         try transact(caller) { snap, actor, stamp in
             let (invoice, _) = try snap.invoice(id)
             guard let currency = Currency(code: invoice.currency) else { throw FolioError.invalid(DocumentError(file: DocumentPaths.path(.invoice, id: id), pointer: "/currency", rule: "currency/unknown", "unknown currency \(invoice.currency)")) }
@@ -274,25 +283,27 @@ extension FolioRepository {
             if minor > Schema.maxAmount { throw FolioError.refused(Refusal("--amount \(amount) is larger than any amount Folio accepts")) }
             let day = date ?? stamp.today
             guard Dates.isValidDate(day) else { throw FolioError.usage("--date \"\(day)\" is not a date in the form YYYY-MM-DD") }
-            let payment = Payment(id: IDs.make("pay_"), amount: minor, date: day, method: method, reference: reference, by: actor.email, at: stamp.at)
-            let paid = try Workflow.pay(invoice, by: actor, payment: payment)
+            let payment = Payment(id: IDs.make(refund ? "ref_" : "pay_"), amount: minor, date: day, method: method ?? (refund ? "refund" : nil),
+                                  reference: reference, by: actor.email, at: stamp.at)
+            let updated = refund ? try Workflow.refund(invoice, by: actor, payment: payment) : try Workflow.pay(invoice, by: actor, payment: payment)
             var changes = Changes()
-            try changes.put(invoice: paid)
-            let derived = try paid.derived()
-            return try staged(derived, changes, "Record payment of \(Money.format(minor, currency: currency)) \(currency.code) on invoice \(Workflow.label(invoice)) (\(derived.paymentStatus!.rawValue))")
+            try changes.put(invoice: updated)
+            let derived = try updated.derived()
+            let what = refund ? "refund" : "payment"
+            return try staged(derived, changes, "Record \(what) of \(Money.format(minor, currency: currency)) \(currency.code) on \(refund ? "credit note" : "invoice") \(Workflow.label(invoice)) (\(derived.paymentStatus!.rawValue))")
         }
     }
 
-    public func credit(id: String, lineIDs: [String]?, reason: String?, caller: Caller) throws -> Written<Invoice> {
+    public func credit(id: String, lines selections: [Invoicing.CreditSelection]?, reason: String?, caller: Caller) throws -> Written<Invoice> {
         try transact(caller) { snap, actor, stamp in
             let (invoice, _) = try snap.invoice(id)
             let existing = try snap.invoices().invoices.filter { $0.creditNoteFor == invoice.id && Workflow.status(events: $0.events, revision: $0.revision) != .voided }
             var changes = Changes()
             guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can issue credit notes")) }
             // Dry run first so a refusal takes no number from the series.
-            _ = try Invoicing.credit(invoice, lineIDs: lineIDs, existingCredits: existing, id: "cn_check", number: "X-1", reason: reason, eventID: "ev_check", stamp: stamp)
+            _ = try Invoicing.credit(invoice, selections: selections, existingCredits: existing, id: "cn_check", number: "X-1", reason: reason, eventID: "ev_check", stamp: stamp)
             let number = try nextNumber(for: actor, snapshot: snap, changes: &changes)
-            let note = try Invoicing.credit(invoice, lineIDs: lineIDs, existingCredits: existing, id: IDs.make("cn_"), number: number, reason: reason, eventID: IDs.make("ev_"), stamp: stamp)
+            let note = try Invoicing.credit(invoice, selections: selections, existingCredits: existing, id: IDs.make("cn_"), number: number, reason: reason, eventID: IDs.make("ev_"), stamp: stamp)
             try changes.put(invoice: note)
             return try staged(try note.derived(), changes, "Issue credit note \(number) for invoice \(Workflow.label(invoice))\(reason.map { ": \($0)" } ?? "")")
         }

@@ -126,4 +126,59 @@ struct BookkeepingTests {
         #expect(foreign.code == 1 && !foreign.stdout.contains("Hat") && foreign.stderr.contains("no order"), "\(foreign.stdout) \(foreign.stderr)")
         #expect(try f.folio(["order", "show", "O-2"], as: Fixture.otherBuyer).code == 0)
     }
+
+    @Test("credit notes: owed to the buyer, settled by a refund, never overdue, never a payment; a line credited in part; final invoices never voided")
+    func creditNotes() throws {
+        let f = try Fixture()
+        let id = try f.draft()
+        try expectOK(f.folio(["invoice", "send", id]))
+        try expectOK(f.folio(["invoice", "accept", id], as: Fixture.buyer))
+        // Line l-1 is 3 shirts: credit one, then two more; a fourth is refused.
+        let note = try f.json(["invoice", "credit", id, "--lines", "l-1:1", "--reason", "one shirt torn"])
+        let cn = try #require(note["id"] as? String)
+        #expect((note["lines"] as? [[String: Any]])?.first?["quantity"] as? String == "1")
+        try expectOK(f.folio(["invoice", "credit", id, "--lines", "l-1:2"]))
+        let over = try f.folio(["invoice", "credit", id, "--lines", "l-1:1"])
+        #expect(over.code == 1 && over.stderr.contains("already credited in full"), "\(over.stderr)")
+        // A payment on a credit note is refused; a refund settles it.
+        let pay = try f.folio(["invoice", "pay", cn, "--amount", "1.00"])
+        #expect(pay.code == 1 && pay.stderr.contains("owed to the buyer"), "\(pay.stderr)")
+        let buyerRefund = try f.folio(["invoice", "refund", cn, "--amount", "1.00"], as: Fixture.buyer)
+        #expect(buyerRefund.code == 1, "only a seller records a refund")
+        // Never overdue, whatever the date.
+        let later = ["FOLIO_NOW": "2030-01-01T00:00:00Z"]
+        let overdue = try f.folio(["list", "--overdue", "--json"], env: later)
+        #expect(overdue.code == 0 && !overdue.stdout.contains(cn), "\(overdue.stdout)")
+        let scan = try f.folio(["list", "--overdue", "--json", "--no-index"], env: later)
+        #expect(!scan.stdout.contains(cn))
+        let total = try #require((note["totals"] as? [String: Any])?["total"] as? Int)
+        let refunded = try f.json(["invoice", "refund", cn, "--amount", String(format: "%d.%02d", total / 100, total % 100)])
+        #expect(refunded["paymentStatus"] as? String == "paid")
+        #expect((refunded["payments"] as? [[String: Any]])?.first?["method"] as? String == "refund")
+        try expectOK(f.folio(["validate"]))
+    }
+
+    @Test("an issued invoice is final: never voided, so its order items never reopen")
+    func issuedIsFinal() throws {
+        let dir = TempDir()
+        let repo = dir.file("repo")
+        func folio(_ args: [String]) throws -> RunResult {
+            try Tool.run(Tool.folioPath, ["-C", repo, "--as", Fixture.seller] + args, cwd: dir.path)
+        }
+        try expectOK(Tool.run(Tool.folioPath, ["--as", Fixture.seller, "init", repo, "--company", "Co", "--currency", "USD", "--no-require-approval"], cwd: dir.path))
+        let order = dir.write("o.json", """
+            {"id": "O-1", "customer": {"id": "C1"}, "items": [{"ref": "1", "description": "Hat", "quantity": "1", "unitPrice": 500, "taxRate": "0"}]}
+            """)
+        try expectOK(folio(["order", "create", "--file", order]))
+        try expectOK(folio(["invoice", "create", "--order", "O-1", "--id", "inv-1"]))
+        try expectOK(folio(["invoice", "send", "inv-1"]))
+        try expectOK(folio(["invoice", "credit", "inv-1", "--reason", "cancelled order"]))
+        let void = try folio(["invoice", "void", "inv-1"])
+        #expect(void.code == 1 && void.stderr.contains("never voided"), "\(void.stderr)")
+        let shown = try folio(["order", "show", "O-1", "--json"])
+        #expect(shown.stdout.contains("\"status\": \"invoiced\""), "the item stays invoiced: \(shown.stdout)")
+        let again = try folio(["invoice", "create", "--order", "O-1"])
+        #expect(again.code == 1, "the goods are not billed twice")
+        try expectOK(folio(["validate"]))
+    }
 }

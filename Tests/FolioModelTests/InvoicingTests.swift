@@ -137,7 +137,7 @@ struct InvoicingTests {
 @Suite("Credit notes")
 struct CreditNoteTests {
     func credit(_ inv: Invoice, lines: [String]?, existing: [Invoice] = [], id: String = "cn-1", number: String = "A-00002") throws(Refusal) -> Invoice {
-        try Invoicing.credit(inv, lineIDs: lines, existingCredits: existing, id: id, number: number, reason: "damaged", eventID: "ev-cn", stamp: Fx.stamp(minute: 20))
+        try Invoicing.credit(inv, selections: lines.map { $0.map { Invoicing.CreditSelection(parsing: $0) } }, existingCredits: existing, id: id, number: number, reason: "damaged", eventID: "ev-cn", stamp: Fx.stamp(minute: 20))
     }
 
     @Test("a credit note references the invoice, is issued at once and carries its lines without order links")
@@ -181,12 +181,27 @@ struct CreditNoteTests {
         let accepted = try Fx.accepted()
         let first = try credit(accepted, lines: ["l-i1"])
         #expect(refusal { try credit(accepted, lines: ["l-i2", "l-i1"], existing: [first], id: "cn-2") }?.message
-            == "line \"l-i1\" of invoice A-00001 (inv-1) is already credited; a line is credited at most once")
+            == "line \"l-i1\" of invoice A-00001 (inv-1) is already credited in full; a line is credited at most once in total")
         // without --lines, only what is left
         let rest = try credit(accepted, lines: nil, existing: [first], id: "cn-2")
         #expect(rest.lines.map(\.id) == ["l-i2", "l-i3"])
         #expect(refusal { try credit(accepted, lines: nil, existing: [first, rest], id: "cn-3") }?.message
             == "every line of invoice A-00001 (inv-1) is already credited")
+    }
+
+    @Test("a line may be credited in part, never more than its quantity in total")
+    func partial() throws {
+        let accepted = try Fx.accepted()   // l-i1: 2 × 49.00 at 20 %
+        let one = try credit(accepted, lines: ["l-i1:1"]).derived()
+        #expect(one.lines.map(\.quantity) == ["1"])
+        #expect(one.totals?.total == 5880, "one widget: 49.00 + 20 %")
+        #expect(refusal { try credit(accepted, lines: ["l-i1:1.5"], existing: [one], id: "cn-2") }?.message
+            == "line \"l-i1\" of invoice A-00001 (inv-1) has 1 left to credit (of 2); 1.5 is more than that")
+        #expect(refusal { try credit(accepted, lines: ["l-i1:0"]) }?.message.contains("greater than zero") == true)
+        // What is left of every line, without --lines.
+        let rest = try credit(accepted, lines: nil, existing: [one], id: "cn-2")
+        #expect(rest.lines.map(\.quantity) == ["1", "1.5", "3"])
+        #expect(Invoicing.creditedQuantities(of: accepted, by: [one, rest])["l-i1"] == ExactDecimal("2"))
     }
 
     @Test("unknown lines and credit notes of credit notes are refused")

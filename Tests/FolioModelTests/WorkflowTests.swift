@@ -167,16 +167,15 @@ struct SellerActionTests {
         #expect(r?.message == "credit notes are issued when they are created")
     }
 
-    @Test("void is allowed on drafts, pending, changes-requested, declined and issued invoices", arguments: [
-        "draft", "pending_approval", "changes_requested", "declined", "issued",
+    @Test("void is allowed on drafts, pending, changes-requested and declined invoices", arguments: [
+        "draft", "pending_approval", "changes_requested", "declined",
     ])
     func voidAllowed(state: String) throws {
         let inv: Invoice = switch state {
         case "draft": try Fx.invoice()
         case "pending_approval": try Fx.pending()
         case "changes_requested": try Fx.changesRequested()
-        case "declined": try Fx.declined()
-        default: try Fx.issued()
+        default: try Fx.declined()
         }
         #expect(inv.status?.rawValue == state)
         let v = try Fx.voided(inv, minute: 9)
@@ -186,8 +185,10 @@ struct SellerActionTests {
         #expect(v.number == inv.number)   // a void keeps its number
     }
 
-    @Test("void is refused when accepted, already void, or paid")
+    @Test("void is refused when accepted, issued (SPEC §3: final), already void, or paid")
     func voidRefused() throws {
+        let issued = refusal { try Workflow.void(try! Fx.issued(), by: Fx.seller, at: Fx.ts(9), eventID: "v", reason: nil) }
+        #expect(issued?.message.contains("an issued invoice is never voided") == true)
         let accepted = refusal { try Workflow.void(try! Fx.accepted(), by: Fx.seller, at: Fx.ts(9), eventID: "v", reason: nil) }
         #expect(accepted?.message.contains("accepted invoice cannot be voided") == true)
         let again = refusal { try Workflow.void(try! Fx.voidedDraft(), by: Fx.seller, at: Fx.ts(9), eventID: "v", reason: nil) }
@@ -405,7 +406,7 @@ struct BuyerAnswerTests {
         #expect(edit?.message == "\(expected) change an invoice's content")
         let void = refusal { try Workflow.void(draft, by: Fx.buyer, at: Fx.ts(1), eventID: "e", reason: nil) }
         #expect(void?.message == "\(expected) void an invoice")
-        let credit = refusal { try Invoicing.credit(try! Fx.accepted(), lineIDs: nil, existingCredits: [], id: "cn", number: "A-00002", reason: nil, eventID: "e", stamp: Fx.stamp(Fx.buyer)) }
+        let credit = refusal { try Invoicing.credit(try! Fx.accepted(), selections: nil, existingCredits: [], id: "cn", number: "A-00002", reason: nil, eventID: "e", stamp: Fx.stamp(Fx.buyer)) }
         #expect(credit?.message == "\(expected) issue credit notes")
         let create = refusal { try Invoicing.create(from: Fx.order(), refs: nil, id: "x", config: Fx.config, stamp: Fx.stamp(Fx.buyer), dueDate: nil, distribution: nil) }
         #expect(create?.message == "\(expected) create invoices")
