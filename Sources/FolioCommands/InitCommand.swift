@@ -35,7 +35,8 @@ struct InitCommand: ParsableCommand {
         }
         let author = identity?.lowercased() ?? sellerEmails[0]
         guard parties.parties[author] != nil else { throw FolioError.usage("\(author) is creating the repository but is not among --seller") }
-        let config = FolioConfig(company: Company(name: company), currency: currency.uppercased(), dueDays: dueDays, invoicing: mode, requireApproval: requireApproval)
+        // Seed 000: manual invoicing has no buyer approval; store the two settings in step.
+        let config = FolioConfig(company: Company(name: company), currency: currency.uppercased(), dueDays: dueDays, invoicing: mode, requireApproval: requireApproval && mode == .api)
         let repo = try FolioRepository.initialize(at: target, config: config, parties: parties, author: author, clock: Clock())
         try MergeDriver.install(in: repo.git, executable: currentExecutable(), identity: global.explicitIdentity)
         if global.wantsJSON {
@@ -47,7 +48,7 @@ struct InitCommand: ParsableCommand {
 }
 
 struct PartyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "party", abstract: "Manage identities and roles.", subcommands: [PartyAdd.self, PartyList.self])
+    static let configuration = CommandConfiguration(commandName: "party", abstract: "Manage identities and roles.", subcommands: [PartyAdd.self, PartyUpdate.self, PartyRemove.self, PartyList.self])
 }
 
 struct PartyAdd: ParsableCommand {

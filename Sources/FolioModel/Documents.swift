@@ -322,6 +322,10 @@ public struct FieldDefinition: Codable, Sendable, Hashable {
     public var listOfValue: [String]?
     public var defaultValue: String?
     public var visibleToEnduser: Bool?
+    /// When the definition was added (`folio field add`). A required field is required of
+    /// invoices first sent at or after this time; invoices sent before it are not asked for
+    /// it. Without it (a definition written by hand) it is required of every sent invoice.
+    public var addedAt: String?
 }
 
 public struct FieldDefinitions: Codable, Sendable, Hashable {

@@ -67,7 +67,9 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
         let here = path + "/" + escape(token)
         switch doc {
         case .object(var members):
-            let child = members[token]
+            var child = members[token]
+            // `/extraFields/-` on an invoice without extra fields yet: the list starts here.
+            if child == nil && tokens.count == 2 && tokens.last == "-" { child = .array([]) }
             if child == nil && tokens.count > 1 {
                 throw JSONInputError(pointer: here, "does not exist")
             }

@@ -260,7 +260,7 @@ public enum Schemas {
 
     static let fieldDefinition = Schema(
         required: ["fieldName": shortText, "fieldType": .enumeration(ExtraFieldType.allCases.map(\.rawValue)), "isRequired": .bool, "isUnique": .bool],
-        optional: ["maximumLength": .count, "listOfValue": .array(shortText), "defaultValue": text, "visibleToEnduser": .bool])
+        optional: ["maximumLength": .count, "listOfValue": .array(shortText), "defaultValue": text, "visibleToEnduser": .bool, "addedAt": .timestamp])
     public static let fields = Schema(required: ["fields": .array(.object(fieldDefinition))])
 
     public static let series = Schema(required: ["prefix": shortText, "last": .count],

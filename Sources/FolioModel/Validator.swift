@@ -371,12 +371,22 @@ public struct Validator {
     // MARK: - Extra fields (seed 004)
 
     func checkExtraFields(_ inv: Loaded<Invoice>, _ defs: FieldDefinitions, _ f: inout [Finding]) {
-        f.append(contentsOf: Validator.extraFieldFindings(inv.value, path: inv.path, defs: defs, requireAll: inv.value.events.contains { $0.type == .sent || $0.type == .issued }))
+        let firstSent = inv.value.events.filter { $0.type == .sent || $0.type == .issued }.map(\.at).min()
+        f.append(contentsOf: Validator.extraFieldFindings(inv.value, path: inv.path, defs: defs, sending: firstSent.map(Sending.sentAt) ?? .notSent))
     }
 
     /// The per-invoice extra-field rules (seed 004): defined, max length, list of values,
-    /// type, and (when `requireAll`, i.e. from sending on) required fields present.
-    public static func extraFieldFindings(_ invoice: Invoice, path: String, defs: FieldDefinitions, requireAll: Bool) -> [Finding] {
+    /// type, and required fields present once the invoice is sent, for the definitions that
+    /// were there when it was first sent (a definition added in the same second as a send
+    /// does not bind it: the send came first, or validate could never pass).
+    public enum Sending: Sendable {
+        case notSent
+        /// A send being decided now: every current definition applies.
+        case now
+        case sentAt(String)
+    }
+
+    public static func extraFieldFindings(_ invoice: Invoice, path: String, defs: FieldDefinitions, sending: Sending) -> [Finding] {
         var f: [Finding] = []
         let inv = (value: invoice, path: path)
         let values = inv.value.extraFields ?? []
@@ -405,8 +415,15 @@ public struct Validator {
             case .text: break
             }
         }
-        if inv.value.type == InvoiceType.creditNote || !requireAll { return f }
-        for d in defs.fields where d.isRequired && !seen.contains(d.fieldName) {
+        guard inv.value.type != InvoiceType.creditNote else { return f }
+        func binds(_ d: FieldDefinition) -> Bool {
+            switch sending {
+            case .notSent: false
+            case .now: true
+            case .sentAt(let at): d.addedAt.map { $0 < at } ?? true
+            }
+        }
+        for d in defs.fields where d.isRequired && !seen.contains(d.fieldName) && binds(d) {
             f.append(Finding("fields/required", file: inv.path, pointer: "/extraFields", "extra field \"\(d.fieldName)\" is required (set it with --set /extraFields/-='{\"fieldName\": \"\(d.fieldName)\", \"fieldValue\": \"…\"}')"))
         }
         return f

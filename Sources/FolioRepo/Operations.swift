@@ -93,6 +93,7 @@ extension FolioRepository {
             if let series, let problem = Series.validatePrefix(series) { throw FolioError.usage("--series \"\(series)\" \(problem)") }
             var parties = try snap.parties()
             if parties.parties[email] != nil { throw FolioError.refused(Refusal("\(email) is already a party of this repository")) }
+            if let series { try requireFreeSeries(series, for: email, parties: parties, snap: snap) }
             let party = Party(name: name, role: role, customerId: customerId, series: series)
             parties.parties[email] = party
             var changes = Changes()
@@ -171,7 +172,7 @@ extension FolioRepository {
                                             firstSend: (stamp.today, config.dueDays))
                 message += " and send it as \(number) by email"
             }
-            try checkExtraFields(invoice, snap: snap, requireAll: email)
+            try checkExtraFields(invoice, snap: snap, sending: email ? .now : .notSent)
             try changes.put(invoice: invoice)
             changes.put(order: updatedOrder)
             return try staged(try invoice.derived(), changes, message)
@@ -205,7 +206,7 @@ extension FolioRepository {
             let edited = try DocumentCodec.decode(Invoice.self, json: json, schema: Schemas.invoice, file: file)
             let result = try Workflow.edit(old: old, new: edited, oldJSON: oldJSON, newJSON: json, by: actor, at: stamp.at)
             if result == old { throw FolioError.refused(Refusal("the edit changes nothing in invoice \(Workflow.label(old))")) }
-            try checkExtraFields(result, snap: snap, requireAll: false)
+            try checkExtraFields(result, snap: snap, sending: .notSent)
             var changes = Changes()
             try changes.put(invoice: result)
             let message = "Edit invoice \(Workflow.label(old)) (revision \(result.revision)): \(touched.joined(separator: ", "))"
@@ -222,7 +223,7 @@ extension FolioRepository {
             // Check the workflow before taking a number, so a refused send consumes nothing.
             _ = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: "ev_check", requireApproval: config.approvalRequired, number: invoice.number ?? "X-1",
                                   firstSend: (stamp.today, config.dueDays))
-            try checkExtraFields(invoice, snap: snap, requireAll: true)
+            try checkExtraFields(invoice, snap: snap, sending: .now)
             let number = Workflow.needsNumber(invoice) ? try nextNumber(for: actor, snapshot: snap, changes: &changes) : nil
             let sent = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: IDs.make("ev_"), requireApproval: config.approvalRequired,
                                          number: number, distribution: email ? Distribution(method: .email) : nil, firstSend: (stamp.today, config.dueDays))
@@ -309,9 +310,9 @@ extension FolioRepository {
         }
     }
 
-    func checkExtraFields(_ invoice: Invoice, snap: Snapshot, requireAll: Bool) throws {
+    func checkExtraFields(_ invoice: Invoice, snap: Snapshot, sending: Validator.Sending) throws {
         let defs = try snap.fields()
-        let findings = Validator.extraFieldFindings(invoice, path: DocumentPaths.path(.invoice, id: invoice.id), defs: defs, requireAll: requireAll)
+        let findings = Validator.extraFieldFindings(invoice, path: DocumentPaths.path(.invoice, id: invoice.id), defs: defs, sending: sending)
         if !findings.isEmpty { throw FolioError.invalid(DocumentError(findings)) }
     }
 }

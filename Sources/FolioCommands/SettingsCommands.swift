@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import FolioModel
+import FolioRepo
+
+/// `folio config set/show`: settings without hand edits.
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Show or change the repository's settings.",
+                                                    subcommands: [ConfigShow.self, ConfigSet.self])
+}
+
+struct ConfigShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the settings (.folio/config.json).")
+    @OptionGroup var global: GlobalOptions
+    func run() throws {
+        let config = try global.openRepository().snapshot().config()
+        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(config))); return }
+        Output.data("""
+            company          \(config.company.name)
+            currency         \(config.currency)
+            dueDays          \(config.dueDays)
+            invoicing        \(config.invoicing.rawValue)
+            requireApproval  \(config.requireApproval)
+            padding          \(config.numbering.padding)
+            terms            \(config.terms ?? "")
+            """)
+    }
+}
+
+struct ConfigSet: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set", abstract: "Change one setting, as a commit.",
+        discussion: "Settings: \(FolioRepository.configKeys.joined(separator: ", ")). Setting invoicing to manual turns requireApproval off (seed 000).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The setting.") var key: String
+    @Argument(help: "Its new value.") var value: String
+    func run() throws {
+        let written = try global.openRepository().setConfig(key: key, value: value, caller: global.caller)
+        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else { Output.data(written.message) }
+    }
+}
+
+/// `folio field add/remove/list`: seed 004's extra-field configs.
+struct FieldCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "field", abstract: "Define the invoices' extra fields (seed 004).",
+                                                    subcommands: [FieldAdd.self, FieldRemove.self, FieldList.self])
+}
+
+struct FieldAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Define an extra field.",
+        discussion: "A required field is required of invoices first sent from now on; invoices sent before keep validating.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The field's name.") var name: String
+    @Option(help: "text, number, date or list.") var type: ExtraFieldType
+    @Flag(help: "Every invoice sent from now on must carry it.") var required = false
+    @Flag(help: "No two invoices may carry the same value.") var unique = false
+    @Option(help: "The longest value allowed.") var maxLength: Int?
+    @Option(help: "For a list field: its values, comma-separated.") var values: String?
+    func run() throws {
+        var definition = FieldDefinition(fieldName: name, fieldType: type, isRequired: required, isUnique: unique,
+                                         maximumLength: maxLength, listOfValue: splitList(values))
+        if type != .list && values != nil { throw FolioError.usage("--values is for list fields") }
+        let written = try global.openRepository().addField(definition, caller: global.caller)
+        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else { Output.data(written.message) }
+    }
+}
+
+extension ExtraFieldType: ExpressibleByArgument {}
+
+struct FieldRemove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove an extra field that no invoice carries.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The field's name.") var name: String
+    func run() throws {
+        let written = try global.openRepository().removeField(name: name, caller: global.caller)
+        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else { Output.data(written.message) }
+    }
+}
+
+struct FieldList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the extra-field definitions.")
+    @OptionGroup var global: GlobalOptions
+    func run() throws {
+        let defs = try global.openRepository().snapshot().fields()
+        if global.wantsJSON { Output.data(CanonicalJSON.string(.object(["data": JSONValue.encoding(defs.fields)]))); return }
+        if defs.fields.isEmpty { Output.data("No extra fields are defined."); return }
+        for d in defs.fields {
+            var traits = [d.fieldType.rawValue]
+            if d.isRequired { traits.append("required") }
+            if d.isUnique { traits.append("unique") }
+            if let max = d.maximumLength { traits.append("max \(max)") }
+            if let values = d.listOfValue { traits.append("values \(values.joined(separator: ","))") }
+            Output.data("\(d.fieldName)\t\(traits.joined(separator: ", "))")
+        }
+    }
+}
+
+struct PartyUpdate: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a party's name, a buyer's customer or a seller's series.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The party's email.") var email: String
+    @Option(help: "Display name (empty to clear).") var name: String?
+    @Option(help: "The customer id a buyer belongs to.") var customer: String?
+    @Option(help: "A seller's numbering series prefix.") var series: String?
+    func run() throws {
+        guard name != nil || customer != nil || series != nil else { throw FolioError.usage("give --name, --customer or --series") }
+        let written = try global.openRepository().updateParty(email: email, name: name, customerId: customer, series: series, caller: global.caller)
+        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else { Output.data(written.message) }
+    }
+}
+
+struct PartyRemove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a party (not the last seller).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The party's email.") var email: String
+    func run() throws {
+        let written = try global.openRepository().removeParty(email: email, caller: global.caller)
+        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else { Output.data(written.message) }
+    }
+}
+
+struct InvoiceDelete: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a draft that was never sent (seed 004 DELETE); its order items are open again.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+    func run() throws {
+        let repo = try global.openRepository()
+        let written = try repo.deleteInvoice(id: global.invoiceID(id, in: repo), caller: global.caller)
+        if global.wantsJSON { Output.data(CanonicalJSON.string(.object(["deleted": .string(written.value.id)]))) } else { Output.data(written.message) }
+    }
+}
