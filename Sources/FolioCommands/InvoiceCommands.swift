@@ -7,7 +7,7 @@ struct InvoiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoice", abstract: "Create, edit, send, answer, pay and correct invoices.",
         subcommands: [InvoiceCreate.self, InvoiceUpdate.self, InvoiceSend.self, InvoiceVoid.self, InvoiceAccept.self, InvoiceDecline.self,
-                      InvoiceRequestChanges.self, InvoicePay.self, InvoiceRefund.self, InvoiceDelete.self, InvoiceCredit.self, InvoiceShow.self, InvoiceLog.self])
+                      InvoiceRequestChanges.self, InvoicePay.self, InvoiceRefund.self, InvoiceDelete.self, InvoiceReissue.self, InvoiceCredit.self, InvoiceShow.self, InvoiceLog.self])
 }
 
 /// Every invoice write prints the resulting document with --json, else the commit message.

@@ -342,10 +342,21 @@ public struct SeriesState: Codable, Sendable, Hashable {
     /// Numbers taken but not kept (a draft sent on two replicas at once keeps one number;
     /// the other is recorded here so the series stays gapless).
     public var void: [VoidNumber]?
+    /// The replica (one clone, `git config folio.replica`) that issues from this series
+    /// (SPEC §3): recorded by its first number, so that no other clone issues from it.
+    public var claim: SeriesClaim?
+}
+
+public struct SeriesClaim: Codable, Sendable, Hashable {
+    public var replica: String
+    public var by: String
+    public var at: String
+    public init(replica: String, by: String, at: String) { self.replica = replica; self.by = by; self.at = at }
 }
 
 public struct VoidNumber: Codable, Sendable, Hashable {
     public var number: String
     public var invoiceId: String
     public var reason: String
+    public init(number: String, invoiceId: String, reason: String) { self.number = number; self.invoiceId = invoiceId; self.reason = reason }
 }

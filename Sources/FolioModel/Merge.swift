@@ -59,7 +59,7 @@ public enum DocumentMerge {
 
     /// Fields that are recomputed or set by a rule after the merge, so they never conflict.
     static func isDerived(_ kind: Kind, _ pointer: [String]) -> Bool {
-        if kind == .series { return pointer == ["last"] }
+        if kind == .series { return pointer == ["last"] || pointer.first == "claim" }
         guard kind == .invoice else { return false }
         if pointer.count == 1 { return ["totals", "status", "paymentStatus", "revision", "updatedAt", "updatedBy"].contains(pointer[0]) }
         if pointer.count == 3, pointer[0] == "lines" { return ["net", "tax", "total"].contains(pointer[2]) }
@@ -143,6 +143,14 @@ public enum DocumentMerge {
         } else if kind == .series, case .object(var m) = merged {
             let last = [base?["last"], av["last"], bv["last"]].compactMap { $0?.intValue }.max() ?? 0
             m["last"] = .int(last)
+            // Two clones that claimed the series offline: the earlier claim keeps it (then the
+            // smaller replica id), a rule of the claims themselves, not of the sides. The other
+            // clone is refused its next number and claims a series of its own; a number both
+            // issued meanwhile is reported by the merge (duplicate numbers).
+            let claims = [av["claim"], bv["claim"]].compactMap { $0 }.filter { $0 != .null }
+            if let first = claims.min(by: { (($0["at"]?.stringValue ?? ""), ($0["replica"]?.stringValue ?? "")) < (($1["at"]?.stringValue ?? ""), ($1["replica"]?.stringValue ?? "")) }) {
+                m["claim"] = first
+            }
             merged = .object(m)
         }
         if !ctx.conflicts.isEmpty { merged = appendConflicts(merged, ctx.conflicts) }

@@ -264,5 +264,6 @@ public enum Schemas {
     public static let fields = Schema(required: ["fields": .array(.object(fieldDefinition))])
 
     public static let series = Schema(required: ["prefix": shortText, "last": .count],
-                                      optional: ["void": .array(.object(Schema(required: ["number": shortText, "invoiceId": .identifier, "reason": text])))])
+                                      optional: ["void": .array(.object(Schema(required: ["number": shortText, "invoiceId": .identifier, "reason": text]))),
+                                                 "claim": .object(Schema(required: ["replica": .identifier, "by": .email, "at": .timestamp]))])
 }

@@ -307,7 +307,7 @@ public struct Validator {
         for inv in invoices { if let n = inv.value.number { byNumber[n, default: []].append(inv) } }
         for (number, holders) in byNumber.sorted(by: { $0.key < $1.key }) where holders.count > 1 {
             for h in holders {
-                f.append(Finding("unique/number", file: h.path, pointer: "/number", "number \(number) is also used by \(holders.filter { $0.path != h.path }.map(\.value.id).joined(separator: ", "))"))
+                f.append(Finding("unique/number", file: h.path, pointer: "/number", "number \(number) is also used by \(holders.filter { $0.path != h.path }.map(\.value.id).joined(separator: ", ")); repair with `folio invoice reissue \(h.value.id)` on one of them (the number stays on record as void)"))
             }
         }
         var used: [String: Set<Int>] = [:]

@@ -122,6 +122,15 @@ public final class FolioRepository {
         throw FolioError.identity("who is acting? pass --as EMAIL, set FOLIO_USER, or set `git config user.email`")
     }
 
+    /// This clone's identity as a replica (`git config folio.replica`), made on first need.
+    /// Series are claimed by replicas, not by people: a seller's two clones are two replicas.
+    public func replicaID() throws -> String {
+        if let id = try? git.config("folio.replica"), !id.isEmpty { return id }
+        let id = IDs.make("r-")
+        do { try git.setConfig("folio.replica", id) } catch { throw FolioError.wrap(error) }
+        return id
+    }
+
     /// The series this clone issues numbers from: `git config folio.series`, else the
     /// seller's series in parties.json, else one derived from the seller's email.
     public func seriesPrefix(for actor: Actor) -> String {
@@ -130,7 +139,7 @@ public final class FolioRepository {
     }
 
     /// Takes the next number of this clone's series and records it in `changes`.
-    public func nextNumber(for actor: Actor, snapshot: Snapshot, changes: inout Changes) throws -> String {
+    public func nextNumber(for actor: Actor, snapshot: Snapshot, changes: inout Changes, clock: Clock) throws -> String {
         let prefix = seriesPrefix(for: actor)
         if let problem = Series.validatePrefix(prefix) { throw FolioError.usage("series \"\(prefix)\" \(problem); set it with `git config folio.series PREFIX`") }
         let path = DocumentPaths.series(prefix)
@@ -142,6 +151,11 @@ public final class FolioRepository {
         } else {
             state = SeriesState(prefix: prefix, last: 0, void: nil)
         }
+        let replica = try replicaID()
+        if let claim = state.claim, claim.replica != replica {
+            throw FolioError.refused(Refusal("series \(prefix) belongs to another clone (claimed by \(claim.by) on \(claim.at.prefix(10)), replica \(claim.replica)); every clone issues from a series of its own so that numbers never collide. Give this clone one with `folio series claim PREFIX`"))
+        }
+        if state.claim == nil { state.claim = SeriesClaim(replica: replica, by: actor.email, at: clock.timestamp) }
         state.last += 1
         changes.put(path, state)
         return Series.format(prefix: prefix, sequence: state.last, padding: try snapshot.config().numbering.padding)
@@ -231,6 +245,16 @@ public struct Snapshot {
     public func fields() throws -> FieldDefinitions {
         guard try data(DocumentPaths.fields) != nil else { return FieldDefinitions() }
         return try required(DocumentPaths.fields, Schemas.fields, FieldDefinitions.self)
+    }
+
+    /// Every numbering series' state, by prefix.
+    public func seriesStates() throws -> [SeriesState] {
+        guard let commit else { return [] }
+        do {
+            return try git.listFiles(at: commit, under: DocumentPaths.seriesFolder).compactMap { entry in
+                try? DocumentCodec.decode(SeriesState.self, data: try git.readBlob(entry.blob), schema: Schemas.series, file: entry.path).0
+            }.sorted { $0.prefix < $1.prefix }
+        } catch { throw FolioError.wrap(error) }
     }
 
     public func order(_ id: String) throws -> (Order, JSONValue) {

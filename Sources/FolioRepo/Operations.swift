@@ -167,7 +167,7 @@ extension FolioRepository {
             var message = "Create invoice \(newID) from order \(orderID) (\(invoice.lines.count) of \(order.items.count) items)"
             if email {
                 // Seed 000's sendEmail / seed 001's distribution method: create and send at once.
-                let number = try nextNumber(for: actor, snapshot: snap, changes: &changes)
+                let number = try nextNumber(for: actor, snapshot: snap, changes: &changes, clock: caller.clock)
                 invoice = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: IDs.make("ev_"), requireApproval: config.approvalRequired, number: number,
                                             firstSend: (stamp.today, config.dueDays))
                 message += " and send it as \(number) by email"
@@ -224,7 +224,7 @@ extension FolioRepository {
             _ = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: "ev_check", requireApproval: config.approvalRequired, number: invoice.number ?? "X-1",
                                   firstSend: (stamp.today, config.dueDays))
             try checkExtraFields(invoice, snap: snap, sending: .now)
-            let number = Workflow.needsNumber(invoice) ? try nextNumber(for: actor, snapshot: snap, changes: &changes) : nil
+            let number = Workflow.needsNumber(invoice) ? try nextNumber(for: actor, snapshot: snap, changes: &changes, clock: caller.clock) : nil
             let sent = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: IDs.make("ev_"), requireApproval: config.approvalRequired,
                                          number: number, distribution: email ? Distribution(method: .email) : nil, firstSend: (stamp.today, config.dueDays))
             try changes.put(invoice: sent)
@@ -303,7 +303,7 @@ extension FolioRepository {
             guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can issue credit notes")) }
             // Dry run first so a refusal takes no number from the series.
             _ = try Invoicing.credit(invoice, selections: selections, existingCredits: existing, id: "cn_check", number: "X-1", reason: reason, eventID: "ev_check", stamp: stamp)
-            let number = try nextNumber(for: actor, snapshot: snap, changes: &changes)
+            let number = try nextNumber(for: actor, snapshot: snap, changes: &changes, clock: caller.clock)
             let note = try Invoicing.credit(invoice, selections: selections, existingCredits: existing, id: IDs.make("cn_"), number: number, reason: reason, eventID: IDs.make("ev_"), stamp: stamp)
             try changes.put(invoice: note)
             return try staged(try note.derived(), changes, "Issue credit note \(number) for invoice \(Workflow.label(invoice))\(reason.map { ": \($0)" } ?? "")")

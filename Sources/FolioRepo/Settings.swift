@@ -99,6 +99,71 @@ extension FolioRepository {
         }
     }
 
+    // MARK: Numbering series (SPEC §3: a series belongs to one replica)
+
+    /// Gives this clone its own series: claims PREFIX in the repository (one commit) and
+    /// makes it the clone's series (`git config folio.series`). A prefix another clone claimed,
+    /// or another seller's, is refused.
+    public func claimSeries(_ prefix: String, caller: Caller) throws -> Written<SeriesState> {
+        let written = try transact(caller) { snap, actor, stamp in
+            guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller issues numbers")) }
+            if let problem = Series.validatePrefix(prefix) { throw FolioError.usage("series \"\(prefix)\" \(problem)") }
+            let parties = try snap.parties()
+            if let (other, _) = parties.parties.first(where: { $0.key != actor.email && $0.value.series == prefix }) {
+                throw FolioError.refused(Refusal("series \(prefix) is \(other)'s; choose a prefix of your own"))
+            }
+            let path = DocumentPaths.series(prefix)
+            var state = try snap.data(path).map { try DocumentCodec.decode(SeriesState.self, data: $0, schema: Schemas.series, file: path).0 }
+                ?? SeriesState(prefix: prefix, last: 0)
+            let replica = try replicaID()
+            if let claim = state.claim, claim.replica != replica {
+                throw FolioError.refused(Refusal("series \(prefix) is already claimed by another clone (\(claim.by) on \(claim.at.prefix(10))); choose another prefix"))
+            }
+            state.claim = SeriesClaim(replica: replica, by: actor.email, at: stamp.at)
+            var changes = Changes()
+            changes.put(path, state)
+            return try staged(state, changes, "Claim series \(prefix) for replica \(replica)")
+        }
+        do { try git.setConfig("folio.series", prefix) } catch { throw FolioError.wrap(error) }
+        return written
+    }
+
+    /// The repair for a number issued twice (two clones that claimed one series offline):
+    /// the invoice is reissued under the next number of this clone's series, and the number
+    /// it had stays on record as void, in the invoice (`voidedNumbers`) and in its series, so
+    /// every number ever issued is kept and no two invoices hold one. Its content, events,
+    /// payments and any acceptance stay as they are: a number is not content.
+    public func reissue(id: String, caller: Caller) throws -> Written<Invoice> {
+        try transact(caller) { snap, actor, stamp in
+            guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller reissues invoices")) }
+            let (invoice, _) = try snap.invoice(id)
+            guard let old = invoice.number else { throw FolioError.refused(Refusal("invoice \(invoice.id) has no number yet; send it")) }
+            let twins = try snap.invoices().invoices.filter { $0.number == old && $0.id != invoice.id }
+            guard !twins.isEmpty else {
+                throw FolioError.refused(Refusal("number \(old) is held by invoice \(invoice.id) alone; numbers never change (reissue repairs a number issued twice)"))
+            }
+            var changes = Changes()
+            let new = try nextNumber(for: actor, snapshot: snap, changes: &changes, clock: caller.clock)
+            if let (prefix, _) = Series.parse(old) {
+                let path = DocumentPaths.series(prefix)
+                let pending = changes.files[path].flatMap { $0 }
+                var state = try (pending ?? snap.data(path)).map { try DocumentCodec.decode(SeriesState.self, data: $0, schema: Schemas.series, file: path).0 }
+                    ?? SeriesState(prefix: prefix, last: 0)
+                var void = state.void ?? []
+                void.append(VoidNumber(number: old, invoiceId: invoice.id, reason: "issued twice (also \(twins.map(\.id).sorted().joined(separator: ", "))); invoice reissued as \(new)"))
+                state.void = void
+                changes.put(path, state)
+            }
+            var doc = invoice
+            doc.number = new
+            doc.voidedNumbers = Array(Set((invoice.voidedNumbers ?? []) + [old])).sorted()
+            doc.updatedBy = actor.email
+            doc.updatedAt = stamp.at
+            try changes.put(invoice: doc)
+            return try staged(try doc.derived(), changes, "Reissue invoice \(invoice.id) as \(new): number \(old) was issued twice (also \(twins.map(\.id).sorted().joined(separator: ", "))) and is recorded void")
+        }
+    }
+
     // MARK: Extra-field definitions (seed 004)
 
     public func addField(_ definition: FieldDefinition, caller: Caller) throws -> Written<FieldDefinition> {

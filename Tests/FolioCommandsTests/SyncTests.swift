@@ -187,6 +187,66 @@ struct SyncTests {
         #expect(second["mergeCommit"] is String && (second["duplicateNumbers"] as? [String: Any])?.isEmpty == true, "\(quiet.stdout)")
     }
 
+    @Test("a series belongs to one clone: a second clone is refused it and claims its own")
+    func seriesClaims() throws {
+        let p = try TwoParties()
+        // The seller's first clone issues from its series and so claims it.
+        let a = try p.f.draft(items: "1")
+        let numberA = try #require(p.f.json(["invoice", "send", a])["number"] as? String)
+        let prefix = String(numberA.prefix { $0 != "-" })
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.atBuyer(["sync"]))
+        // The same seller on a second clone: refused, told what to do, nothing written.
+        let created = try p.atBuyer(["invoice", "create", "--order", "O-1", "--items", "2", "--json"], as: Fixture.seller)
+        let b = try #require((JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any])?["id"] as? String, "\(created.stderr)")
+        let head = try Tool.git(["rev-parse", "HEAD"], cwd: p.buyer).stdout
+        let refused = try p.atBuyer(["invoice", "send", b], as: Fixture.seller)
+        #expect(refused.code == 1 && refused.stderr.contains("belongs to another clone") && refused.stderr.contains("folio series claim"), "\(refused.stderr)")
+        #expect(try Tool.git(["rev-parse", "HEAD"], cwd: p.buyer).stdout == head)
+        let taken = try p.atBuyer(["series", "claim", prefix], as: Fixture.seller)
+        #expect(taken.code == 1, "a claimed prefix is refused: \(taken.stderr)")
+        try expectOK(p.atBuyer(["series", "claim", "DESK2"], as: Fixture.seller))
+        let sent = try p.atBuyer(["invoice", "send", b, "--json"], as: Fixture.seller)
+        #expect(sent.stdout.contains("\"number\": \"DESK2-00001\""), "\(sent.stdout) \(sent.stderr)")
+        let list = try p.atBuyer(["series", "list"])
+        #expect(list.stdout.contains("DESK2") && list.stdout.contains("this clone") && list.stdout.contains(prefix), "\(list.stdout)")
+        try expectOK(p.atBuyer(["sync"]))
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.f.folio(["validate"]))
+    }
+
+    @Test("the documented repair for a number issued twice: reissue keeps every number and turns validate green")
+    func reissueRepair() throws {
+        let p = try TwoParties()
+        // Two clones that both claimed the unclaimed series offline: the race claims cannot
+        // prevent, so the merge reports it.
+        let a = try p.f.draft(items: "1")
+        let created = try p.atBuyer(["invoice", "create", "--order", "O-1", "--items", "2", "--json"], as: Fixture.seller)
+        let b = try #require((JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any])?["id"] as? String, "\(created.stderr)")
+        try expectOK(p.f.folio(["invoice", "send", a]))
+        try expectOK(p.atBuyer(["invoice", "send", b], as: Fixture.seller))
+        try expectOK(p.f.folio(["invoice", "accept", a], as: Fixture.buyer))
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.atBuyer(["sync"], as: Fixture.seller))
+        try expectOK(p.f.folio(["sync"]))
+        let before = try p.f.folio(["validate"])
+        #expect(before.code == 1 && before.stdout.contains("unique/number") && before.stdout.contains("folio invoice reissue"), "\(before.stdout)")
+        let number = try #require(p.f.json(["invoice", "show", a])["number"] as? String)
+        #expect(try p.f.json(["invoice", "show", b])["number"] as? String == number)
+        // Reissue on the clone that kept the claim; the accepted invoice stays accepted.
+        let reissued = try p.f.json(["invoice", "reissue", a])
+        let fresh = try #require(reissued["number"] as? String)
+        #expect(fresh != number)
+        #expect(reissued["voidedNumbers"] as? [String] == [number])
+        #expect(reissued["status"] as? String == "accepted", "a number is not content")
+        try expectOK(p.f.folio(["validate"]))
+        let alone = try p.f.folio(["invoice", "reissue", b])
+        #expect(alone.code == 1 && alone.stderr.contains("alone"), "\(alone.stderr)")
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.atBuyer(["sync"], as: Fixture.seller))
+        #expect(try p.atBuyer(["validate"]).code == 0)
+    }
+
     @Test("sync over git:// served by git daemon; a hook's rejection is reported and nothing is lost")
     func gitDaemon() throws {
         let root = TempDir("folio-daemon")

@@ -31,6 +31,22 @@ struct MergeTests {
         return try Workflow.edit(old: inv, new: new, oldJSON: jsonOf(inv), newJSON: jsonOf(new), by: Fx.seller, at: Fx.ts(minute)).derived()
     }
 
+    @Test("a series claimed on two clones offline: the earlier claim keeps it, whichever side merges; last is the larger")
+    func seriesClaims() throws {
+        let path = DocumentPaths.series("AF")
+        let base = JSONValue.encoding(SeriesState(prefix: "AF", last: 3))
+        var x = SeriesState(prefix: "AF", last: 4), y = SeriesState(prefix: "AF", last: 5)
+        x.claim = SeriesClaim(replica: "r-late", by: Fx.seller.email, at: Fx.ts(9))
+        y.claim = SeriesClaim(replica: "r-early", by: Fx.seller.email, at: Fx.ts(2))
+        let one = try DocumentMerge.merge(path: path, base: base, a: JSONValue.encoding(x), b: JSONValue.encoding(y), sideA: Self.sideX, sideB: Self.sideY)
+        let two = try DocumentMerge.merge(path: path, base: base, a: JSONValue.encoding(y), b: JSONValue.encoding(x), sideA: Self.sideY, sideB: Self.sideX)
+        let merged = try #require(one.result).decode(SeriesState.self)
+        #expect(one.result == two.result)
+        #expect(merged.claim?.replica == "r-early")
+        #expect(merged.last == 5)
+        #expect(one.conflicts.isEmpty && one.result?["conflicts"] == nil, "a series file never carries conflict records")
+    }
+
     @Test("one side changed: its version is taken, whichever side it is")
     func oneSide() throws {
         let base = try Fx.invoice()
