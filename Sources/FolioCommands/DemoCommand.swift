@@ -16,8 +16,15 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let sampleDir = try locateSample()
         let target = into ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("folio-demo-\(IDs.make("", length: 6))")
-        var story = DemoStory(sample: sampleDir, target: target, json: global.wantsJSON)
+        // Without --into the demo's repositories are scratch: removed when it ends, however it ends.
+        defer {
+            if into == nil {
+                for folder in [target, target + "-remote.git", target + "-bob"] { try? FileManager.default.removeItem(atPath: folder) }
+            }
+        }
+        var story = DemoStory(sample: sampleDir, target: target, json: global.wantsJSON, keep: into != nil)
         try story.play()
+        if into == nil && !global.wantsJSON { Output.info("(the demo's repositories were temporary and are removed; keep them to explore with `folio demo --into PATH`)") }
     }
 
     func locateSample() throws -> String {
@@ -39,14 +46,16 @@ struct DemoStory {
     let sample: String
     let target: String
     let json: Bool
+    /// --into: the repositories stay for the user to explore.
+    var keep = true
     var step = 0
     var minute = 0
     var steps: [JSONValue] = []
     // The story's clock: one pinned morning, a few minutes per step, so every run reads the same.
     let start = ISO8601DateFormatter().date(from: "2026-11-02T09:00:00Z")!
 
-    init(sample: String, target: String, json: Bool) {
-        self.sample = sample; self.target = target; self.json = json
+    init(sample: String, target: String, json: Bool, keep: Bool = true) {
+        self.sample = sample; self.target = target; self.json = json; self.keep = keep
     }
 
     static let seller = "ana@alderfinch.example"
@@ -230,7 +239,7 @@ struct DemoStory {
         say("folio validate: \(errors.count) error(s), \(findings.count - errors.count) warning(s)")
         for f in findings { say("  \(f)") }
         let commits = try repo.git.walk(from: snap.commit!, hiding: nil).count
-        say("\n\(all.count) invoices, \(commits) commits. Explore: git -C \(target) log --format='%h %an: %s'   or   folio -C \(target) list")
+        say("\n\(all.count) invoices, \(commits) commits." + (keep ? " Explore: git -C \(target) log --format='%h %an: %s'   or   folio -C \(target) list" : ""))
         if json {
             Output.data(CanonicalJSON.string(.object(["repository": .string(target), "steps": .array(steps), "commits": .int(Int64(commits)),
                                                       "validate": .object(["errors": .int(Int64(errors.count)), "findings": .array(findings.map { .string($0.description) })])])))

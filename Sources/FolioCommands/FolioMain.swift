@@ -26,6 +26,10 @@ public enum FolioMain {
         let (globals, rest) = GlobalOptions.extractLeading(arguments)
         GlobalOptions.leading = globals
         var command: ParsableCommand
+        if let unknown = unknownHelpTopic(rest) {
+            Output.error("folio: error: no command \"\(unknown)\"\(suggestion(for: unknown, among: Folio.configuration.subcommands))\nSee 'folio --help' for the commands.")
+            return 2
+        }
         do {
             command = try parse(rest)
         } catch {
@@ -34,14 +38,14 @@ public enum FolioMain {
                 Output.data(Folio.fullMessage(for: error))
                 return 0
             }
-            Output.error(Folio.fullMessage(for: error))
+            Output.error(usageMessage(for: error, arguments: rest))
             return 2
         }
         do {
             try command.run()
             return 0
         } catch let error as FolioError {
-            Output.error("folio: \(error.exitCode == 1 ? "" : "error: ")\(error.description)")
+            Output.error("folio: error: \(error.description)")
             return error.exitCode
         } catch let error as ExitCode {
             return error.rawValue
@@ -62,6 +66,62 @@ public enum FolioMain {
 }
 
 extension FolioMain {
+    /// ArgumentParser's message in Folio's one style (`folio: error: …`), with a suggestion
+    /// when the mistake is a mistyped command (`folio invocie show` → invoice).
+    static func usageMessage(for error: any Error, arguments: [String]) -> String {
+        var text = Folio.fullMessage(for: error)
+        if text.hasPrefix("Error: ") { text = "folio: error: " + text.dropFirst("Error: ".count) }
+        guard text.contains("unexpected argument") else { return text }
+        // The first word that is not a command at its level, and the commands of that level.
+        var level: [any ParsableCommand.Type] = Folio.configuration.subcommands
+        for word in arguments where !word.hasPrefix("-") {
+            guard let match = level.first(where: { $0.configuration.commandName == word }) else {
+                let hint = suggestion(for: word, among: level)
+                if hint.isEmpty { return text }
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+                return (["folio: error: no command \"\(word)\"\(hint)"] + lines.dropFirst().map(String.init)).joined(separator: "\n")
+            }
+            level = match.configuration.subcommands
+            if level.isEmpty { return text }
+        }
+        return text
+    }
+
+    /// `folio help NAME` for a NAME that is no command: ArgumentParser prints the root's help
+    /// and exits 0, which a script would take for an answer.
+    static func unknownHelpTopic(_ rest: [String]) -> String? {
+        guard rest.first == "help", rest.count >= 2 else { return nil }
+        var level: [any ParsableCommand.Type] = Folio.configuration.subcommands
+        for word in rest.dropFirst() where !word.hasPrefix("-") {
+            guard let match = level.first(where: { $0.configuration.commandName == word }) else { return word }
+            level = match.configuration.subcommands
+            if level.isEmpty { return nil }
+        }
+        return nil
+    }
+
+    /// "; did you mean "invoice"?" for a word within two edits of a command name, else "".
+    static func suggestion(for word: String, among commands: [any ParsableCommand.Type]) -> String {
+        let names = commands.compactMap { $0.configuration.commandName }
+        let scored = names.map { ($0, editDistance(word.lowercased(), $0)) }.filter { $0.1 <= 2 }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+        return scored.first.map { "; did you mean \"\($0.0)\"?" } ?? ""
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let x = Array(a), y = Array(b)
+        var row = Array(0...y.count)
+        for i in 1...max(1, x.count) where !x.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(1, y.count) where !y.isEmpty {
+                let old = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (x[i - 1] == y[j - 1] ? 0 : 1))
+                previous = old
+            }
+        }
+        return x.isEmpty ? y.count : row[y.count]
+    }
+
     /// `rest` as a command. `folio list …`, the command scripts run most, is parsed by
     /// ArgumentParser starting at ListCommand itself: the root's pass weighs every
     /// subcommand's options first (about a twentieth of a `folio list`). Whatever does not

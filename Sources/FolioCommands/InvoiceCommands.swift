@@ -15,8 +15,9 @@ func report(_ written: Written<Invoice>, _ global: GlobalOptions) {
     if global.wantsJSON {
         Output.data(CanonicalJSON.string(JSONValue.encoding(written.value)))
     } else {
-        Output.data(written.message)
-        Output.info(Display.statusLine(written.value))
+        // What happened is a confirmation (stderr); the invoice's state after it is data (stdout).
+        Output.info(written.message)
+        Output.data(Display.statusLine(written.value))
     }
 }
 
@@ -129,7 +130,8 @@ struct InvoicePay: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "pay", abstract: "Record a payment, in the currency's major unit (--amount 200.00).")
     @OptionGroup var global: GlobalOptions
     @Argument var id: String
-    @Option(help: "Amount as a decimal in the major unit.") var amount: String
+    // Unconditional: `--amount -5` is a (refused) amount, not a missing value.
+    @Option(parsing: .unconditional, help: "Amount as a decimal in the major unit.") var amount: String
     @Option(help: "Payment date YYYY-MM-DD (default today).") var date: String?
     @Option(help: "Bank or remittance reference.") var reference: String?
     @Option(help: "How it was paid (transfer, card…).") var method: String?
@@ -143,7 +145,8 @@ struct InvoiceRefund: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "refund", abstract: "Seller: record a refund that settles a credit note (--amount 20.00).")
     @OptionGroup var global: GlobalOptions
     @Argument var id: String
-    @Option(help: "Amount as a decimal in the major unit.") var amount: String
+    // Unconditional: `--amount -5` is a (refused) amount, not a missing value.
+    @Option(parsing: .unconditional, help: "Amount as a decimal in the major unit.") var amount: String
     @Option(help: "Refund date YYYY-MM-DD (default today).") var date: String?
     @Option(help: "Bank reference.") var reference: String?
     @Option(help: "How it was refunded (default: refund).") var method: String?

@@ -17,6 +17,12 @@ struct PlainGitPullTests {
             try FileManager.default.createDirectory(atPath: dir.file("bin"), withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: dir.file("home"), withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: Tool.folioPath, toPath: dir.file("bin/folio"))
+            // Another test's process started while the copy was open for writing holds that
+            // descriptor until it execs: running the copy meanwhile fails with ETXTBSY.
+            for _ in 0..<100 {
+                if (try? Tool.run(dir.file("bin/folio"), ["--version"]))?.code == 0 { break }
+                usleep(20_000)
+            }
         }
 
         func env(_ user: String?) -> [String: String] {
