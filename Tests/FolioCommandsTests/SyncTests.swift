@@ -233,7 +233,13 @@ struct SyncTests {
         #expect(before.code == 1 && before.stdout.contains("unique/number") && before.stdout.contains("folio invoice reissue"), "\(before.stdout)")
         let number = try #require(p.f.json(["invoice", "show", a])["number"] as? String)
         #expect(try p.f.json(["invoice", "show", b])["number"] as? String == number)
-        // Reissue on the clone that kept the claim; the accepted invoice stays accepted.
+        // The earlier claim kept the series (same second here, so the smaller replica id): on
+        // the clone that lost it, claim a series of its own first, as the refusal says.
+        let series = try #require(p.f.json(["series", "list"])["data"] as? [[String: Any]])
+        if series.first(where: { $0["thisClone"] as? Bool == true }) == nil {
+            try expectOK(p.f.folio(["series", "claim", "FIX2"]))
+        }
+        // The accepted invoice stays accepted.
         let reissued = try p.f.json(["invoice", "reissue", a])
         let fresh = try #require(reissued["number"] as? String)
         #expect(fresh != number)
