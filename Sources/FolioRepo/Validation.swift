@@ -161,7 +161,12 @@ extension FolioRepository {
             if let (kind, _) = DocumentPaths.parse(path), kind == .invoice,
                let invoice = try? DocumentCodec.decode(Invoice.self, json: json, schema: Schemas.invoice, file: path),
                let derived = try? invoice.derived() {
-                fixed = DocumentCodec.encode(derived)
+                // A final invoice whose stored amounts disagree with its lines was changed after
+                // it was final: recomputing would make the tampering look consistent. Its bytes
+                // are put in canonical form only, and validate keeps reporting it for a person.
+                let status = Workflow.status(events: invoice.events, revision: invoice.revision)
+                let final = status == .accepted || status == .issued || invoice.type == InvoiceType.creditNote
+                if !(final && derived != invoice) { fixed = DocumentCodec.encode(derived) }
             }
             if fixed != data { changes.files[path] = fixed }
         }

@@ -43,6 +43,25 @@ struct ValidateTests {
         #expect(try f.folio(["validate"], as: nil).code == 0)
     }
 
+    @Test("--fix never makes a tampered accepted invoice look consistent: it stays reported")
+    func fixLeavesTamperedFinalInvoices() throws {
+        let f = try Fixture()
+        let id = try f.draft()
+        try expectOK(f.folio(["invoice", "send", id]))
+        try expectOK(f.folio(["invoice", "accept", id], as: Fixture.buyer))
+        try handCommit(f, id: id, author: Fixture.seller) { doc in
+            var lines = doc["lines"] as! [[String: Any]]
+            lines[0]["quantity"] = "30"
+            doc["lines"] = lines
+        }
+        let fix = try f.folio(["validate", "--fix"])
+        #expect(fix.code == 1, "what --fix must not fix is still an error")
+        #expect(try Tool.git(["log", "-1", "--format=%s"], cwd: f.repo).stdout.hasPrefix("Rewrite 1 document"))
+        let after = try f.folio(["validate"], as: nil)
+        #expect(after.code == 1 && after.stdout.contains("error[arith/line]") && after.stdout.contains("error[arith/totals]"), "\(after.stdout)")
+        #expect(!after.stdout.contains("json/canonical"), "its bytes were put in canonical form")
+    }
+
     @Test("--strict turns warnings into a failure")
     func strict() throws {
         let f = try Fixture()
