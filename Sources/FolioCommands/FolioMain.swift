@@ -45,7 +45,7 @@ public enum FolioMain {
             try command.run()
             return 0
         } catch let error as FolioError {
-            Output.error("folio: error: \(error.description)")
+            Output.error(error.exitCode == 0 ? "folio: \(error.description)" : "folio: error: \(error.description)")
             return error.exitCode
         } catch let error as ExitCode {
             return error.rawValue
@@ -216,13 +216,16 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "Print data as JSON.")
     var json = false
 
+    @Option(help: ArgumentHelp("Writes: a key that makes a retry safe; a write whose key this identity's commits already record is not made again (exit 0).", valueName: "KEY"))
+    var idempotencyKey: String?
+
     nonisolated(unsafe) static var leading = (directory: String?.none, identity: String?.none, json: false)
 
     var path: String { directory ?? GlobalOptions.leading.directory ?? FileManager.default.currentDirectoryPath }
     var actingAs: String? { identity ?? GlobalOptions.leading.identity }
     var wantsJSON: Bool { json || GlobalOptions.leading.json }
 
-    var caller: Caller { Caller(identity: actingAs, clock: Clock()) }
+    var caller: Caller { Caller(identity: actingAs, clock: Clock(), idempotencyKey: idempotencyKey) }
 
     /// Who acts when the user said so (--as, else FOLIO_USER), for a clone's git identity.
     var explicitIdentity: (email: String, name: String?)? {
@@ -232,6 +235,7 @@ struct GlobalOptions: ParsableArguments {
 
     func openRepository() throws -> FolioRepository {
         let repo = try FolioRepository.open(path)
+        repo.notice = { Output.info($0) }
         // Numbers resolve through the index: one lookup instead of reading every invoice.
         repo.numberLookup = { [unowned repo] number in
             var query = InvoiceQuery()

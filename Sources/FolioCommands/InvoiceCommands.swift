@@ -12,6 +12,7 @@ struct InvoiceCommand: ParsableCommand {
 
 /// Every invoice write prints the resulting document with --json, else the commit message.
 func report(_ written: Written<Invoice>, _ global: GlobalOptions) {
+    for warning in written.warnings { Output.info("folio: warning: \(warning)") }
     if global.wantsJSON {
         Output.data(CanonicalJSON.string(JSONValue.encoding(written.value)))
     } else {

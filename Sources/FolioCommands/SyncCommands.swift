@@ -115,6 +115,7 @@ func syncFailure(_ error: Error) -> Error {
         case .pushRejected: return FolioError.refused(Refusal(e.description))
         case .merge: return FolioError.refused(Refusal("merge stopped, nothing was written: \(e.description)"))
         case .notOnBranch: return FolioError.refused(Refusal(e.description))
+        case .remoteLocked: return FolioError.refused(Refusal(e.description))
         }
     // A branch moved by another process is a concurrent write (exit 2, "try again"), not an I/O failure.
     case let e as GitError: return FolioError.wrap(e)

@@ -40,6 +40,19 @@ extension GitRepository {
         return commits
     }
 
+    /// The newest `limit` commits reachable from `from`, newest first (by commit time).
+    public func newestCommits(from: GitOID, limit: Int) throws -> [GitOID] {
+        struct Enough: Error {}
+        var commits: [GitOID] = []
+        do {
+            try walkCommits(from: from, hiding: nil, sorting: GIT_SORT_TIME.rawValue) {
+                commits.append($0)
+                if commits.count >= limit { throw Enough() }
+            }
+        } catch is Enough {}
+        return commits
+    }
+
     private func walkCommits(from: GitOID, hiding: GitOID?, sorting: UInt32, _ visit: (GitOID) throws -> Void) throws {
         var walker: OpaquePointer?
         try check(git_revwalk_new(&walker, pointer), "start history walk")

@@ -38,6 +38,42 @@ extension GitRepository {
         }
     }
 
+    /// Finishes a checkout from `old` to `new` that a killed process left half done: every path
+    /// whose working file still holds `old`'s or `new`'s content (or is missing) is written as in
+    /// `new`, index included. A path holding anything else is a person's edit: it is left alone
+    /// and returned.
+    public func finishCheckout(paths: [String], from old: GitOID?, to new: GitOID) throws -> [String] {
+        guard let workdir, !isBare, !paths.isEmpty else { return [] }
+        let oldTree = try old.map(treeID(ofCommit:))
+        let newTree = try treeID(ofCommit: new)
+        var ours: [String] = [], theirs: [String] = []
+        for path in paths {
+            _ = try pathComponents(path)
+            let known = Set([try oldTree.flatMap { try blobID(path: path, inTree: $0) }, try blobID(path: path, inTree: newTree)])
+            switch try workingFile(path, workdir: workdir) {
+            case .absent: ours.append(path)
+            case .file(let id) where known.contains(id): ours.append(path)
+            default: theirs.append(path)
+            }
+        }
+        guard !ours.isEmpty else { return theirs }
+        // Baseline `old`, so that a file the write deleted counts as tracked and goes.
+        try withTree(oldTree ?? GitOID.emptyTree) { baseline in
+            try withTree(newTree) { target in
+                var options = git_checkout_options()
+                try check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "checkout options")
+                options.checkout_strategy = GIT_CHECKOUT_FORCE.rawValue | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH.rawValue
+                options.baseline = baseline
+                options.disable_filters = 1
+                try withStringArray(ours) { array in
+                    options.paths = array
+                    try check(git_checkout_tree(pointer, target, &options), "finish the checkout of \(ours.count) paths")
+                }
+            }
+        }
+        return theirs
+    }
+
     /// Checks out HEAD into the working tree and index: every file, creating missing ones
     /// (after a clone or a generated history). `force` also overwrites local modifications.
     /// No-op for a bare repository or an unborn HEAD.

@@ -169,14 +169,28 @@ extension GitRepository {
         throw error
     }
 
-    /// The write behind every Folio change: a commit of `parent`'s tree with `changes` applied,
-    /// authored and committed by `author`, the branch HEAD points at moved from `parent` to it
-    /// (compare-and-swap), and the working tree and index brought in step for exactly these paths.
+    /// A commit written to the object database, not yet on any branch.
+    public struct PreparedCommit: Sendable {
+        public let commit: GitOID
+        public let parent: GitOID?
+        /// The reference HEAD points at ("refs/heads/main"), which `moveBranch` moves.
+        public let branch: String
+        /// The changed file paths, for the checkout that follows.
+        public let paths: [String]
+        let author: GitSignature
+        let summary: String
+    }
+
+    /// The write behind every Folio change, in three steps that a caller can journal between:
+    /// `prepareCommit` (checks, then the blobs, trees and commit object: a commit of
+    /// `parent`'s tree with `changes` applied, authored and committed by `author`),
+    /// `moveBranch` (compare-and-swap of HEAD's branch from `parent`) and `checkout(paths:from:to:)`
+    /// for exactly the changed paths.
     ///
     /// Refuses before writing anything with `.refMoved` when the branch is not at `parent`, and with
     /// `.dirtyWorkingTree` when a changed path has local edits (working tree or index differ from
     /// `parent`, or an untracked file is in the way). Keys are file paths (see `writeTree`).
-    public func commitChanges(_ changes: [String: Data?], message: String, author: GitSignature, parent: GitOID?) throws -> GitOID {
+    public func prepareCommit(_ changes: [String: Data?], message: String, author: GitSignature, parent: GitOID?) throws -> PreparedCommit {
         let paths = changes.keys.sorted(by: pathPrecedes)
         for path in paths { _ = try pathComponents(path) }
         let branch = try headReference() ?? "HEAD"
@@ -186,18 +200,28 @@ extension GitRepository {
             let dirty = try dirtyPaths(paths, comparedTo: parent)
             guard dirty.isEmpty else { throw GitError.dirtyWorkingTree(paths: dirty) }
         }
-
         let baseTree = try parent.map(treeID(ofCommit:))
         let tree = try writeTree(base: baseTree, changes: changes)
         let commit = try createCommit(tree: tree, parents: parent.map { [$0] } ?? [], message: message,
                                       author: author, committer: author)
         let summary = message.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
+        return PreparedCommit(commit: commit, parent: parent, branch: branch, paths: paths, author: author, summary: summary)
+    }
+
+    /// Moves the branch to the prepared commit if it is still at its parent (`.refMoved` if not).
+    public func moveBranch(_ prepared: PreparedCommit) throws {
         // The reflog entry names the acting identity rather than whatever user.name the machine has.
-        try check(git_repository_set_ident(pointer, author.name, author.email), "set reflog identity")
+        try check(git_repository_set_ident(pointer, prepared.author.name, prepared.author.email), "set reflog identity")
         defer { git_repository_set_ident(pointer, nil, nil) }
-        try updateRef(branch, to: commit, expected: parent,
-                      logMessage: parent == nil ? "commit (initial): \(summary)" : "commit: \(summary)")
-        try checkout(paths: paths, from: parent, to: commit)
-        return commit
+        try updateRef(prepared.branch, to: prepared.commit, expected: prepared.parent,
+                      logMessage: prepared.parent == nil ? "commit (initial): \(prepared.summary)" : "commit: \(prepared.summary)")
+    }
+
+    /// All three steps at once (tests, and writers with nothing to journal).
+    public func commitChanges(_ changes: [String: Data?], message: String, author: GitSignature, parent: GitOID?) throws -> GitOID {
+        let prepared = try prepareCommit(changes, message: message, author: author, parent: parent)
+        try moveBranch(prepared)
+        if !isBare { try checkout(paths: prepared.paths, from: parent, to: prepared.commit) }
+        return prepared.commit
     }
 }

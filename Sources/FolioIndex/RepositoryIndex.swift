@@ -99,6 +99,7 @@ public final class RepositoryIndex {
         // Something to write: take the lock for ourselves and look again, since another
         // process may have done the work while we waited.
         try lock.acquire(exclusive: true)
+        removeInterruptedRebuilds(in: folder)
         let started = Date()
         var reason: String?
         if options.forceRebuild {
@@ -291,12 +292,18 @@ public final class RepositoryIndex {
 
     // MARK: Rebuild
 
-    static func rebuild(git: GitRepository, head: GitOID?, path: String, options: Options) throws -> DatabaseQueue {
-        let folder = (path as NSString).deletingLastPathComponent
-        // Leftovers of rebuilds that crashed: nobody else builds while we hold the lock.
+    /// Leftovers of rebuilds that were killed (`index.sqlite.new-PID`, with SQLite's journal
+    /// files beside them): nobody else builds while we hold the exclusive lock, so they are
+    /// removed at the first update after the kill rather than at the next full rebuild.
+    static func removeInterruptedRebuilds(in folder: String) {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix("index.sqlite.new-") {
             try? FileManager.default.removeItem(atPath: folder + "/" + name)
         }
+    }
+
+    static func rebuild(git: GitRepository, head: GitOID?, path: String, options: Options) throws -> DatabaseQueue {
+        let folder = (path as NSString).deletingLastPathComponent
+        removeInterruptedRebuilds(in: folder)
         let temporary = "\(path).new-\(getpid())"
         var items: [Ingest.Item] = []
         if let head {

@@ -15,12 +15,16 @@ public enum FolioError: Error, CustomStringConvertible {
     case concurrentWrite
     /// Another command held the clone's write lock for longer than a command waits.
     case busy(String)
+    /// A retried write whose idempotency key a commit already records: nothing new was
+    /// written, and the command succeeds (exit 0).
+    case alreadyDone(commit: String, message: String, key: String)
     case git(GitError)
 
     public var exitCode: Int32 {
         switch self {
         case .refused, .invalid, .notFound, .identity, .dirtyWorkingTree, .concurrentWrite, .busy: 1
         case .usage, .io, .notARepository, .git: 2
+        case .alreadyDone: 0
         }
     }
 
@@ -42,8 +46,16 @@ public enum FolioError: Error, CustomStringConvertible {
         case .dirtyWorkingTree(let paths): "uncommitted local changes in \(paths.joined(separator: ", ")) would be overwritten; commit or discard them first (nothing was written)"
         case .concurrentWrite: "another process kept moving the branch while this command ran; nothing was written, run it again"
         case .busy(let message): message
+        case .alreadyDone(let commit, let message, let key): "already done in commit \(commit.prefix(10)) (idempotency key \(key)): \(message); nothing new was written"
         case .git(let e): e.description
         }
+    }
+
+    /// The lock file named by libgit2's "failed to lock file '…'" (or "the index is locked"), if any.
+    static func lockedFile(_ error: GitError) -> String? {
+        guard case let .libgit2(_, -14, _, message) = error else { return nil }
+        if let quoted = message.split(separator: "'").dropFirst().first { return String(quoted) }
+        return message.contains("index is locked") ? ".git/index.lock" : nil
     }
 
     public static func wrap(_ error: Error) -> FolioError {
@@ -55,6 +67,10 @@ public enum FolioError: Error, CustomStringConvertible {
             switch e {
             case .dirtyWorkingTree(let paths): return .dirtyWorkingTree(paths)
             case .refMoved: return .concurrentWrite
+            case .libgit2(_, -14, _, _):   // GIT_ELOCKED
+                // Another git process holds one of git's lock files (Folio's own, left by a
+                // killed Folio command, are cleared before a write starts).
+                return .busy("\(lockedFile(e) ?? "a git lock file") is held by another git process; nothing was written. Run this again when it is done (or delete the file if no git command is running)")
             default: return .git(e)
             }
         default: return .io("\(error)")

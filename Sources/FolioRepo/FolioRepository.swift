@@ -11,6 +11,10 @@ public final class FolioRepository {
     /// index sets a fast one; without it, `invoiceID(for:)` reads the invoices.
     public var numberLookup: ((String) throws -> String?)?
 
+    /// Where sentences for the user that are neither data nor errors go (the command line:
+    /// standard error), such as what was cleaned up after an interrupted command.
+    public var notice: (String) -> Void = { _ in }
+
     init(git: GitRepository) { self.git = git }
 
     public static func open(_ path: String) throws -> FolioRepository {
@@ -55,7 +59,7 @@ public final class FolioRepository {
         changes.files[DocumentPaths.gitattributes] = Data(gitattributes.utf8)
         let actor = Actor(email: author, party: parties[author] ?? Party(role: .seller))
         _ = try repo.withWriteLock {
-            try repo.commit(changes, message: "Initialize Folio repository for \(config.company.name)", actor: actor, clock: clock, parent: try repo.head())
+            try repo.commit(changes, message: "Initialize Folio repository for \(config.company.name)", actor: actor, clock: clock, parent: try repo.head()).commit
         }
         return repo
     }
@@ -164,19 +168,46 @@ public final class FolioRepository {
     /// One action, one commit, authored by the acting identity (SPEC §3), on exactly the commit
     /// `parent` the action read: if the branch is elsewhere by now, nothing is written
     /// (`.concurrentWrite`) and the caller decides again on the new state.
-    public func commit(_ changes: Changes, message: String, actor: Actor, clock: Clock, parent: GitOID?) throws -> GitOID {
+    ///
+    /// Once the branch has moved the commit stands: a checkout that fails after it (a lock
+    /// that another git process holds) is a warning, not an error, and the pending record
+    /// lets the next Folio command finish it. A command must never report failure for a
+    /// commit that landed: a script would retry it.
+    public func commit(_ changes: Changes, message: String, actor: Actor, clock: Clock, parent: GitOID?) throws -> (commit: GitOID, warnings: [String]) {
         let signature = GitSignature(name: actor.party.name ?? actor.email, email: actor.email, time: clock.unixSeconds)
+        let prepared: GitRepository.PreparedCommit
+        do { prepared = try git.prepareCommit(changes.files, message: message, author: signature, parent: parent) } catch { throw FolioError.wrap(error) }
+        let record = try OperationRecord.begin(gitDir: git.gitDir, locks: writeLocks(branch: prepared.branch),
+                                               old: parent, new: prepared.commit, paths: prepared.paths)
         do {
-            return try git.commitChanges(changes.files, message: message, author: signature, parent: parent)
+            FaultPoint.reach("write.before-branch")
+            try git.moveBranch(prepared)
         } catch {
+            record.end()
             throw FolioError.wrap(error)
         }
+        var warnings: [String] = []
+        if !git.isBare {
+            do {
+                FaultPoint.reach("write.before-checkout")
+                try git.checkout(paths: prepared.paths, from: parent, to: prepared.commit)
+            } catch {
+                let why = (error as? GitError).flatMap(FolioError.lockedFile).map { "\($0) is held by another git process" } ?? FolioError.wrap(error).description
+                warnings.append("the commit is made, but the working tree is not yet in step (\(why)); the next folio command finishes it")
+                return (prepared.commit, warnings)
+            }
+        }
+        FaultPoint.reach("write.before-end")
+        record.end()
+        return (prepared.commit, warnings)
     }
 
     /// Runs `body` holding this clone's write lock (see `WriteLock`): Folio's commands on one
-    /// clone wait for each other instead of failing or committing over each other.
+    /// clone wait for each other instead of failing or committing over each other. What a
+    /// killed command left behind is cleaned up first.
     public func withWriteLock<T>(_ body: () throws -> T) throws -> T {
         let lock = try WriteLock.acquire(gitDir: git.gitDir)
+        for sentence in recoverInterruptedOperations() { notice(sentence) }
         return try withExtendedLifetime(lock) { try body() }
     }
 }

@@ -7,8 +7,11 @@ public struct Caller {
     public var identity: String?
     public var clock: Clock
     public var environment: [String: String]
-    public init(identity: String?, clock: Clock, environment: [String: String] = ProcessInfo.processInfo.environment) {
-        self.identity = identity; self.clock = clock; self.environment = environment
+    /// Makes a retried write safe: the write's commit records it, and a write whose key a
+    /// commit of this identity already records is not made again (`FolioError.alreadyDone`).
+    public var idempotencyKey: String?
+    public init(identity: String?, clock: Clock, environment: [String: String] = ProcessInfo.processInfo.environment, idempotencyKey: String? = nil) {
+        self.identity = identity; self.clock = clock; self.environment = environment; self.idempotencyKey = idempotencyKey
     }
 }
 
@@ -17,6 +20,8 @@ public struct Written<T> {
     public var value: T
     public var commit: GitOID
     public var message: String
+    /// What did not finish although the commit stands (see `FolioRepository.commit`).
+    public var warnings: [String] = []
 }
 
 /// The actions of SPEC §3 and §5, each one commit. Commands and the demo call these; the
@@ -49,16 +54,37 @@ extension FolioRepository {
             while true {
                 attempt += 1
                 let (snap, actor, stamp) = try begin(caller)
-                let staged = try decide(snap, actor, stamp)
+                if let key = caller.idempotencyKey, let done = try commitRecording(key: key, by: actor.email, from: snap.commit) {
+                    throw FolioError.alreadyDone(commit: done.id.hex, message: done.message.split(separator: "\n").first.map(String.init) ?? "", key: key)
+                }
+                var staged = try decide(snap, actor, stamp)
+                if let key = caller.idempotencyKey { staged.message += "\n\n\(Self.idempotencyTrailer): \(key)" }
                 try checkWrite(staged.changes, over: snap)
                 do {
-                    let commit = try commit(staged.changes, message: staged.message, actor: actor, clock: caller.clock, parent: snap.commit)
-                    return Written(value: staged.value, commit: commit, message: staged.message)
+                    let (commit, warnings) = try commit(staged.changes, message: staged.message, actor: actor, clock: caller.clock, parent: snap.commit)
+                    return Written(value: staged.value, commit: commit, message: staged.message, warnings: warnings)
                 } catch FolioError.concurrentWrite where attempt < 5 {
                     continue
                 }
             }
         }
+    }
+
+    static let idempotencyTrailer = "Folio-Idempotency-Key"
+    /// How far back a retry is recognised: the newest commits of the branch.
+    static let idempotencyWindow = 5_000
+
+    /// The commit by `email` among the newest of the branch whose message records `key`.
+    func commitRecording(key: String, by email: String, from head: GitOID?) throws -> GitCommitInfo? {
+        guard let head else { return nil }
+        let line = "\(Self.idempotencyTrailer): \(key)"
+        do {
+            for id in try git.newestCommits(from: head, limit: Self.idempotencyWindow) {
+                let info = try git.commitInfo(id)
+                if info.author.email.lowercased() == email, info.message.split(separator: "\n").contains(where: { $0 == line }) { return info }
+            }
+        } catch { throw FolioError.wrap(error) }
+        return nil
     }
 
     /// Every write passes the checks `validate` makes of each document it writes: a write

@@ -24,6 +24,8 @@ public enum SyncFailure: Error, CustomStringConvertible {
     case noRemote(String)
     case pushRejected(remote: String, message: String, attempts: Int)
     case merge(SyncError)
+    /// The remote's branch is locked: a push into it was interrupted (or is running).
+    case remoteLocked(remote: String, lock: String)
     /// HEAD is on another branch (or detached): Folio syncs `main` only.
     case notOnBranch(expected: String, current: String?)
 
@@ -33,6 +35,8 @@ public enum SyncFailure: Error, CustomStringConvertible {
         case .pushRejected(let remote, let message, let attempts):
             "push to \(remote) was rejected \(attempts) time(s) (\(message)); your commits are safe locally, run `folio sync` again"
         case .merge(let e): e.description
+        case .remoteLocked(let remote, let lock):
+            "remote \(remote) is locked (\(lock) exists: a push into it was interrupted, or one is running now); nothing was pushed and your commits are safe. If no push to \(remote) is running, delete that file on the remote and run `folio sync` again"
         case .notOnBranch(let expected, let current):
             "folio syncs branch \(expected), and HEAD is \(current.map { "on branch \($0)" } ?? "detached"); nothing was fetched or pushed. Switch back with `git checkout \(expected)` (and merge your branch into it to send its commits)"
         }
@@ -87,9 +91,10 @@ public struct Syncer {
 
     public func pull(remote: String, caller: Caller) throws -> SyncSummary {
         let remote = try remoteName(for: remote)
+        try repo.withWriteLock {}   // finishes what an interrupted command left first
         try requireRemote(remote)
         var summary = SyncSummary(remote: remote)
-        _ = try git.fetch(remote: remote)
+        try fetch(remote)
         try repo.withWriteLock { try integrate(remote: remote, caller: caller, into: &summary) }
         summary.head = try git.headCommit()
         return summary
@@ -97,6 +102,7 @@ public struct Syncer {
 
     public func push(remote: String) throws -> SyncSummary {
         let remote = try remoteName(for: remote)
+        try repo.withWriteLock {}   // finishes what an interrupted command left first
         try requireRemote(remote)
         var summary = SyncSummary(remote: remote)
         guard let head = try git.headCommit() else { return summary }
@@ -104,7 +110,7 @@ public struct Syncer {
         summary.outgoingCommits = try git.walk(from: head, hiding: before).count
         if summary.outgoingCommits == 0 { summary.upToDate = true; summary.head = head; return summary }
         summary.pushAttempts = 1
-        let result = try git.push(remote: remote, localRef: "refs/heads/\(branch)", remoteRef: "refs/heads/\(branch)")
+        let result = try push(remote)
         guard result.accepted else {
             throw SyncFailure.pushRejected(remote: remote, message: (result.message ?? "rejected") + "; run `folio sync` to merge first", attempts: 1)
         }
@@ -116,6 +122,7 @@ public struct Syncer {
     /// fetch + merge + push, retrying when another replica pushed in between.
     public func sync(remote: String, caller: Caller) throws -> SyncSummary {
         let remote = try remoteName(for: remote)
+        try repo.withWriteLock {}   // finishes what an interrupted command left first
         try requireRemote(remote)
         var summary = SyncSummary(remote: remote)
         var lastMessage = ""
@@ -124,7 +131,7 @@ public struct Syncer {
         var attempt = 0
         while true {
             attempt += 1
-            _ = try git.fetch(remote: remote)
+            try fetch(remote)
             try repo.withWriteLock { try integrate(remote: remote, caller: caller, into: &summary) }
             guard let head = try git.headCommit() else { summary.upToDate = true; return summary }
             let remoteHead = try remoteTip(remote)
@@ -136,7 +143,7 @@ public struct Syncer {
             }
             summary.outgoingCommits = outgoing
             summary.pushAttempts = attempt
-            let result = try git.push(remote: remote, localRef: "refs/heads/\(branch)", remoteRef: "refs/heads/\(branch)")
+            let result = try push(remote)
             if result.accepted {
                 summary.pushed = true
                 summary.head = head
@@ -153,6 +160,33 @@ public struct Syncer {
         }
     }
 
+    func fetch(_ remote: String) throws {
+        FaultPoint.reach("sync.before-fetch")
+        _ = try repo.recordingLocks(remoteURL: try git.remoteURL(remote), remote: remote) { try git.fetch(remote: remote) }
+    }
+
+    /// Pushes main. A remote whose branch is locked (a push into it was killed) gets a sentence
+    /// that says what to do, not libgit2's text.
+    func push(_ remote: String) throws -> GitPushResult {
+        FaultPoint.reach("sync.before-push")
+        let url = try git.remoteURL(remote)
+        func lockedFile(_ text: String) -> String? {
+            guard text.contains("failed to lock file") else { return nil }
+            return text.split(separator: "'").dropFirst().first.map(String.init) ?? "its refs/heads/\(branch).lock"
+        }
+        let result: GitPushResult
+        do {
+            result = try repo.recordingLocks(remoteURL: url, remote: remote) {
+                try git.push(remote: remote, localRef: "refs/heads/\(branch)", remoteRef: "refs/heads/\(branch)")
+            }
+        } catch let error as GitError where lockedFile(error.description) != nil {
+            throw SyncFailure.remoteLocked(remote: remote, lock: lockedFile(error.description)!)
+        }
+        // A lock is no race that another fetch and merge would win: say so at once.
+        if !result.accepted, let lock = lockedFile(result.message ?? "") { throw SyncFailure.remoteLocked(remote: remote, lock: lock) }
+        return result
+    }
+
     /// A rejection that another fetch and merge cannot cure: a server hook's verdict (git
     /// reports it as "pre-receive hook declined") is final, a race is not.
     static func isFinal(_ message: String) -> Bool {
@@ -164,8 +198,7 @@ public struct Syncer {
         guard let theirs = try remoteTip(remote) else { return }
         guard let ours = try git.headCommit() else {
             // An empty clone takes the remote's history as it is.
-            try git.updateRef("refs/heads/\(branch)", to: theirs, expected: nil, logMessage: "folio pull: initial")
-            try git.checkoutHead(force: false)
+            try repo.advanceBranch(from: nil, to: theirs, paths: [], logMessage: "folio pull: initial")
             summary.incomingCommits += try git.walk(from: theirs, hiding: nil).count
             summary.fastForward = true
             return
@@ -178,8 +211,7 @@ public struct Syncer {
             let changed = try git.diff(from: ours, to: theirs).map(\.path)
             let dirty = try git.dirtyPaths(changed, comparedTo: ours)
             if !dirty.isEmpty { throw FolioError.dirtyWorkingTree(dirty) }
-            try git.updateRef("refs/heads/\(branch)", to: theirs, expected: ours, logMessage: "folio pull: fast-forward")
-            try git.checkout(paths: changed, from: ours, to: theirs)
+            try repo.advanceBranch(from: ours, to: theirs, paths: changed, logMessage: "folio pull: fast-forward")
             summary.fastForward = true
             return
         }
@@ -194,8 +226,7 @@ public struct Syncer {
         let changed = try git.diff(from: ours, to: commit).map(\.path)
         let dirty = try git.dirtyPaths(changed, comparedTo: ours)
         if !dirty.isEmpty { throw FolioError.dirtyWorkingTree(dirty) }
-        try git.updateRef("refs/heads/\(branch)", to: commit, expected: ours, logMessage: "folio merge \(remote)/\(branch)")
-        try git.checkout(paths: changed, from: ours, to: commit)
+        try repo.advanceBranch(from: ours, to: commit, paths: changed, logMessage: "folio merge \(remote)/\(branch)")
         summary.mergeCommit = commit
         summary.report = full
     }

@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+
+/// Issue 14: a killed command never leaves a lock, a half state or a lie. `folio` (a debug
+/// build) kills itself at a named step when FOLIO_TEST_KILL_AT names it; other kills land at
+/// random times. After each: git fsck is clean, HEAD is the old or the new commit, the next
+/// command of the same kind succeeds and leaves the working tree in step, nothing blocks.
+@Suite("Kills and faults", .serialized)
+struct FaultInjectionTests {
+    static let writeSteps = ["write.before-branch", "write.before-checkout", "write.before-end"]
+
+    func commitCount(_ repo: String) throws -> Int {
+        Int(try Tool.git(["rev-list", "--count", "HEAD"], cwd: repo).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
+    /// What must hold after any kill, once the next command has run.
+    func expectHealthy(_ f: Fixture, _ context: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(try Tool.git(["fsck", "--strict", "--no-progress"], cwd: f.repo).code == 0, "fsck after \(context)", sourceLocation: sourceLocation)
+        let status = try f.status()
+        #expect(status.isEmpty, "working tree in step after \(context): \(status)", sourceLocation: sourceLocation)
+        for lock in [".git/index.lock", ".git/refs/heads/main.lock"] {
+            #expect(!FileManager.default.fileExists(atPath: f.repo + "/" + lock), "\(lock) left after \(context)", sourceLocation: sourceLocation)
+        }
+        let pending = (try? FileManager.default.contentsOfDirectory(atPath: f.repo + "/.git/folio/pending")) ?? []
+        #expect(pending.isEmpty, "pending records left after \(context): \(pending)", sourceLocation: sourceLocation)
+    }
+
+    @Test("a write killed at each named step: HEAD old or new, the next write finishes the rest", arguments: FaultInjectionTests.writeSteps)
+    func namedWriteSteps(step: String) throws {
+        let f = try Fixture()
+        let id = try f.draft()
+        try expectOK(f.folio(["invoice", "send", id]))
+        for (round, op) in [["invoice", "pay", id, "--amount", "1.00", "--reference", "K"], ["invoice", "update", id, "--set", "/note=killed"]].enumerated() {
+            let before = try f.head()
+            let killed = try f.folio(op, env: ["FOLIO_TEST_KILL_AT": step])
+            #expect(killed.killed, "\(step): the process was killed (exit \(killed.code): \(killed.stderr))")
+            let after = try f.head()
+            let parent = try Tool.git(["rev-parse", "HEAD^"], cwd: f.repo).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(after == before || parent == before.trimmingCharacters(in: .whitespacesAndNewlines), "HEAD is the old or the new commit")
+            #expect(step != "write.before-branch" || after == before, "killed before the branch moved: nothing committed")
+            // The next command of the same kind succeeds and finishes what was left.
+            let next = round == 0 ? ["invoice", "pay", id, "--amount", "1.00", "--reference", "N"] : ["invoice", "update", id, "--set", "/terms=next"]
+            try expectOK(f.folio(next))
+            try expectHealthy(f, "\(step) during \(op[1])")
+        }
+        try expectOK(f.folio(["validate"]))
+        // The index follows: list sees the invoice with the payments HEAD holds.
+        let doc = try f.json(["invoice", "show", id])
+        let paid = (doc["totals"] as? [String: Any])?["paid"] as? Int
+        let listed = try f.json(["list", "--id", id])
+        #expect(((listed["data"] as? [[String: Any]])?.first?["totals"] as? [String: Any])?["paid"] as? Int == paid)
+    }
+
+    @Test("writes killed at random times, then retried with their idempotency key: each lands exactly once")
+    func randomKillsWithIdempotentRetries() throws {
+        let f = try Fixture()
+        let id = try f.draft()
+        try expectOK(f.folio(["invoice", "send", id]))
+        let rounds = 40
+        var kills = 0
+        for i in 0..<rounds {
+            let key = "pay-\(i)"
+            let args = ["-C", f.repo, "--as", Fixture.seller, "invoice", "pay", id, "--amount", "0.01", "--reference", key, "--idempotency-key", key]
+            let running = try Tool.start(Tool.folioPath, args, cwd: f.dir.path)
+            usleep(UInt32.random(in: 0...60_000))
+            running.kill()
+            if running.wait().killed { kills += 1 }
+            // The script does not know whether the payment landed: it retries with the same key.
+            let retry = try Tool.run(Tool.folioPath, args, cwd: f.dir.path)
+            #expect(retry.code == 0, "retry \(i): \(retry.stderr)")
+        }
+        try expectHealthy(f, "\(kills) random kills")
+        let payments = try #require(f.json(["invoice", "show", id])["payments"] as? [[String: Any]])
+        let references = payments.compactMap { $0["reference"] as? String }
+        #expect(references.count == rounds, "each payment exactly once (\(kills) kills): \(references.sorted())")
+        #expect(Set(references).count == rounds)
+        try expectOK(f.folio(["validate"]))
+    }
+
+    @Test("a retried write with the same idempotency key is not made again; another identity's key is its own")
+    func idempotency() throws {
+        let f = try Fixture()
+        let id = try f.draft()
+        try expectOK(f.folio(["invoice", "send", id]))
+        try expectOK(f.folio(["invoice", "pay", id, "--amount", "5.00", "--idempotency-key", "bank-42"]))
+        let head = try f.head()
+        let again = try f.folio(["invoice", "pay", id, "--amount", "5.00", "--idempotency-key", "bank-42"])
+        #expect(again.code == 0 && again.stderr.contains("already done"), "\(again.stderr)")
+        #expect(try f.head() == head, "nothing new was written")
+        #expect(try Tool.git(["log", "-1", "--format=%B"], cwd: f.repo).stdout.contains("Folio-Idempotency-Key: bank-42"))
+        try expectOK(f.folio(["invoice", "accept", id, "--idempotency-key", "bank-42"], as: Fixture.buyer))
+        #expect(try f.head() != head, "the buyer's key is not the seller's")
+    }
+
+    @Test("a sync killed at each step: the next sync succeeds and both clones converge",
+          arguments: ["sync.before-fetch", "sync.before-branch", "sync.before-checkout", "sync.before-push"])
+    func syncSteps(step: String) throws {
+        let p = try SyncTests.TwoParties()
+        let id = try p.f.draft()
+        try expectOK(p.f.folio(["invoice", "send", id]))
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.atBuyer(["sync"]))
+        // Both sides change something, so the buyer's sync fetches, merges and pushes.
+        try expectOK(p.f.folio(["invoice", "update", id, "--set", "/note=seller"]))
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.atBuyer(["invoice", "request-changes", id, "--note", "buyer"]))
+        let killed = try Tool.run(Tool.folioPath, ["-C", p.buyer, "--as", Fixture.buyer, "sync"], cwd: p.f.dir.path, env: ["FOLIO_TEST_KILL_AT": step])
+        #expect(killed.killed, "\(step): killed (exit \(killed.code) \(killed.stderr))")
+        try expectOK(p.atBuyer(["sync"]))
+        try expectOK(p.f.folio(["sync"]))
+        #expect(try p.tree(p.f.repo) == p.tree(p.buyer))
+        #expect(try Tool.git(["status", "--porcelain"], cwd: p.buyer).stdout.isEmpty)
+        #expect(try Tool.git(["fsck", "--strict"], cwd: p.bare).code == 0)
+        let doc = try p.f.json(["invoice", "show", id])
+        #expect(doc["note"] as? String == "seller" && doc["status"] as? String == "changes_requested")
+    }
+
+    @Test("syncs killed at random times into a bare remote on disk: the next sync always succeeds, nothing is lost")
+    func randomSyncKills() throws {
+        let p = try SyncTests.TwoParties()
+        let id = try p.f.draft()
+        try expectOK(p.f.folio(["invoice", "send", id]))
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.atBuyer(["sync"]))
+        try expectOK(p.atBuyer(["invoice", "accept", id]))
+        let rounds = 20
+        var kills = 0
+        for i in 0..<rounds {
+            try expectOK(p.atBuyer(["invoice", "pay", id, "--amount", "0.01", "--reference", "s\(i)"]))
+            try expectOK(p.f.folio(["invoice", "pay", id, "--amount", "0.01", "--reference", "f\(i)"]))
+            try expectOK(p.f.folio(["sync"]))
+            let running = try Tool.start(Tool.folioPath, ["-C", p.buyer, "--as", Fixture.buyer, "sync"], cwd: p.f.dir.path)
+            usleep(UInt32.random(in: 0...80_000))
+            running.kill()
+            if running.wait().killed { kills += 1 }
+            let next = try p.atBuyer(["sync"])
+            #expect(next.code == 0, "round \(i): \(next.stderr)")
+        }
+        try expectOK(p.f.folio(["sync"]))
+        #expect(try p.tree(p.f.repo) == p.tree(p.buyer), "\(kills) kills: both clones converge")
+        let payments = try #require(p.f.json(["invoice", "show", id])["payments"] as? [[String: Any]])
+        #expect(payments.count == 2 * rounds)
+        #expect(try Tool.git(["fsck", "--strict"], cwd: p.bare).code == 0)
+        #expect(!FileManager.default.fileExists(atPath: p.bare + "/refs/heads/main.lock"))
+        #expect(try Tool.git(["status", "--porcelain"], cwd: p.buyer).stdout.isEmpty)
+    }
+
+    @Test("a lock in the remote that no Folio command of ours left gets a sentence that says what to do")
+    func lockedRemote() throws {
+        let p = try SyncTests.TwoParties()
+        let id = try p.f.draft()
+        try expectOK(p.f.folio(["invoice", "send", id]))
+        FileManager.default.createFile(atPath: p.bare + "/refs/heads/main.lock", contents: Data())
+        let r = try p.f.folio(["sync"])
+        #expect(r.code == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("remote origin is locked") && r.stderr.contains("main.lock") && r.stderr.contains("delete that file"), "\(r.stderr)")
+        try FileManager.default.removeItem(atPath: p.bare + "/refs/heads/main.lock")
+        try expectOK(p.f.folio(["sync"]))
+    }
+
+    @Test("a git lock held by another process: refused with exit 1 and a sentence; a commit that landed is never reported as failed")
+    func foreignLocks() throws {
+        let f = try Fixture()
+        let id = try f.draft()
+        try expectOK(f.folio(["invoice", "send", id]))
+        let ref = f.repo + "/.git/refs/heads/main.lock"
+        FileManager.default.createFile(atPath: ref, contents: Data())
+        let head = try f.head()
+        let refused = try f.folio(["invoice", "pay", id, "--amount", "1.00"])
+        #expect(refused.code == 1 && refused.stderr.contains("main.lock is held by another git process") && !refused.stderr.contains("libgit2"), "\(refused.stderr)")
+        #expect(try f.head() == head)
+        try FileManager.default.removeItem(atPath: ref)
+        // An index lock met after the commit: success, with a warning; the next command finishes.
+        let index = f.repo + "/.git/index.lock"
+        FileManager.default.createFile(atPath: index, contents: Data())
+        let landed = try f.folio(["invoice", "pay", id, "--amount", "1.00"])
+        #expect(landed.code == 0 && landed.stderr.contains("warning: the commit is made"), "\(landed.stderr)")
+        #expect(try f.head() != head)
+        try FileManager.default.removeItem(atPath: index)
+        try expectOK(f.folio(["invoice", "pay", id, "--amount", "1.00"]))
+        try expectHealthy(f, "a foreign index lock")
+    }
+}
