@@ -47,8 +47,9 @@ public enum GitError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String {
         switch self {
-        case let .libgit2(operation, code, errorClass, message):
-            return "git: \(operation) failed: \(message) (libgit2 code \(code), class \(errorClass))"
+        case let .libgit2(operation, _, _, message):
+            // The code and class stay in the value for callers to decide on; people read words.
+            return "git: \(operation) failed: \(message.trimmingCharacters(in: .whitespaces.union(.init(charactersIn: ":"))))"
         case let .notFound(what):
             return "git: not found: \(what)"
         case let .refMoved(expected, actual):

@@ -71,6 +71,10 @@ public enum FolioError: Error, CustomStringConvertible {
                 // Another git process holds one of git's lock files (Folio's own, left by a
                 // killed Folio command, are cleared before a write starts).
                 return .busy("\(lockedFile(e) ?? "a git lock file") is held by another git process; nothing was written. Run this again when it is done (or delete the file if no git command is running)")
+            case let .libgit2(operation, _, _, message) where message.contains("No space left on device"):
+                return .io("the disk is full (\(operation)); nothing was written. Free some space and run it again")
+            case let .libgit2(operation, _, _, message) where message.contains("Read-only file system") || message.contains("Permission denied"):
+                return .io("cannot write to the repository (\(operation): \(message.contains("Read-only") ? "read-only file system" : "permission denied")); nothing was written")
             default: return .git(e)
             }
         default: return .io("\(error)")

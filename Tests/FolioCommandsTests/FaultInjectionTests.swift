@@ -181,3 +181,71 @@ struct FaultInjectionTests {
         try expectHealthy(f, "a foreign index lock")
     }
 }
+
+/// I/O faults on a real file system: a small tmpfs that fills up, then is remounted read-only.
+/// Needs mount(8) (root, as CI runs); skipped where the machine does not allow it.
+enum MountProbe {
+    static let canMount: Bool = {
+        let dir = TempDir("folio-mount-probe")
+        defer { _ = try? Tool.run("/bin/umount", [dir.path]) }
+        return (try? Tool.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir.path]))?.code == 0
+    }()
+}
+
+@Suite("Disk full and read-only", .serialized, .enabled(if: MountProbe.canMount))
+struct IOFaultTests {
+    @Test("a full disk and a read-only repository: exit 2, a sentence, nothing half-written; the next command works once space is back")
+    func fullThenReadOnly() throws {
+        let base = TempDir("folio-disk")
+        let disk = base.file("disk")
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        #expect(try Tool.run("/bin/mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", disk]).code == 0)
+        defer { _ = try? Tool.run("/bin/umount", ["-l", disk]) }
+        let repo = disk + "/shop"
+        func folio(_ args: [String]) throws -> RunResult {
+            try Tool.run(Tool.folioPath, ["-C", repo, "--as", Fixture.seller] + args, cwd: base.path)
+        }
+        try expectOK(Tool.run(Tool.folioPath, ["--as", Fixture.seller, "init", repo, "--company", "Co", "--currency", "USD"], cwd: base.path))
+        try expectOK(folio(["party", "add", Fixture.buyer, "--role", "buyer", "--customer", "C1"]))
+        let order = base.write("o.json", """
+            {"id": "O-1", "customer": {"id": "C1"}, "items": [{"ref": "1", "description": "Hat", "quantity": "1", "unitPrice": 500, "taxRate": "0"}]}
+            """)
+        try expectOK(folio(["order", "create", "--file", order]))
+        try expectOK(folio(["invoice", "create", "--order", "O-1", "--id", "inv-1"]))
+        try expectOK(folio(["invoice", "send", "inv-1"]))
+        let head = try Tool.git(["rev-parse", "HEAD"], cwd: repo).stdout
+
+        // Fill the disk to the last byte.
+        _ = try Tool.run("/bin/dd", ["if=/dev/zero", "of=\(disk)/filler", "bs=64k"], cwd: base.path)
+        let full = try folio(["invoice", "pay", "inv-1", "--amount", "1.00"])
+        #expect(full.code == 2, "exit 2 on a full disk: \(full.stderr)")
+        #expect(full.stderr.contains("nothing was written") && !full.stderr.contains("libgit2"), "\(full.stderr)")
+        #expect(try Tool.git(["rev-parse", "HEAD"], cwd: repo).stdout == head)
+        try FileManager.default.removeItem(atPath: disk + "/filler")
+        #expect(try Tool.git(["fsck", "--strict", "--no-progress"], cwd: repo).code == 0)
+        try expectOK(folio(["invoice", "pay", "inv-1", "--amount", "1.00"]))
+        #expect(try Tool.git(["status", "--porcelain"], cwd: repo).stdout.isEmpty)
+
+        // Read-only: a write and a sync both refuse with a sentence.
+        let remote = base.file("remote.git")
+        #expect(try Tool.git(["init", "-q", "--bare", "-b", "main", remote], cwd: base.path).code == 0)
+        #expect(try Tool.git(["remote", "add", "origin", remote], cwd: repo).code == 0)
+        try expectOK(folio(["push"]))
+        let elsewhere = base.file("desk")
+        try expectOK(Tool.run(Tool.folioPath, ["clone", remote, elsewhere], cwd: base.path))
+        try expectOK(Tool.run(Tool.folioPath, ["-C", elsewhere, "--as", Fixture.seller, "invoice", "update", "inv-1", "--set", "/note=x"], cwd: base.path))
+        try expectOK(Tool.run(Tool.folioPath, ["-C", elsewhere, "--as", Fixture.seller, "push"], cwd: base.path))
+        #expect(try Tool.run("/bin/mount", ["-o", "remount,ro", disk]).code == 0)
+        let headRO = try Tool.git(["rev-parse", "HEAD"], cwd: repo).stdout
+        for args in [["invoice", "pay", "inv-1", "--amount", "1.00"], ["sync"]] {
+            let r = try folio(args)
+            #expect(r.code == 2, "\(args[0]) on a read-only repository: exit \(r.code) \(r.stderr)")
+            #expect(r.stderr.hasPrefix("folio: error: ") && !r.stderr.contains("libgit2"), "\(r.stderr)")
+            #expect(try Tool.git(["rev-parse", "HEAD"], cwd: repo).stdout == headRO)
+        }
+        #expect(try Tool.run("/bin/mount", ["-o", "remount,rw", disk]).code == 0)
+        try expectOK(folio(["sync"]))
+        #expect(try Tool.git(["fsck", "--strict", "--no-progress"], cwd: repo).code == 0)
+        #expect(try Tool.git(["status", "--porcelain"], cwd: repo).stdout.isEmpty)
+    }
+}
