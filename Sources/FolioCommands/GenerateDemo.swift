@@ -21,11 +21,34 @@ struct GenerateCommand: ParsableCommand {
         gen.checkout = !noCheckout
         guard batch > 0 else { throw FolioError.usage("--batch must be positive") }
         gen.batchSize = batch
+        let fm = FileManager.default
+        if let items = try? fm.contentsOfDirectory(atPath: path), !items.isEmpty { throw FolioError.usage("\(path) exists and is not empty") }
+        // Built beside its destination and renamed into place when complete: a killed generate
+        // leaves no half repository under PATH, only a `.PATH.partial-PID` folder, which the
+        // next generate into the same folder removes.
+        let target = URL(fileURLWithPath: path).standardizedFileURL
+        let parent = target.deletingLastPathComponent().path
+        let partialPrefix = "." + target.lastPathComponent + ".partial-"
+        for name in (try? fm.contentsOfDirectory(atPath: parent)) ?? [] where name.hasPrefix(partialPrefix) {
+            if let pid = Int32(name.dropFirst(partialPrefix.count)), kill(pid, 0) != 0, errno == ESRCH {
+                try? fm.removeItem(atPath: parent + "/" + name)
+                Output.info("folio: removed \(name), left by a generate that was interrupted")
+            }
+        }
+        let partial = parent + "/" + partialPrefix + String(getpid())
         let start = Date()
-        let summary = try gen.generate(at: path)
+        let summary: SyntheticRepository.Summary
+        do {
+            summary = try gen.generate(at: partial)
+            // A generated repository is used like any other: a plain `git merge` in it should merge documents.
+            try MergeDriver.install(in: GitRepository.open(at: partial), executable: currentExecutable())
+            if fm.fileExists(atPath: path) { try fm.removeItem(atPath: path) }   // empty, checked above
+            try fm.moveItem(atPath: partial, toPath: path)
+        } catch {
+            try? fm.removeItem(atPath: partial)
+            throw error
+        }
         let seconds = Date().timeIntervalSince(start)
-        // A generated repository is used like any other: a plain `git merge` in it should merge documents.
-        try MergeDriver.install(in: GitRepository.open(at: path), executable: currentExecutable())
         if global.wantsJSON {
             Output.data(CanonicalJSON.string(.object(["path": .string(path), "invoices": .int(Int64(summary.invoices)), "orders": .int(Int64(summary.orders)),
                                                       "customers": .int(Int64(summary.customers)), "commits": .int(Int64(summary.commits)),

@@ -145,6 +145,28 @@ struct FaultInjectionTests {
         #expect(try Tool.git(["status", "--porcelain"], cwd: p.buyer).stdout.isEmpty)
     }
 
+    @Test("a killed generate leaves no half repository at its path; the next generate cleans up and completes")
+    func killedGenerate() throws {
+        let dir = TempDir("folio-gen")
+        let target = dir.file("bench")
+        for delay in [50_000, 200_000, 400_000] as [UInt32] {
+            let running = try Tool.start(Tool.folioPath, ["generate", "--invoices", "3000", "--batch", "500", target], cwd: dir.path)
+            usleep(delay)
+            running.kill()
+            _ = running.wait()
+            let leftover = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
+            #expect(leftover.isEmpty || FileManager.default.fileExists(atPath: target + "/.folio/config.json"),
+                    "after \(delay / 1000) ms: the path holds nothing or a complete repository")
+            if !leftover.isEmpty { try FileManager.default.removeItem(atPath: target) }
+        }
+        let done = try Tool.run(Tool.folioPath, ["generate", "--invoices", "200", target], cwd: dir.path)
+        #expect(done.code == 0, "\(done.stderr)")
+        let partials = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".partial-") }
+        #expect(partials.isEmpty, "leftovers of killed runs are removed: \(partials)")
+        #expect(try Tool.git(["fsck", "--strict", "--no-progress"], cwd: target).code == 0)
+        #expect(try Tool.git(["status", "--porcelain"], cwd: target).stdout.isEmpty)
+    }
+
     @Test("a lock in the remote that no Folio command of ours left gets a sentence that says what to do")
     func lockedRemote() throws {
         let p = try SyncTests.TwoParties()
