@@ -49,10 +49,17 @@ extension GitRepository {
         var ours: [String] = [], theirs: [String] = []
         for path in paths {
             _ = try pathComponents(path)
-            let known = Set([try oldTree.flatMap { try blobID(path: path, inTree: $0) }, try blobID(path: path, inTree: newTree)])
+            let known = [try oldTree.flatMap { try blobID(path: path, inTree: $0) }, try blobID(path: path, inTree: newTree)].compactMap { $0 }
             switch try workingFile(path, workdir: workdir) {
             case .absent: ours.append(path)
             case .file(let id) where known.contains(id): ours.append(path)
+            case .file:
+                // libgit2 writes a checked-out file in place: a kill half way leaves the start of
+                // the old or the new content (or nothing). That is the interrupted checkout's, not
+                // a person's edit.
+                let bytes = FileManager.default.contents(atPath: workdir + "/" + path) ?? Data()
+                let partial = try known.contains { try readBlob($0).starts(with: bytes) }
+                if partial { ours.append(path) } else { theirs.append(path) }
             default: theirs.append(path)
             }
         }
@@ -71,6 +78,21 @@ extension GitRepository {
                 }
             }
         }
+        // A file the killed checkout had already written matches the target, so the checkout
+        // above leaves it, and its index entry, alone: bring the index in step explicitly.
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, pointer), "open index")
+        defer { git_index_free(index) }
+        try check(git_index_read(index, 1), "read index")
+        for path in ours {
+            if try blobID(path: path, inTree: newTree) != nil {
+                try check(git_index_add_bypath(index, path), "stage \(path)")
+            } else {
+                let code = git_index_remove_bypath(index, path)
+                if code != notFoundCode { try check(code, "unstage \(path)") }
+            }
+        }
+        try check(git_index_write(index), "write index")
         return theirs
     }
 

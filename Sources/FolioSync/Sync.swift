@@ -153,6 +153,9 @@ public struct Syncer {
             // Someone pushed first (or a hook said no): fetch what they pushed, merge, try again,
             // after a pause that grows and is jittered so that racing replicas spread out.
             if Date().addingTimeInterval(pause) >= deadline || Self.isFinal(lastMessage) {
+                if lastMessage.contains("is locked by another push"), let lock = lastMessage.split(separator: "(").last?.dropLast() {
+                    throw SyncFailure.remoteLocked(remote: remote, lock: String(lock))
+                }
                 throw SyncFailure.pushRejected(remote: remote, message: lastMessage, attempts: attempt)
             }
             Thread.sleep(forTimeInterval: pause * Double.random(in: 0.5...1.5))
@@ -180,11 +183,24 @@ public struct Syncer {
                 try git.push(remote: remote, localRef: "refs/heads/\(branch)", remoteRef: "refs/heads/\(branch)")
             }
         } catch let error as GitError where lockedFile(error.description) != nil {
-            throw SyncFailure.remoteLocked(remote: remote, lock: lockedFile(error.description)!)
+            let lock = lockedFile(error.description)!
+            if Self.isStale(lock) { throw SyncFailure.remoteLocked(remote: remote, lock: lock) }
+            return GitPushResult(ref: "refs/heads/\(branch)", accepted: false, message: "the remote's branch is locked by another push (\(lock))")
         }
-        // A lock is no race that another fetch and merge would win: say so at once.
-        if !result.accepted, let lock = lockedFile(result.message ?? "") { throw SyncFailure.remoteLocked(remote: remote, lock: lock) }
+        // Another replica pushing at this moment holds the remote's lock for milliseconds: a
+        // race, retried like a rejection. A lock older than that was left by a push that was
+        // killed: say so at once, with what to do.
+        if !result.accepted, let lock = lockedFile(result.message ?? ""), Self.isStale(lock) {
+            throw SyncFailure.remoteLocked(remote: remote, lock: lock)
+        }
         return result
+    }
+
+    /// A lock file on this machine older than any push holds one (10 s). A lock in a remote
+    /// elsewhere cannot be looked at: it counts as a race until the sync's patience runs out.
+    static func isStale(_ lock: String) -> Bool {
+        guard let modified = (try? FileManager.default.attributesOfItem(atPath: lock)[.modificationDate]) as? Date else { return false }
+        return Date().timeIntervalSince(modified) > 10
     }
 
     /// A rejection that another fetch and merge cannot cure: a server hook's verdict (git
