@@ -166,7 +166,11 @@ struct DemoStory {
                                      caller: caller(DemoStory.seller)).value
         show(DemoStory.seller, "fills in the required extra field costCenter (seed 004)", inv)
         inv = try repo.sendInvoice(id: id, email: true, caller: caller(DemoStory.seller)).value
-        show(DemoStory.seller, "sends it by email for approval; it is numbered \(inv.number!) from series AF", inv)
+        show(DemoStory.seller, "sends it by email for approval; it is numbered \(inv.number!) from series AF and waits in the outbox (BRP state \(BRPState.number(for: inv)))", inv)
+        // Seed 001's distribution: a delivery command the seller configures empties the outbox.
+        let delivered = try repo.deliver(command: "cat > /dev/null", caller: caller(DemoStory.seller, afterMinutes: 2))
+        inv = try repo.snapshot().invoice(id).0
+        show(DemoStory.seller, "runs folio deliver (here `cat > /dev/null` stands in for a sendmail wrapper): \(delivered.map { "\($0.invoice) \($0.delivered ? "delivered" : "failed")" }.joined(separator: ", ")), BRP state \(BRPState.number(for: inv))", inv)
         do {
             _ = try repo.respond(id: id, with: .accepted, text: nil, caller: caller(DemoStory.carla))
         } catch {
@@ -209,6 +213,9 @@ struct DemoStory {
         corner = try repo.updateInvoice(id: corner.id, edits: [costCenter], caller: caller(DemoStory.seller)).value
         corner = try repo.sendInvoice(id: corner.id, email: false, caller: caller(DemoStory.seller)).value
         show(DemoStory.seller, "invoices all of O-1002 and sends it: it waits in Carla's inbox", corner)
+        // Seed 001's dunning: three weeks later, past its due date, unpaid.
+        corner = try repo.remind(id: corner.id, stage: .reminder, fee: "5.00", caller: caller(DemoStory.seller, afterMinutes: 60 * 24 * 21)).value
+        show(DemoStory.seller, "sends Carla a reminder for the overdue \(corner.number!) with a 5.00 fee, owed on top of the total (BRP state \(BRPState.number(for: corner)))", corner)
         var north = try repo.createInvoice(orderID: "O-1003", refs: ["1", "2"], dueDate: nil, email: false, caller: caller(DemoStory.seller)).value
         north = try repo.updateInvoice(id: north.id, edits: [costCenter], caller: caller(DemoStory.seller)).value
         north = try repo.sendInvoice(id: north.id, email: false, caller: caller(DemoStory.seller)).value

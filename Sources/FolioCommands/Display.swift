@@ -32,14 +32,16 @@ enum Display {
             // Owed to the buyer: what is open here is a refund the seller still owes.
             return "  \(inv.number ?? inv.id): credit note for \(inv.creditNoteFor ?? "?"), credit \(money(inv.totals?.total, inv.currency)) owed to the buyer, to refund \(money(inv.totals?.open, inv.currency))"
         }
-        return "  \(inv.number ?? inv.id): \(statusLabel(inv.status)), revision \(inv.revision), total \(money(inv.totals?.total, inv.currency)), open \(money(inv.totals?.open, inv.currency)) (\(inv.paymentStatus?.rawValue ?? "?"))"
+        let brp = BRPStatus.number(for: inv)
+        return "  \(inv.number ?? inv.id): \(statusLabel(inv.status)) [BRP \(brp) \(BRPState.names[brp] ?? "")], revision \(inv.revision), total \(money(inv.totals?.total, inv.currency)), open \(money(inv.totals?.open, inv.currency)) (\(inv.paymentStatus?.rawValue ?? "?"))"
     }
 
     static func invoice(_ inv: Invoice) -> String {
         var out: [String] = []
         let title = inv.type == InvoiceType.creditNote ? "Credit note" : "Invoice"
         out.append("\(title) \(inv.number ?? "(no number yet)")   id \(inv.id)   revision \(inv.revision)")
-        out.append("Status: \(statusLabel(inv.status))   payment: \(inv.paymentStatus?.rawValue ?? "?")   BRP state \(BRPStatus.number(for: inv))")
+        let brp = BRPStatus.number(for: inv)
+        out.append("Status: \(statusLabel(inv.status))   payment: \(inv.paymentStatus?.rawValue ?? "?") (\(BRPState.seed004PaymentStatus(inv.paymentStatus)))   BRP state \(brp) \(BRPState.names[brp] ?? "")")
         out.append("Customer: \(inv.customer.name ?? "") (\(inv.customer.id))\(inv.purchaseOrderNumber.map { "   PO \($0)" } ?? "")\(inv.orderId.map { "   order \($0)" } ?? "")\(inv.creditNoteFor.map { "   credits \($0)" } ?? "")")
         out.append("Issued \(inv.issueDate)   due \(inv.dueDate)   currency \(inv.currency)")
         out.append("")
@@ -55,7 +57,8 @@ enum Display {
         if let t = inv.totals {
             out.append("")
             out.append("  Subtotal \(money(t.subtotal, inv.currency))   discount \(money(t.discount, inv.currency))   tax \(money(t.tax, inv.currency))")
-            out.append("  Total    \(money(t.total, inv.currency))   paid \(money(t.paid, inv.currency))   open \(money(t.open, inv.currency))")
+            let fees = inv.reminderAmount.map { "   reminder fees \(money($0, inv.currency))" } ?? ""
+            out.append("  Total    \(money(t.total, inv.currency))\(fees)   paid \(money(t.paid, inv.currency))   open \(money(t.open, inv.currency))")
         }
         if !inv.payments.isEmpty {
             out.append("")
@@ -67,7 +70,8 @@ enum Display {
             out.append("Events:")
             for e in inv.events {
                 let text = e.reason ?? e.note
-                out.append("  \(e.at)  \(e.type.rawValue) r\(e.revision) by \(e.by)\(text.map { ": \($0)" } ?? "")")
+                let fee = e.fee.map { " (fee \(money($0, inv.currency)))" } ?? ""
+                out.append("  \(e.at)  \(e.type.rawValue) r\(e.revision) by \(e.by)\(fee)\(text.map { ": \($0)" } ?? "")")
             }
         }
         if let note = inv.note { out.append(""); out.append("Note: \(note)") }
@@ -90,8 +94,11 @@ enum Display {
 /// Seed 001's invoice states, an output mapping kept stable: 1 Not sent, 2 Pending,
 /// 3 Completed, 7 Sent. Folio's other states map onto the nearest one.
 enum BRPStatus {
-    static func number(for inv: Invoice) -> Int { number(status: inv.status, paymentStatus: inv.paymentStatus) }
+    /// The full state of one document (reminder stages 4-6, the outbox's 9).
+    static func number(for inv: Invoice) -> Int { BRPState.number(for: inv) }
 
+    /// What an index row can tell without the events: 1, 2, 3 or 7. `list` rows give this
+    /// (the index keeps no reminder or delivery state yet); `show` gives the full state.
     static func number(status: InvoiceStatus?, paymentStatus: PaymentStatus?) -> Int {
         switch status {
         case .draft?, nil: return 1

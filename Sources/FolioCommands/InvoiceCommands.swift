@@ -7,7 +7,7 @@ struct InvoiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoice", abstract: "Create, edit, send, answer, pay and correct invoices.",
         subcommands: [InvoiceCreate.self, InvoiceUpdate.self, InvoiceSend.self, InvoiceVoid.self, InvoiceAccept.self, InvoiceDecline.self,
-                      InvoiceRequestChanges.self, InvoicePay.self, InvoiceRefund.self, InvoiceDelete.self, InvoiceReissue.self, InvoiceCredit.self, InvoiceShow.self, InvoiceLog.self])
+                      InvoiceRequestChanges.self, InvoicePay.self, InvoiceRefund.self, InvoiceRemind.self, InvoiceDelete.self, InvoiceReissue.self, InvoiceCredit.self, InvoiceShow.self, InvoiceLog.self])
 }
 
 /// Every invoice write prints the resulting document with --json, else the commit message.
@@ -76,10 +76,15 @@ struct InvoiceSend: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "send", abstract: "Send for approval (or issue, when approval is off); numbers it on first send.")
     @OptionGroup var global: GlobalOptions
     @Argument var id: String
-    @Flag(help: "Distribute by email.") var email = false
+    @Flag(help: "Distribute by email: it waits in the outbox until `folio deliver`.") var email = false
+    @Flag(help: "Distribute by print (seed 001 central print): it waits in the outbox until `folio deliver`.") var print = false
+    @Option(help: "The template the delivery uses (seed 001 templateid).") var template: String?
     func run() throws {
         let repo = try global.openRepository()
-        report(try repo.sendInvoice(id: global.invoiceID(id, in: repo), email: email, caller: global.caller), global)
+        if email && print { throw FolioError.usage("give --email or --print, not both") }
+        if template != nil && !email && !print { throw FolioError.usage("--template goes with --email or --print") }
+        let distribution = email || print ? Distribution(method: email ? .email : .print, template: template) : nil
+        report(try repo.sendInvoice(id: global.invoiceID(id, in: repo), distribution: distribution, caller: global.caller), global)
     }
 }
 

@@ -51,7 +51,7 @@ private func checkedSum(_ values: [Int64], pointer: String) throws(ArithmeticErr
 extension Invoice {
     /// Recomputes every derived field. Totals: subtotal = Σ line nets + Σ cost line
     /// amounts; discount = Σ line discounts (already inside the nets); tax = Σ taxes;
-    /// total = subtotal + tax; paid = Σ payments; open = total − paid.
+    /// total = subtotal + tax; paid = Σ payments; open = total + reminder fees − paid.
     public func derived() throws(ArithmeticError) -> Invoice {
         var doc = self
         var nets: [Int64] = [], taxes: [Int64] = [], discounts: [Int64] = []
@@ -76,7 +76,12 @@ extension Invoice {
         let tax = try checkedSum(taxes, pointer: "/totals/tax")
         let total = try checkedSum([subtotal, tax], pointer: "/totals/total")
         let paid = try checkedSum(doc.payments.map(\.amount), pointer: "/totals/paid")
-        let (open, o) = total.subtractingReportingOverflow(paid)
+        // Reminder fees (seed 001 `reminderamount`) are owed on top of the total.
+        let fees = try checkedSum(doc.events.filter { Workflow.reminderTypes.contains($0.type) }.compactMap(\.fee), pointer: "/reminderAmount")
+        doc.reminderAmount = fees == 0 ? nil : fees
+        let (owed, o0) = total.addingReportingOverflow(fees)
+        if o0 { throw .overflow(pointer: "/reminderAmount") }
+        let (open, o) = owed.subtractingReportingOverflow(paid)
         if o { throw .overflow(pointer: "/totals/open") }
         doc.totals = Totals(subtotal: subtotal, discount: try checkedSum(discounts, pointer: "/totals/discount"), tax: tax, total: total, paid: paid, open: open)
         doc.paymentStatus = paid == 0 && open > 0 ? .open : (open <= 0 ? .paid : .partiallyPaid)

@@ -134,11 +134,18 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case sent, issued, accepted, declined
     case changesRequested = "changes_requested"
     case voided
+    /// Dunning (seed 001 states 4, 5, 6): a reminder, the reminder bureau, bill collection.
+    case reminder
+    case reminderBureau = "reminder_bureau"
+    case billCollection = "bill_collection"
+    /// Distribution (seeds 000, 001): the delivery command reported the invoice delivered, or failed.
+    case delivered
+    case deliveryFailed = "delivery_failed"
 }
 
 public struct InvoiceEvent: Codable, Sendable, Hashable {
-    public init(id: String, type: EventType, revision: Int, by: String, at: String, note: String? = nil, reason: String? = nil) {
-        self.id = id; self.type = type; self.revision = revision; self.by = by; self.at = at; self.note = note; self.reason = reason
+    public init(id: String, type: EventType, revision: Int, by: String, at: String, note: String? = nil, reason: String? = nil, fee: Int64? = nil) {
+        self.id = id; self.type = type; self.revision = revision; self.by = by; self.at = at; self.note = note; self.reason = reason; self.fee = fee
     }
     public var id: String
     public var type: EventType
@@ -147,6 +154,8 @@ public struct InvoiceEvent: Codable, Sendable, Hashable {
     public var at: String
     public var note: String?
     public var reason: String?
+    /// A reminder's fee (seed 001 `reminderamount`), in minor units.
+    public var fee: Int64?
 }
 
 public struct Shipment: Codable, Sendable, Hashable {
@@ -237,6 +246,8 @@ public struct Invoice: Codable, Sendable, Hashable {
     /// Numbers this invoice took and gave up: a draft sent on two replicas at once keeps one
     /// number; the merge records the other here, so its series stays gapless (SPEC §3).
     public var voidedNumbers: [String]?
+    /// Derived: the reminder fees charged (seed 001 `reminderamount`); owed on top of the total.
+    public var reminderAmount: Int64? = nil
     public var createdBy: String
     public var createdAt: String
     public var updatedBy: String

@@ -61,7 +61,7 @@ public enum DocumentMerge {
     static func isDerived(_ kind: Kind, _ pointer: [String]) -> Bool {
         if kind == .series { return pointer == ["last"] || pointer.first == "claim" }
         guard kind == .invoice else { return false }
-        if pointer.count == 1 { return ["totals", "status", "paymentStatus", "revision", "updatedAt", "updatedBy"].contains(pointer[0]) }
+        if pointer.count == 1 { return ["totals", "status", "paymentStatus", "revision", "updatedAt", "updatedBy", "reminderAmount"].contains(pointer[0]) }
         if pointer.count == 3, pointer[0] == "lines" { return ["net", "tax", "total"].contains(pointer[2]) }
         if pointer.count == 3, pointer[0] == "costLines" { return ["tax", "total"].contains(pointer[2]) }
         return false

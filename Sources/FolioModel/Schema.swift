@@ -228,7 +228,7 @@ public enum Schemas {
                                 optional: ["method": shortText, "reference": shortText])
 
     static let event = Schema(required: ["id": .identifier, "type": .enumeration(EventType.allCases.map(\.rawValue)), "revision": .count, "by": .email, "at": .timestamp],
-                              optional: ["note": text, "reason": text])
+                              optional: ["note": text, "reason": text, "fee": .amount])
 
     static let shipment = Schema(optional: ["dispatchDate": .date, "carrier": shortText, "trackingCode": shortText, "shipmentReference": shortText])
     static let distribution = Schema(required: ["method": .enumeration(DistributionMethod.allCases.map(\.rawValue))], optional: ["template": shortText])
@@ -246,7 +246,8 @@ public enum Schemas {
                    "status": .enumeration(InvoiceStatus.allCases.map(\.rawValue)), "paymentStatus": .enumeration(PaymentStatus.allCases.map(\.rawValue)),
                    "shipment": .object(shipment), "distribution": .object(distribution), "note": text, "terms": text,
                    "extraFields": .array(.object(extraField), maxCount: 200), "externalId": shortText, "externalCustomerId": shortText,
-                   "externalPdfUrl": .string(maxLength: 2_000), "conflicts": .array(.object(conflict)), "voidedNumbers": .array(shortText, maxCount: 100)])
+                   "externalPdfUrl": .string(maxLength: 2_000), "conflicts": .array(.object(conflict)), "voidedNumbers": .array(shortText, maxCount: 100),
+                   "reminderAmount": .amount])
 
     public static let config = Schema(
         required: ["version": .int, "company": .object(Schema(required: ["name": shortText], optional: ["vatId": shortText, "address": text, "email": .email])),

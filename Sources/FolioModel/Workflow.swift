@@ -62,13 +62,13 @@ public enum Workflow {
     /// bookkeeping (identity, workflow, payments, derived values, audit stamps).
     public static let nonContentKeys: Set<String> = [
         "id", "number", "status", "paymentStatus", "totals", "payments", "events", "revision",
-        "conflicts", "voidedNumbers", "createdBy", "createdAt", "updatedBy", "updatedAt",
+        "conflicts", "voidedNumbers", "reminderAmount", "createdBy", "createdAt", "updatedBy", "updatedAt",
     ]
 
     /// Fields an edit may not touch at all.
     public static let protectedKeys: Set<String> = [
         "id", "number", "type", "orderId", "creditNoteFor", "currency", "customer", "channel",
-        "status", "paymentStatus", "totals", "payments", "events", "revision", "conflicts", "voidedNumbers",
+        "status", "paymentStatus", "totals", "payments", "events", "revision", "conflicts", "voidedNumbers", "reminderAmount",
         "createdBy", "createdAt", "updatedBy", "updatedAt",
     ]
 

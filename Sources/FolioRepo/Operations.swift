@@ -241,6 +241,12 @@ extension FolioRepository {
     }
 
     public func sendInvoice(id: String, email: Bool, caller: Caller) throws -> Written<Invoice> {
+        try sendInvoice(id: id, distribution: email ? Distribution(method: .email) : nil, caller: caller)
+    }
+
+    /// Sends (or issues); with a distribution (email or print, and a template), the invoice
+    /// also waits in the outbox until `deliver` reports it delivered.
+    public func sendInvoice(id: String, distribution: Distribution?, caller: Caller) throws -> Written<Invoice> {
         try transact(caller) { snap, actor, stamp in
             let (invoice, _) = try snap.invoice(id)
             let config = try snap.config()
@@ -252,10 +258,11 @@ extension FolioRepository {
             try checkExtraFields(invoice, snap: snap, sending: .now)
             let number = Workflow.needsNumber(invoice) ? try nextNumber(for: actor, snapshot: snap, changes: &changes, clock: caller.clock) : nil
             let sent = try Workflow.send(invoice, by: actor, at: stamp.at, eventID: IDs.make("ev_"), requireApproval: config.approvalRequired,
-                                         number: number, distribution: email ? Distribution(method: .email) : nil, firstSend: (stamp.today, config.dueDays))
+                                         number: number, distribution: distribution, firstSend: (stamp.today, config.dueDays))
             try changes.put(invoice: sent)
             let verb = config.approvalRequired ? "Send" : "Issue"
-            return try staged(try sent.derived(), changes, "\(verb) invoice \(sent.number!) (revision \(sent.revision))\(email ? " by email" : "")")
+            let how = distribution.map { " by \($0.method.rawValue)\($0.template.map { " (template \($0))" } ?? ""), waiting in the outbox" } ?? ""
+            return try staged(try sent.derived(), changes, "\(verb) invoice \(sent.number!) (revision \(sent.revision))\(how)")
         }
     }
 
