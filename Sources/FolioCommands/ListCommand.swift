@@ -35,6 +35,7 @@ struct ListCommand: ParsableCommand {
     @Option(help: "Created from (seed 004 beginDateAt).") var createdFrom: String?
     @Option(help: "Created to (seed 004 endDateAt).") var createdTo: String?
     @Flag(help: "Only invoices past due with money open.") var overdue = false
+    @Option(help: "Seed 001's state: 1 not sent, 2 pending, 3 completed, 4 reminder, 5 reminder bureau, 6 bill collection, 7 sent, 9 waiting to be sent (repeatable or comma-separated).") var state: [String] = []
     @Option(help: "Search text.") var q: String?
     @Option(help: "invoiceNumber, type, orderNumber, purchaseOrderNumber, customerId or externalCustomerId.") var searchBy: String?
     @Option(help: "invoiceNumber, createdAt, updatedAt, dueDate, customerId, externalCustomerId, status, openBalance, originalBalance, isPendingPayment.") var sortBy: String = "createdAt"
@@ -72,6 +73,10 @@ struct ListCommand: ParsableCommand {
         }
         (query.issuedFrom, query.issuedTo, query.dueFrom, query.dueTo, query.createdFrom, query.createdTo) = (issuedFrom, issuedTo, dueFrom, dueTo, createdFrom, createdTo)
         if overdue { query.overdueOn = today }
+        for text in state.flatMap({ $0.split(separator: ",").map(String.init) }) {
+            guard let n = Int(text), BRPState.names[n] != nil else { throw usage("--state \"\(text)\" is not a state number 1-9 (seed 001)") }
+            query.brpStates.append(n)
+        }
         query.q = q
         if let searchBy {
             guard let f = InvoiceQuery.parse(searchBy, as: InvoiceQuery.SearchField.self) else {
@@ -275,7 +280,7 @@ struct ListCommand: ParsableCommand {
             w.endObject()
         }
         w.beginObject()
-        w.key("brpStatus"); w.int(Int64(BRPStatus.number(status: inv.status, paymentStatus: inv.paymentStatus)))
+        w.key("brpStatus"); w.int(Int64(inv.brpState))
         w.key("createdAt"); w.string(inv.createdAt)
         w.key("currency"); w.string(inv.currency)
         w.key("customer")
@@ -317,7 +322,7 @@ struct ListCommand: ParsableCommand {
         var o: [String: JSONValue] = [
             "id": .string(inv.id), "number": inv.number.map(JSONValue.string) ?? .null, "type": .string(inv.type),
             "status": .string(inv.status?.rawValue ?? "draft"), "paymentStatus": .string(inv.paymentStatus?.rawValue ?? "open"),
-            "brpStatus": .int(Int64(BRPStatus.number(status: inv.status, paymentStatus: inv.paymentStatus))),
+            "brpStatus": .int(Int64(inv.brpState)),
             "customer": inv.customer.jsonValue, "currency": .string(inv.currency), "issueDate": .string(inv.issueDate),
             "dueDate": .string(inv.dueDate), "orderId": inv.orderId.map(JSONValue.string) ?? .null, "revision": .int(Int64(inv.revision)),
             "totals": inv.totals.map(\.jsonValue) ?? .null, "createdAt": .string(inv.createdAt), "updatedAt": .string(inv.updatedAt),

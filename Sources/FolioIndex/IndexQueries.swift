@@ -20,16 +20,19 @@ public struct InvoiceSummary: Sendable, Equatable {
     public var totals: Totals?
     public var createdAt: String
     public var updatedAt: String
+    /// Seed 001's state number (reminder stages and the outbox included).
+    public var brpState: Int
 
     public init(_ inv: Invoice) {
         id = inv.id; number = inv.number; type = inv.type; status = inv.status; paymentStatus = inv.paymentStatus
         customer = inv.customer; currency = inv.currency; issueDate = inv.issueDate; dueDate = inv.dueDate; orderId = inv.orderId
         revision = inv.revision; totals = inv.totals; createdAt = inv.createdAt; updatedAt = inv.updatedAt
+        brpState = BRPState.number(for: inv)
     }
 
     static let columns = """
         id, number, type, status, payment_status, customer_id, customer_name, customer_email, customer_external_id, currency,
-        issue_date, due_date, order_id, revision, subtotal, discount, tax, total, paid, open, created_at, updated_at
+        issue_date, due_date, order_id, revision, subtotal, discount, tax, total, paid, open, created_at, updated_at, brp_state
         """
 
     /// Reads the columns by position, in the order of `columns` (a lookup by name lowercases
@@ -40,7 +43,7 @@ public struct InvoiceSummary: Sendable, Equatable {
         paymentStatus = (row[4] as String?).flatMap(PaymentStatus.init(rawValue:))
         customer = Customer(id: row[5], name: row[6], email: row[7], externalId: row[8])
         currency = row[9]; issueDate = row[10]; dueDate = row[11]; orderId = row[12]
-        revision = row[13]; createdAt = row[20]; updatedAt = row[21]
+        revision = row[13]; createdAt = row[20]; updatedAt = row[21]; brpState = row[22]
         if let total = row[17] as Int64? {
             totals = Totals(subtotal: row[14], discount: row[15], tax: row[16], total: total, paid: row[18], open: row[19])
         } else {
@@ -432,6 +435,7 @@ enum InvoiceSQL {
         if let v = q.createdFrom { c.append("created_date >= ?"); a.append(nfc(v)) }
         if let v = q.createdTo { c.append("created_date <= ?"); a.append(nfc(v)) }
         if let today = q.overdueOn { c.append("owed = 1 AND due_date < ?"); a.append(nfc(today)) }
+        if !q.brpStates.isEmpty { c.append("brp_state IN (\(q.brpStates.map(String.init).joined(separator: ",")))") }
         if let text = q.q, !text.isEmpty { search(text, q.searchBy, &c, &a) }
     }
 

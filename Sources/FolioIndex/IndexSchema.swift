@@ -5,7 +5,7 @@ import GRDB
 /// The tables of `.git/folio/index.sqlite`. A cache: any change here (or in what the
 /// columns mean) bumps `version`, and an index of another version is rebuilt, not migrated.
 enum IndexSchema {
-    static let version = 3
+    static let version = 4
 
     /// Tables, created empty before documents go in.
     static let tables = """
@@ -35,7 +35,8 @@ enum IndexSchema {
             external_id TEXT, external_key TEXT, ext_customer_id TEXT, ext_customer_sort TEXT NOT NULL,
             created_at TEXT NOT NULL, created_date TEXT NOT NULL, updated_at TEXT NOT NULL,
             search_text TEXT, has_events INTEGER NOT NULL, cr_note TEXT, conflict_count INTEGER NOT NULL,
-            owed INTEGER NOT NULL  -- an invoice (not a credit note) whose status_f is sent/accepted/issued and open_c > 0: overdue once due_date has passed
+            owed INTEGER NOT NULL,  -- an invoice (not a credit note) whose status_f is sent/accepted/issued and open_c > 0: overdue once due_date has passed
+            brp_state INTEGER NOT NULL  -- seed 001's state number (FolioModel.BRPState), for list --state and each row's brpStatus
         );
 
         -- The products of an invoice's lines (the productId filter): one row per product and

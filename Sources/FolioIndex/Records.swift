@@ -35,6 +35,7 @@ public struct InvoiceRecord: Sendable, Equatable {
     public var extraFields: [ExtraFieldValue]
     public var events: [Event]
     public var conflictCount: Int
+    public var distribution: DistributionMethod?
 
     public init(_ inv: Invoice) {
         id = inv.id; number = inv.number; type = inv.type; orderId = inv.orderId; creditNoteFor = inv.creditNoteFor
@@ -46,11 +47,17 @@ public struct InvoiceRecord: Sendable, Equatable {
         extraFields = inv.extraFields ?? []
         events = inv.events.map { Event(type: $0.type, revision: $0.revision, note: $0.note) }
         conflictCount = inv.conflicts?.count ?? 0
+        distribution = inv.distribution?.method
     }
 
     init() {
         id = ""; type = ""; customer = Customer(id: ""); currency = ""; issueDate = ""; dueDate = ""; revision = 0
         createdAt = ""; updatedAt = ""; productIds = []; extraFields = []; events = []; conflictCount = 0
+    }
+
+    /// Seed 001's state number, by the model's one mapping.
+    var brpState: Int {
+        BRPState.number(status: filterStatus, paymentStatus: paymentStatus, distribution: distribution, orderedTypes: events.map(\.type))
     }
 
     /// Status as `InvoiceQuery` filters on it: the stored one, else the one the events give.
@@ -155,6 +162,7 @@ struct InvoiceSink: CaptureSink {
         case customerId, customerName, customerEmail, customerExternalId
         case totals, subtotal, discount, tax, total, paid, open
         case line, lineProduct, extra, extraName, extraValue, event, eventType, eventRevision, eventNote, conflict
+        case distributionMethod
     }
 
     static let slots: [String: Slot] = {
@@ -169,7 +177,7 @@ struct InvoiceSink: CaptureSink {
             .line: "/lines/*", .lineProduct: "/lines/*/productId",
             .extra: "/extraFields/*", .extraName: "/extraFields/*/fieldName", .extraValue: "/extraFields/*/fieldValue",
             .event: "/events/*", .eventType: "/events/*/type", .eventRevision: "/events/*/revision", .eventNote: "/events/*/note",
-            .conflict: "/conflicts/*",
+            .conflict: "/conflicts/*", .distributionMethod: "/distribution/method",
         ]
         return Dictionary(uniqueKeysWithValues: paths.map { ($0.value, $0.key.rawValue) })
     }()
@@ -204,6 +212,8 @@ struct InvoiceSink: CaptureSink {
         case .eventType:
             if let t = EventType(rawValue: v) { partial.events[partial.events.count - 1].type = t } else { failed = true }
         case .eventNote: partial.events[partial.events.count - 1].note = v
+        case .distributionMethod:
+            if let m = DistributionMethod(rawValue: v) { partial.distribution = m } else { failed = true }
         default: failed = true
         }
     }

@@ -63,12 +63,17 @@ extension Workflow {
     /// The outbox (seeds 000, 001): a sent invoice whose distribution is email or print waits
     /// until the delivery command reports it delivered, after its latest send.
     public static func awaitsDelivery(_ invoice: Invoice) -> Bool {
-        guard let method = invoice.distribution?.method, method != .none else { return false }
-        let status = self.status(events: invoice.events, revision: invoice.revision)
+        awaitsDelivery(method: invoice.distribution?.method, status: status(events: invoice.events, revision: invoice.revision),
+                       orderedTypes: ordered(invoice.events).map(\.type))
+    }
+
+    /// The same from what an index row keeps: the event types in their (at, id) order, which
+    /// is the order a valid document stores them in.
+    public static func awaitsDelivery(method: DistributionMethod?, status: InvoiceStatus, orderedTypes: [EventType]) -> Bool {
+        guard let method, method != .none else { return false }
         guard [.pendingApproval, .changesRequested, .accepted, .issued].contains(status) else { return false }
-        let key = { (e: InvoiceEvent) in (e.at, e.id) }
-        guard let lastSend = invoice.events.filter({ $0.type == .sent || $0.type == .issued }).map(key).max(by: <) else { return false }
-        guard let lastDelivered = invoice.events.filter({ $0.type == .delivered }).map(key).max(by: <) else { return true }
+        guard let lastSend = orderedTypes.lastIndex(where: { $0 == .sent || $0 == .issued }) else { return false }
+        guard let lastDelivered = orderedTypes.lastIndex(of: .delivered) else { return true }
         return lastDelivered < lastSend
     }
 
@@ -98,15 +103,20 @@ public enum BRPState {
                                7: "Sent", 8: "Exported", 9: "Waiting to be sent"]
 
     public static func number(for invoice: Invoice) -> Int {
-        let status = invoice.status ?? Workflow.status(events: invoice.events, revision: invoice.revision)
+        number(status: invoice.status ?? Workflow.status(events: invoice.events, revision: invoice.revision), paymentStatus: invoice.paymentStatus,
+               distribution: invoice.distribution?.method, orderedTypes: Workflow.ordered(invoice.events).map(\.type))
+    }
+
+    /// The one mapping, from what both a document and an index row hold.
+    public static func number(status: InvoiceStatus, paymentStatus: PaymentStatus?, distribution: DistributionMethod?, orderedTypes: [EventType]) -> Int {
         switch status {
         case .draft: return 1
         case .declined, .voided: return 3
         default: break
         }
-        if invoice.paymentStatus == .paid { return 3 }
-        if Workflow.awaitsDelivery(invoice) { return 9 }
-        switch Workflow.reminderStage(invoice.events) {
+        if paymentStatus == .paid { return 3 }
+        if Workflow.awaitsDelivery(method: distribution, status: status, orderedTypes: orderedTypes) { return 9 }
+        switch orderedTypes.compactMap(ReminderStage.init).max(by: { $0.rank < $1.rank }) {
         case .collection?: return 6
         case .bureau?: return 5
         case .reminder?: return 4

@@ -22,6 +22,8 @@ public struct InvoiceQuery: Sendable, Hashable {
     public var dueFrom: String?, dueTo: String?
     public var createdFrom: String?, createdTo: String?
     public var overdueOn: String?          // today, when --overdue
+    /// Seed 001's `state`: BRP state numbers 1-9 (see `BRPState`).
+    public var brpStates: [Int] = []
     public var q: String?
     public var searchBy: SearchField?
     public var type: String?
@@ -66,6 +68,7 @@ public struct InvoiceQuery: Sendable, Hashable {
         if let f = createdFrom, String(inv.createdAt.prefix(10)) < f { return false }
         if let t = createdTo, String(inv.createdAt.prefix(10)) > t { return false }
         if let today = overdueOn, !InvoiceQuery.isOverdue(inv, status: status, today: today) { return false }
+        if !brpStates.isEmpty && !brpStates.contains(BRPState.number(for: inv)) { return false }
         if let q, !q.isEmpty, !searchValues(inv).contains(where: { $0.lowercased().contains(q.lowercased()) }) { return false }
         return true
     }

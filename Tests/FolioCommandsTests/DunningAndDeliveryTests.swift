@@ -79,4 +79,29 @@ struct DunningAndDeliveryTests {
         #expect(try #require(f.json(["outbox"])["data"] as? [Any]).count == 1)
         try expectOK(f.folio(["validate"]))
     }
+
+    @Test("list --state filters by seed 001's state, from the index and from the documents alike, and each row carries it")
+    func stateFilter() throws {
+        let f = try Fixture()
+        let reminded = try f.draft(items: "1")
+        let waiting = try f.draft(items: "2")
+        let pending = try f.draft(items: "3")
+        try expectOK(f.folio(["invoice", "send", reminded]))
+        try expectOK(f.folio(["invoice", "remind", reminded], env: Self.later))
+        try expectOK(f.folio(["invoice", "send", waiting, "--print"]))
+        try expectOK(f.folio(["invoice", "send", pending]))
+        func ids(_ extra: [String]) throws -> [String] {
+            let r = try f.folio(["list", "--json"] + extra)
+            let page = try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stderr)")
+            return ((page["data"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }.sorted()
+        }
+        for scan in [[], ["--no-index"]] {
+            #expect(try ids(["--state", "4"] + scan) == [reminded], "\(scan)")
+            #expect(try ids(["--state", "9"] + scan) == [waiting], "\(scan)")
+            #expect(try ids(["--state", "2,4"] + scan) == [reminded, pending].sorted(), "\(scan)")
+        }
+        let rows = try #require(f.json(["list"])["data"] as? [[String: Any]])
+        #expect(rows.first { $0["id"] as? String == waiting }?["brpStatus"] as? Int == 9)
+        #expect(try f.folio(["list", "--state", "12"]).code == 2)
+    }
 }
