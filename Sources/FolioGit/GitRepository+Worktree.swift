@@ -42,14 +42,16 @@ extension GitRepository {
     /// whose working file still holds `old`'s or `new`'s content (or is missing) is written as in
     /// `new`, index included. A path holding anything else is a person's edit: it is left alone
     /// and returned.
-    public func finishCheckout(paths: [String], from old: GitOID?, to new: GitOID) throws -> [String] {
+    public func finishCheckout(paths: [String], from old: GitOID?, to new: GitOID, alsoKnown other: GitOID? = nil) throws -> [String] {
         guard let workdir, !isBare, !paths.isEmpty else { return [] }
         let oldTree = try old.map(treeID(ofCommit:))
         let newTree = try treeID(ofCommit: new)
         var ours: [String] = [], theirs: [String] = []
         for path in paths {
             _ = try pathComponents(path)
-            let known = [try oldTree.flatMap { try blobID(path: path, inTree: $0) }, try blobID(path: path, inTree: newTree)].compactMap { $0 }
+            let otherTree = try other.map(treeID(ofCommit:))
+            let known = [try oldTree.flatMap { try blobID(path: path, inTree: $0) }, try blobID(path: path, inTree: newTree),
+                         try otherTree.flatMap { try blobID(path: path, inTree: $0) }].compactMap { $0 }
             switch try workingFile(path, workdir: workdir) {
             case .absent: ours.append(path)
             case .file(let id) where known.contains(id): ours.append(path)

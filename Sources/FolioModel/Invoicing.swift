@@ -136,6 +136,10 @@ public enum Invoicing {
         }
         var wanted: [(InvoiceLine, ExactDecimal)] = []
         if let selections {
+            var named: Set<String> = []
+            for selection in selections where !named.insert(selection.lineID).inserted {
+                throw Refusal("line \"\(selection.lineID)\" is named twice; give its quantity once (--lines \(selection.lineID):QTY)")
+            }
             for selection in selections {
                 guard let line = invoice.lines.first(where: { $0.id == selection.lineID }) else {
                     throw Refusal("invoice \(Workflow.label(invoice)) has no line \"\(selection.lineID)\" (its lines: \(invoice.lines.map(\.id).joined(separator: ", ")))")
@@ -167,10 +171,16 @@ public enum Invoicing {
             var credit = line
             if let whole = ExactDecimal(line.quantity), quantity != whole {
                 credit.quantity = quantity.description
-                // A part of a discounted line carries its share of the discount.
+                // A part of a discounted line carries its share of the discount; the credit that
+                // takes the last of the line takes the rest of it, so the parts never add up to
+                // more than the line's net.
                 if let discount = line.discount, !whole.isZero {
-                    let share = ExactDecimal(discount) * quantity
-                    credit.discount = Self.divide(share, by: whole)
+                    let earlier = existingCredits.filter { $0.creditNoteFor == invoice.id }.flatMap(\.lines).filter { $0.id == line.id }.compactMap(\.discount).reduce(0, +)
+                    if remaining(line) == quantity {
+                        credit.discount = discount - earlier
+                    } else {
+                        credit.discount = Self.divide(ExactDecimal(discount) * quantity, by: whole)
+                    }
                 }
             }
             lines.append(credit)

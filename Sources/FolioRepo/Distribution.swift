@@ -44,6 +44,12 @@ extension FolioRepository {
     /// standard error, which keeps the invoice in the outbox. The command runs outside the
     /// write lock, so a slow mail server does not hold up other commands.
     public func deliver(command: String, caller: Caller) throws -> [DeliveryResult] {
+        // Only a seller delivers, checked before anything is handed to the command.
+        let actor = try self.actor(explicit: caller.identity, environment: caller.environment, snapshot: snapshot())
+        guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller delivers invoices")) }
+        // One delivery run at a time on a clone: two overlapping runs (cron) would both send.
+        let lock = try WriteLock.acquire(gitDir: git.gitDir, name: "deliver.lock")
+        defer { withExtendedLifetime(lock) {} }
         var results: [DeliveryResult] = []
         for invoice in try outbox() {
             let (ok, detail) = try run(command, for: invoice)
@@ -75,6 +81,8 @@ extension FolioRepository {
         environment["FOLIO_TEMPLATE"] = invoice.distribution?.template ?? ""
         environment["FOLIO_TO"] = invoice.customer.email ?? ""
         environment["FOLIO_CUSTOMER_ID"] = invoice.customer.id
+        // The send being delivered: a command that keeps it can skip a repeat.
+        environment["FOLIO_DELIVERY_ID"] = Workflow.ordered(invoice.events).last { $0.type == .sent || $0.type == .issued }?.id ?? ""
         process.environment = environment
         if let workdir = git.workdir { process.currentDirectoryURL = URL(fileURLWithPath: workdir) }
         let input = Pipe(), errors = Pipe()

@@ -194,6 +194,7 @@ public final class FolioRepository {
             } catch {
                 let why = (error as? GitError).flatMap(FolioError.lockedFile).map { "\($0) is held by another git process" } ?? FolioError.wrap(error).description
                 warnings.append("the commit is made, but the working tree is not yet in step (\(why)); the next folio command finishes it")
+                record.keepForCheckoutOnly()
                 return (prepared.commit, warnings)
             }
         }

@@ -44,7 +44,9 @@ final class OperationRecord {
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let op = PendingOperation(pid: getpid(), started: Int64(Date().timeIntervalSince1970 * 1000), command: CommandLine.arguments.dropFirst().joined(separator: " "),
                                   locks: locks, old: old?.hex, new: new?.hex, paths: paths)
-        let record = OperationRecord(path: folder + "/\(getpid()).json", operation: op)
+        // One process may leave several records (a sync whose merge checkout must wait, then
+        // its push): each has a name of its own, so a later one never replaces an earlier one.
+        let record = OperationRecord(path: folder + "/\(getpid())-\(IDs.make("", length: 8)).json", operation: op)
         try record.write()
         return record
     }
@@ -65,6 +67,13 @@ final class OperationRecord {
     func end() {
         unlink(path)
     }
+
+    /// The operation finished but left its checkout to the next command: it holds no lock
+    /// file any more, so recovery must not remove one that has the same name later.
+    func keepForCheckoutOnly() {
+        operation.locks = []
+        try? write()
+    }
 }
 
 extension FolioRepository {
@@ -83,7 +92,7 @@ extension FolioRepository {
         var said: [String] = []
         // A record half written when its process was killed: nothing was locked yet.
         for name in names where name.hasSuffix(".json.tmp") {
-            if let pid = Int32(name.prefix { $0 != "." }), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH { unlink(folder + "/" + name) }
+            if let pid = Int32(name.prefix { $0 != "." && $0 != "-" }), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH { unlink(folder + "/" + name) }
         }
         for name in names.sorted() where name.hasSuffix(".json") {
             let path = folder + "/" + name
@@ -95,25 +104,47 @@ extension FolioRepository {
             if op.pid == getpid() { continue }
             if kill(op.pid, 0) == 0 || errno == EPERM { continue }   // still running
             var done: [String] = []
+            var waiting = false
             let started = Double(op.started) / 1000
             let recordTime = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)?.timeIntervalSince1970 ?? started
             for lock in op.locks {
                 guard let modified = (try? FileManager.default.attributesOfItem(atPath: lock)[.modificationDate] as? Date)?.timeIntervalSince1970 else { continue }
                 // Only a lock taken while that operation ran is its own; an older one belongs to
                 // something else (a person's `git commit` in progress) and stays.
-                if modified >= started - 0.01 && modified <= recordTime + 30, unlink(lock) == 0 {
+                // A lock outside this clone (in a remote other clones push to) must also be older
+                // than a live push ever holds one: a fresh one may be another clone's, right now.
+                let inThisClone = lock.hasPrefix(git.gitDir + "/")
+                let settled = inThisClone || Date().timeIntervalSince1970 - modified > 2
+                let itsOwn = modified >= started - 0.01 && modified <= recordTime + 10
+                if itsOwn && !settled { waiting = true }   // removed by a later command, once settled
+                if itsOwn && settled, unlink(lock) == 0 {
                     done.append("removed \(lock.hasPrefix(git.gitDir + "/") ? ".git/" + lock.dropFirst(git.gitDir.count + 1) : lock)")
                 }
             }
             if let newHex = op.new, let new = GitOID(hex: newHex), let paths = op.paths,
-               let branch = try? git.headBranch(), let tip = try? git.resolveReference("refs/heads/\(branch)"), tip == new {
+               let branch = try? git.headBranch(), let tip = try? git.resolveReference("refs/heads/\(branch)"),
+               (try? git.isAncestor(new, of: tip)) == true {
+                // The branch is at the new commit, or past it (the same process committed again
+                // before it ended): bring the paths to the tip.
                 let old = op.old.flatMap(GitOID.init(hex:))
-                if let skipped = try? git.finishCheckout(paths: paths, from: old, to: new) {
-                    done.append("finished its checkout of \(paths.count - skipped.count) file(s)")
-                    if !skipped.isEmpty { done.append("left \(skipped.joined(separator: ", ")) alone (edited since)") }
+                do {
+                    if old == nil {
+                        try git.checkoutHead(force: false)   // a first pull into an empty clone
+                        done.append("finished its checkout")
+                    } else {
+                        let skipped = try git.finishCheckout(paths: paths, from: old, to: tip, alsoKnown: new)
+                        done.append("finished its checkout of \(paths.count - skipped.count) file(s)")
+                        if !skipped.isEmpty { done.append("left \(skipped.joined(separator: ", ")) alone (edited since)") }
+                    }
+                } catch {
+                    // Still blocked (another git process holds the index): the record stays for
+                    // the next command, so the checkout is never forgotten.
+                    notice("folio: warning: an interrupted command's checkout could not be finished yet (\(FolioError.wrap(error).description)); the next folio command tries again")
+                    if !done.isEmpty { said.append("folio: an interrupted command (pid \(op.pid)) was partly cleaned up: \(done.joined(separator: "; "))") }
+                    continue
                 }
             }
-            unlink(path)
+            if !waiting { unlink(path) }
             if !done.isEmpty { said.append("folio: an interrupted command (pid \(op.pid): folio \(op.command)) was cleaned up: \(done.joined(separator: "; "))") }
         }
         return said
@@ -140,6 +171,7 @@ extension FolioRepository {
         } catch {
             // The branch moved: the next command finishes the checkout (the record stays).
             notice("folio: warning: the merge is committed, but the working tree is not yet in step (\(FolioError.wrap(error).description)); the next folio command finishes it")
+            record.keepForCheckoutOnly()
             return
         }
         record.end()
@@ -151,6 +183,9 @@ extension FolioRepository {
     public func recordingLocks<T>(remoteURL: String?, remote: String, _ body: () throws -> T) throws -> T {
         let g = git.gitDir
         var locks = ["\(g)/refs/remotes/\(remote)/main.lock", "\(g)/logs/refs/remotes/\(remote)/main.lock", "\(g)/FETCH_HEAD.lock", "\(g)/packed-refs.lock"]
+        // A remote on this machine: its branch's lock, if this push is killed holding it. Other
+        // clones push there too, so recovery removes one only once it is older than any live
+        // push holds a lock (see `recoverInterruptedOperations`).
         if let folder = Self.localRemoteGitDir(remoteURL) {
             locks += ["\(folder)/refs/heads/main.lock", "\(folder)/logs/refs/heads/main.lock", "\(folder)/packed-refs.lock"]
         }

@@ -119,7 +119,9 @@ extension FolioRepository {
             if let claim = state.claim, claim.replica != replica {
                 throw FolioError.refused(Refusal("series \(prefix) is already claimed by another clone (\(claim.by) on \(claim.at.prefix(10))); choose another prefix"))
             }
-            state.claim = SeriesClaim(replica: replica, by: actor.email, at: stamp.at)
+            // Claiming again from the same clone keeps the original claim (its date decides a
+            // race with another clone's offline claim).
+            if state.claim == nil { state.claim = SeriesClaim(replica: replica, by: actor.email, at: stamp.at) }
             var changes = Changes()
             changes.put(path, state)
             return try staged(state, changes, "Claim series \(prefix) for replica \(replica)")

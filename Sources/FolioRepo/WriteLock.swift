@@ -22,9 +22,9 @@ final class WriteLock {
     /// How long a command waits for another one's write before it gives up (exit 1).
     static let defaultTimeout: Double = 60
 
-    static func acquire(gitDir: String, timeout: Double = defaultTimeout) throws -> WriteLock {
+    static func acquire(gitDir: String, name: String = "write.lock", timeout: Double = defaultTimeout) throws -> WriteLock {
         let folder = (gitDir.hasSuffix("/") ? gitDir : gitDir + "/") + "folio"
-        let path = folder + "/write.lock"
+        let path = folder + "/" + name
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {

@@ -74,7 +74,12 @@ public struct Syncer {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in remote.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         let name = "folio-" + String(String(hash, radix: 16).suffix(8))
-        if try git.remoteURL(name) == nil { try git.addRemote(name, url: remote) }
+        // A local path is kept absolute, so that it means the same from any folder (-C).
+        var url = remote
+        if !remote.contains("://"), FileManager.default.fileExists(atPath: remote) {
+            url = URL(fileURLWithPath: remote).standardizedFileURL.path
+        }
+        if try git.remoteURL(name) == nil { try git.addRemote(name, url: url) }
         return name
     }
 

@@ -172,7 +172,9 @@ struct FaultInjectionTests {
         let p = try SyncTests.TwoParties()
         let id = try p.f.draft()
         try expectOK(p.f.folio(["invoice", "send", id]))
+        // Left a minute ago by a push no Folio command of this clone made.
         FileManager.default.createFile(atPath: p.bare + "/refs/heads/main.lock", contents: Data())
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-60)], ofItemAtPath: p.bare + "/refs/heads/main.lock")
         let r = try p.f.folio(["sync"])
         #expect(r.code == 1, "\(r.stderr)")
         #expect(r.stderr.contains("remote origin is locked") && r.stderr.contains("main.lock") && r.stderr.contains("delete that file"), "\(r.stderr)")
@@ -198,6 +200,12 @@ struct FaultInjectionTests {
         let landed = try f.folio(["invoice", "pay", id, "--amount", "1.00"])
         #expect(landed.code == 0 && landed.stderr.contains("warning: the commit is made"), "\(landed.stderr)")
         #expect(try f.head() != head)
+        // While the other process still holds the index, the unfinished checkout waits: the
+        // next command says so and keeps the record (nothing is forgotten).
+        let blocked = try f.folio(["invoice", "pay", id, "--amount", "1.00"])
+        #expect(blocked.stderr.contains("could not be finished yet"), "\(blocked.stderr)")
+        let records = try FileManager.default.contentsOfDirectory(atPath: f.repo + "/.git/folio/pending")
+        #expect(!records.isEmpty, "the record of the unfinished checkout is kept")
         try FileManager.default.removeItem(atPath: index)
         try expectOK(f.folio(["invoice", "pay", id, "--amount", "1.00"]))
         try expectHealthy(f, "a foreign index lock")

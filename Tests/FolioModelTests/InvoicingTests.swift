@@ -204,6 +204,19 @@ struct CreditNoteTests {
         #expect(Invoicing.creditedQuantities(of: accepted, by: [one, rest])["l-i1"] == ExactDecimal("2"))
     }
 
+    @Test("a line named twice is refused; part credits of a discounted line never add up to more than its net")
+    func partsOfADiscountedLine() throws {
+        var accepted = try Fx.accepted()
+        #expect(refusal { try credit(accepted, lines: ["l-i3:1", "l-i3:1"]) }?.message.contains("named twice") == true)
+        accepted.lines[2].discount = 100   // 3 × 333 − 100 = 899
+        let net = try #require(accepted.derived().lines[2].net)
+        var notes: [Invoice] = []
+        for i in 0..<3 {
+            notes.append(try credit(accepted, lines: ["l-i3:1"], existing: notes, id: "cn-\(i)", number: "A-0000\(i + 2)").derived())
+        }
+        #expect(notes.compactMap { $0.lines.first?.net }.reduce(0, +) == net)
+    }
+
     @Test("unknown lines and credit notes of credit notes are refused")
     func refusals() throws {
         let accepted = try Fx.accepted()
