@@ -11,7 +11,17 @@ struct InvoiceCommand: ParsableCommand {
 }
 
 /// Every invoice write prints the resulting document with --json, else the commit message.
-func report(_ written: Written<Invoice>, _ global: GlobalOptions) {
+func report(_ write: @autoclosure () throws -> Written<Invoice>, _ global: GlobalOptions) throws {
+    let written: Written<Invoice>
+    do {
+        written = try write()
+    } catch FolioError.alreadyDone(let commit, let message, let key, let invoice?) {
+        // A retry of a write that landed: exit 0, and the invoice as it is now, as the first
+        // run would have printed it.
+        Output.info("folio: already done in commit \(commit.prefix(10)) (idempotency key \(key)): \(message); nothing new was written")
+        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(invoice))) } else { Output.data(Display.statusLine(invoice)) }
+        return
+    }
     for warning in written.warnings { Output.info("folio: warning: \(warning)") }
     if global.wantsJSON {
         Output.data(CanonicalJSON.string(JSONValue.encoding(written.value)))
@@ -37,7 +47,7 @@ struct InvoiceCreate: ParsableCommand {
 
     func run() throws {
         let written = try global.openRepository().createInvoice(orderID: order, refs: splitList(items), dueDate: dueDate, email: email, id: id, caller: global.caller)
-        report(written, global)
+        try report(written, global)
     }
 }
 
@@ -68,7 +78,7 @@ struct InvoiceUpdate: ParsableCommand {
             edits.append(.patch(try DocumentCodec.parse(data, file: patch)))
         }
         let repo = try global.openRepository()
-        report(try repo.updateInvoice(id: global.invoiceID(id, in: repo), edits: edits, caller: global.caller), global)
+        try report(repo.updateInvoice(id: global.invoiceID(id, in: repo), edits: edits, caller: global.caller), global)
     }
 }
 
@@ -84,7 +94,7 @@ struct InvoiceSend: ParsableCommand {
         if email && print { throw FolioError.usage("give --email or --print, not both") }
         if template != nil && !email && !print { throw FolioError.usage("--template goes with --email or --print") }
         let distribution = email || print ? Distribution(method: email ? .email : .print, template: template) : nil
-        report(try repo.sendInvoice(id: global.invoiceID(id, in: repo), distribution: distribution, caller: global.caller), global)
+        try report(repo.sendInvoice(id: global.invoiceID(id, in: repo), distribution: distribution, caller: global.caller), global)
     }
 }
 
@@ -95,7 +105,7 @@ struct InvoiceVoid: ParsableCommand {
     @Option(help: "Why.") var reason: String?
     func run() throws {
         let repo = try global.openRepository()
-        report(try repo.voidInvoice(id: global.invoiceID(id, in: repo), reason: reason, caller: global.caller), global)
+        try report(repo.voidInvoice(id: global.invoiceID(id, in: repo), reason: reason, caller: global.caller), global)
     }
 }
 
@@ -106,7 +116,7 @@ struct InvoiceAccept: ParsableCommand {
     @Option(help: "An optional note.") var note: String?
     func run() throws {
         let repo = try global.openRepository()
-        report(try repo.respond(id: global.invoiceID(id, in: repo), with: .accepted, text: note, caller: global.caller), global)
+        try report(repo.respond(id: global.invoiceID(id, in: repo), with: .accepted, text: note, caller: global.caller), global)
     }
 }
 
@@ -117,7 +127,7 @@ struct InvoiceDecline: ParsableCommand {
     @Option(help: "Why (required).") var reason: String
     func run() throws {
         let repo = try global.openRepository()
-        report(try repo.respond(id: global.invoiceID(id, in: repo), with: .declined, text: reason, caller: global.caller), global)
+        try report(repo.respond(id: global.invoiceID(id, in: repo), with: .declined, text: reason, caller: global.caller), global)
     }
 }
 
@@ -128,7 +138,7 @@ struct InvoiceRequestChanges: ParsableCommand {
     @Option(help: "What should change (required).") var note: String
     func run() throws {
         let repo = try global.openRepository()
-        report(try repo.respond(id: global.invoiceID(id, in: repo), with: .changesRequested, text: note, caller: global.caller), global)
+        try report(repo.respond(id: global.invoiceID(id, in: repo), with: .changesRequested, text: note, caller: global.caller), global)
     }
 }
 
@@ -143,7 +153,7 @@ struct InvoicePay: ParsableCommand {
     @Option(help: "How it was paid (transfer, card…).") var method: String?
     func run() throws {
         let repo = try global.openRepository()
-        report(try repo.pay(id: global.invoiceID(id, in: repo), amount: amount, date: date, reference: reference, method: method, caller: global.caller), global)
+        try report(repo.pay(id: global.invoiceID(id, in: repo), amount: amount, date: date, reference: reference, method: method, caller: global.caller), global)
     }
 }
 
@@ -158,7 +168,7 @@ struct InvoiceRefund: ParsableCommand {
     @Option(help: "How it was refunded (default: refund).") var method: String?
     func run() throws {
         let repo = try global.openRepository()
-        report(try repo.refund(id: global.invoiceID(id, in: repo), amount: amount, date: date, reference: reference, method: method, caller: global.caller), global)
+        try report(repo.refund(id: global.invoiceID(id, in: repo), amount: amount, date: date, reference: reference, method: method, caller: global.caller), global)
     }
 }
 
@@ -170,7 +180,7 @@ struct InvoiceCredit: ParsableCommand {
     @Option(help: "Why.") var reason: String?
     func run() throws {
         let repo = try global.openRepository()
-        report(try repo.credit(id: global.invoiceID(id, in: repo), lines: splitList(lines)?.map(Invoicing.CreditSelection.init(parsing:)), reason: reason, caller: global.caller), global)
+        try report(repo.credit(id: global.invoiceID(id, in: repo), lines: splitList(lines)?.map(Invoicing.CreditSelection.init(parsing:)), reason: reason, caller: global.caller), global)
     }
 }
 

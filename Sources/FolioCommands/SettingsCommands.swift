@@ -177,7 +177,7 @@ struct InvoiceReissue: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The invoice id (a duplicated number is ambiguous).") var id: String
     func run() throws {
-        report(try global.openRepository().reissue(id: id, caller: global.caller), global)
+        try report(global.openRepository().reissue(id: id, caller: global.caller), global)
     }
 }
 
@@ -193,7 +193,7 @@ struct InvoiceRemind: ParsableCommand {
     @Option(help: "A reminder fee, in the major unit.") var fee: String?
     func run() throws {
         let repo = try global.openRepository()
-        report(try repo.remind(id: global.invoiceID(id, in: repo), stage: stage, fee: fee, caller: global.caller), global)
+        try report(repo.remind(id: global.invoiceID(id, in: repo), stage: stage, fee: fee, caller: global.caller), global)
     }
 }
 

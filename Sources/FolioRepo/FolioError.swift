@@ -17,7 +17,7 @@ public enum FolioError: Error, CustomStringConvertible {
     case busy(String)
     /// A retried write whose idempotency key a commit already records: nothing new was
     /// written, and the command succeeds (exit 0).
-    case alreadyDone(commit: String, message: String, key: String)
+    case alreadyDone(commit: String, message: String, key: String, invoice: Invoice? = nil)
     case git(GitError)
 
     public var exitCode: Int32 {
@@ -46,7 +46,7 @@ public enum FolioError: Error, CustomStringConvertible {
         case .dirtyWorkingTree(let paths): "uncommitted local changes in \(paths.joined(separator: ", ")) would be overwritten; commit or discard them first (nothing was written)"
         case .concurrentWrite: "another process kept moving the branch while this command ran; nothing was written, run it again"
         case .busy(let message): message
-        case .alreadyDone(let commit, let message, let key): "already done in commit \(commit.prefix(10)) (idempotency key \(key)): \(message); nothing new was written"
+        case .alreadyDone(let commit, let message, let key, _): "already done in commit \(commit.prefix(10)) (idempotency key \(key)): \(message); nothing new was written"
         case .git(let e): e.description
         }
     }

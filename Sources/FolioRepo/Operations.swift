@@ -55,7 +55,10 @@ extension FolioRepository {
                 attempt += 1
                 let (snap, actor, stamp) = try begin(caller)
                 if let key = caller.idempotencyKey, let done = try commitRecording(key: key, by: actor.email, from: snap.commit) {
-                    throw FolioError.alreadyDone(commit: done.id.hex, message: done.message.split(separator: "\n").first.map(String.init) ?? "", key: key)
+                    // The invoice that commit wrote, as it is now: what a retrying script prints.
+                    let written = try? git.diff(from: done.parents.first, to: done.id).first { DocumentPaths.parse($0.path)?.0 == .invoice }
+                    let invoice = written.flatMap { change in DocumentPaths.parse(change.path).flatMap { try? snap.invoice($0.1).0 } }
+                    throw FolioError.alreadyDone(commit: done.id.hex, message: done.message.split(separator: "\n").first.map(String.init) ?? "", key: key, invoice: invoice)
                 }
                 var staged = try decide(snap, actor, stamp)
                 if let key = caller.idempotencyKey { staged.message += "\n\n\(Self.idempotencyTrailer): \(key)" }

@@ -48,19 +48,22 @@ struct ConcurrencyTests {
         #expect(try f.status().isEmpty)
     }
 
-    @Test("a write whose branch moved under it (plain git) decides again on the new state")
+    @Test("a write whose branch plain git moves between its decision and its commit decides again on the new state")
     func branchMovedByPlainGit() throws {
-        // A commit by plain git between Folio's read and its commit cannot be staged in a
-        // test without a hook; what can be checked is that Folio commits on top of what plain
-        // git committed, keeping both.
         let f = try Fixture()
         let id = try f.draft()
-        try f.dir.write("repo/NOTES.txt", "by hand\n")
-        #expect(try Tool.git(["add", "NOTES.txt"], cwd: f.repo).code == 0)
-        #expect(try Tool.git(["commit", "-qm", "notes by hand"], cwd: f.repo).code == 0)
-        try expectOK(f.folio(["invoice", "update", id, "--set", "/note=after"]))
-        let tree = try Tool.git(["ls-tree", "--name-only", "HEAD"], cwd: f.repo).stdout
-        #expect(tree.contains("NOTES.txt"))
+        let before = try f.head()
+        // Folio decides, then, before it moves the branch, plain git commits (a debug-build hook).
+        let byHand = "echo by-hand > NOTES.txt && git add NOTES.txt && git commit -qm 'notes by hand'"
+        let r = try f.folio(["invoice", "update", id, "--set", "/note=after"], env: ["FOLIO_TEST_RUN_AT": "write.before-branch:cd \(f.repo) && \(byHand)"])
+        #expect(r.code == 0, "\(r.stderr)")
+        // Both are there: Folio's edit on top of the hand commit, which sits on what Folio first read.
+        let log = try Tool.git(["log", "--format=%s", "-3"], cwd: f.repo).stdout.split(separator: "\n").map(String.init)
+        #expect(log.count == 3 && log[0].hasPrefix("Edit invoice") && log[1] == "notes by hand", "\(log)")
+        let grandparent = try Tool.git(["rev-parse", "HEAD~2"], cwd: f.repo).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(grandparent == before)
+        #expect(try Tool.git(["ls-tree", "--name-only", "HEAD"], cwd: f.repo).stdout.contains("NOTES.txt"))
         #expect(try Self.invoiceJSON(f, id)["note"] as? String == "after")
+        #expect(try f.status().isEmpty)
     }
 }

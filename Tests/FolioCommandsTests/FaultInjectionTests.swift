@@ -84,8 +84,11 @@ struct FaultInjectionTests {
         try expectOK(f.folio(["invoice", "send", id]))
         try expectOK(f.folio(["invoice", "pay", id, "--amount", "5.00", "--idempotency-key", "bank-42"]))
         let head = try f.head()
-        let again = try f.folio(["invoice", "pay", id, "--amount", "5.00", "--idempotency-key", "bank-42"])
+        let again = try f.folio(["invoice", "pay", id, "--amount", "5.00", "--idempotency-key", "bank-42", "--json"])
         #expect(again.code == 0 && again.stderr.contains("already done"), "\(again.stderr)")
+        // The retry prints the invoice as the first run did: one payment.
+        let printed = try #require(JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any], "\(again.stdout)")
+        #expect((printed["payments"] as? [Any])?.count == 1 && printed["id"] as? String == id)
         #expect(try f.head() == head, "nothing new was written")
         #expect(try Tool.git(["log", "-1", "--format=%B"], cwd: f.repo).stdout.contains("Folio-Idempotency-Key: bank-42"))
         try expectOK(f.folio(["invoice", "accept", id, "--idempotency-key", "bank-42"], as: Fixture.buyer))
