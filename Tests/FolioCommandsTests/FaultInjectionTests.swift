@@ -56,7 +56,7 @@ struct FaultInjectionTests {
         let f = try Fixture()
         let id = try f.draft()
         try expectOK(f.folio(["invoice", "send", id]))
-        let rounds = 40
+        let rounds = 100
         var kills = 0
         for i in 0..<rounds {
             let key = "pay-\(i)"
@@ -126,7 +126,7 @@ struct FaultInjectionTests {
         try expectOK(p.f.folio(["sync"]))
         try expectOK(p.atBuyer(["sync"]))
         try expectOK(p.atBuyer(["invoice", "accept", id]))
-        let rounds = 20
+        let rounds = 40
         var kills = 0
         for i in 0..<rounds {
             try expectOK(p.atBuyer(["invoice", "pay", id, "--amount", "0.01", "--reference", "s\(i)"]))
