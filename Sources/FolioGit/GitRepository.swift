@@ -211,6 +211,12 @@ public final class GitRepository: @unchecked Sendable {
     /// Every file below the folder `prefix` ("" for the whole tree), recursively, sorted by path.
     /// Empty when `prefix` is not a folder of that commit.
     public func listFiles(at commit: GitOID, under prefix: String) throws -> [GitTreeEntry] {
+        var links: [String] = []
+        return try listFiles(at: commit, under: prefix, submoduleLinks: &links)
+    }
+
+    /// The same, also collecting the paths of submodule links (gitlinks), which are not files.
+    public func listFiles(at commit: GitOID, under prefix: String, submoduleLinks links: inout [String]) throws -> [GitTreeEntry] {
         var folder = prefix
         while folder.hasSuffix("/") { folder.removeLast() }
         let components = try pathComponents(folder, allowEmpty: true)
@@ -221,12 +227,12 @@ public final class GitRepository: @unchecked Sendable {
             root = found.id
         }
         var files: [GitTreeEntry] = []
-        try withTree(root) { try collectFiles(in: $0, prefix: components.isEmpty ? "" : folder + "/", into: &files) }
+        try withTree(root) { try collectFiles(in: $0, prefix: components.isEmpty ? "" : folder + "/", into: &files, links: &links) }
         files.sort { pathPrecedes($0.path, $1.path) }
         return files
     }
 
-    private func collectFiles(in tree: OpaquePointer, prefix: String, into files: inout [GitTreeEntry]) throws {
+    private func collectFiles(in tree: OpaquePointer, prefix: String, into files: inout [GitTreeEntry], links: inout [String]) throws {
         for index in 0..<git_tree_entrycount(tree) {
             // Entries belong to `tree`: no free, and not valid after it.
             guard let entry = git_tree_entry_byindex(tree, index) else { continue }
@@ -235,9 +241,11 @@ public final class GitRepository: @unchecked Sendable {
             case GIT_OBJECT_BLOB:
                 files.append(GitTreeEntry(path: path, blob: GitOID(git_tree_entry_id(entry))))
             case GIT_OBJECT_TREE:
-                try withTree(GitOID(git_tree_entry_id(entry))) { try collectFiles(in: $0, prefix: path + "/", into: &files) }
+                try withTree(GitOID(git_tree_entry_id(entry))) { try collectFiles(in: $0, prefix: path + "/", into: &files, links: &links) }
+            case GIT_OBJECT_COMMIT:
+                links.append(path)   // a submodule link: not a file of this repository
             default:
-                continue // submodule links are not files of this repository
+                continue
             }
         }
     }

@@ -92,6 +92,7 @@ public final class RepositoryIndex {
         let head = try git.headCommit()
 
         try lock.acquire(exclusive: false)
+        removeInterruptedRebuilds(in: folder, onlyOfDeadProcesses: true)
         if !options.forceRebuild, case .ready(let queue, let recorded, _) = inspect(path), recorded == (head?.hex ?? "") {
             return RepositoryIndex(commit: head, path: path, refresh: .upToDate, queue: queue, lock: lock)
         }
@@ -282,6 +283,7 @@ public final class RepositoryIndex {
         guard FileManager.default.fileExists(atPath: path), let commit = GitOID(hex: head),
               let lock = try? IndexLock(path: gitDir + "/folio/index.lock", log: { _ in }, create: false),
               (try? lock.acquire(exclusive: false, wait: false)) == true else { return nil }
+        removeInterruptedRebuilds(in: gitDir + "/folio", onlyOfDeadProcesses: true)
         guard case .ready(let queue, let recorded, let meta) = inspect(path) else { return nil }
         guard recorded == commit.hex, meta["configBlob"].map({ !$0.isEmpty }) == true else {
             try? queue.close()
@@ -295,9 +297,23 @@ public final class RepositoryIndex {
     /// Leftovers of rebuilds that were killed (`index.sqlite.new-PID`, with SQLite's journal
     /// files beside them): nobody else builds while we hold the exclusive lock, so they are
     /// removed at the first update after the kill rather than at the next full rebuild.
-    static func removeInterruptedRebuilds(in folder: String) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix("index.sqlite.new-") {
-            try? FileManager.default.removeItem(atPath: folder + "/" + name)
+    static func removeInterruptedRebuilds(in folder: String, onlyOfDeadProcesses: Bool = false) {
+        // readdir rather than FileManager: `folio list` passes here, and every microsecond of
+        // its start-up counts (see the README's index figures).
+        guard let dir = opendir(folder) else { return }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasPrefix("index.sqlite.new-") { names.append(name) }
+        }
+        closedir(dir)
+        for name in names {
+            if onlyOfDeadProcesses {
+                // Without the exclusive lock a rebuild may be running: only a dead process's go.
+                guard let pid = Int32(name.dropFirst("index.sqlite.new-".count).prefix { $0.isNumber }),
+                      kill(pid, 0) != 0, errno == ESRCH else { continue }
+            }
+            unlink(folder + "/" + name)
         }
     }
 

@@ -42,7 +42,11 @@ public struct Validator {
             }
         }
         for path in files.keys.sorted() where (path.hasPrefix("invoices/") || path.hasPrefix("orders/")) && DocumentPaths.parse(path) == nil {
-            findings.append(Finding("path/unexpected", .warning, file: path, "is not a .json document; Folio ignores it"))
+            // Documents live at invoices|orders/XX/YY/ID.json (a path that is a function of the
+            // id); anything else there is a stray file that no command reads.
+            findings.append(Finding("path/stray", file: path, path.hasSuffix(".json")
+                ? "is not where a document lives (\(path.hasPrefix("orders/") ? "orders" : "invoices")/XX/YY/ID.json, by the id's hash); no command reads it. Move it with its id's path, or remove it"
+                : "is not a document; only documents (.json at their id's path) belong under \(path.hasPrefix("orders/") ? "orders" : "invoices")/. Remove it, or keep it elsewhere"))
         }
         for result in analysed {
             findings.append(contentsOf: result.findings)

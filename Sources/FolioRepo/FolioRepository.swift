@@ -306,16 +306,22 @@ public struct Snapshot {
 
     /// Every file of the tree that Folio reads, for validation.
     public func folioFiles() throws -> [String: Data] {
-        guard let commit else { return [:] }
+        try folioTree().files
+    }
+
+    /// Every file Folio reads, and the submodule links found where files belong.
+    public func folioTree() throws -> (files: [String: Data], submoduleLinks: [String]) {
+        guard let commit else { return ([:], []) }
         var out: [String: Data] = [:]
+        var links: [String] = []
         do {
             for prefix in [".folio", "orders", "invoices"] {
-                for entry in try git.listFiles(at: commit, under: prefix) {
+                for entry in try git.listFiles(at: commit, under: prefix, submoduleLinks: &links) {
                     out[entry.path] = try git.readBlob(entry.blob)
                 }
             }
         } catch { throw FolioError.wrap(error) }
-        return out
+        return (out, links)
     }
 
     /// All invoices that decode; the ones that don't are returned as findings so that a

@@ -6,7 +6,11 @@ extension FolioRepository {
     /// SPEC §7 state checks on HEAD, plus the clone's own setup.
     public func validate() throws -> [Finding] {
         let snap = try snapshot()
-        var findings = Validator(files: try snap.folioFiles()).run()
+        let tree = try snap.folioTree()
+        var findings = Validator(files: tree.files).run()
+        for link in tree.submoduleLinks {
+            findings.append(Finding("path/submodule", file: link, "is a submodule link where only documents belong; Folio cannot read it (remove it with `git rm --cached \(link)`)"))
+        }
         findings += cloneFindings()
         return findings
     }

@@ -170,6 +170,30 @@ struct FaultInjectionTests {
         #expect(try Tool.git(["status", "--porcelain"], cwd: target).stdout.isEmpty)
     }
 
+    @Test("index rebuilds killed at random times: the next list answers right and no leftover stays")
+    func killedRebuilds() throws {
+        let dir = TempDir("folio-rebuild")
+        let repo = dir.file("bench")
+        try expectOK(Tool.run(Tool.folioPath, ["generate", "--invoices", "2000", repo], cwd: dir.path))
+        let expected = try Tool.run(Tool.folioPath, ["-C", repo, "list", "--json", "--limit", "1"], cwd: dir.path)
+        let total = try #require(((JSONSerialization.jsonObject(with: Data(expected.stdout.utf8)) as? [String: Any])?["meta"] as? [String: Any])?["pagination"] as? [String: Any])?["totalCount"] as? Int
+        #expect(total == 2000, "\(expected.stdout.prefix(300)) \(expected.stderr)")
+        var kills = 0
+        for _ in 0..<8 {
+            let running = try Tool.start(Tool.folioPath, ["-C", repo, "index", "rebuild"], cwd: dir.path)
+            usleep(UInt32.random(in: 20_000...400_000))
+            running.kill()
+            if running.wait().killed { kills += 1 }
+            let listed = try Tool.run(Tool.folioPath, ["-C", repo, "list", "--json", "--limit", "1"], cwd: dir.path)
+            let count = ((try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any])?["meta"] as? [String: Any])
+                .flatMap { ($0["pagination"] as? [String: Any])?["totalCount"] as? Int }
+            #expect(listed.code == 0 && count == 2000, "after a killed rebuild: \(listed.stderr)")
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: repo + "/.git/folio").filter { $0.contains(".new-") }
+            #expect(leftovers.isEmpty, "\(leftovers)")
+        }
+        #expect(kills > 0, "at least one rebuild was killed mid-way")
+    }
+
     @Test("a lock in the remote that no Folio command of ours left gets a sentence that says what to do")
     func lockedRemote() throws {
         let p = try SyncTests.TwoParties()

@@ -62,6 +62,23 @@ struct ValidateTests {
         #expect(!after.stdout.contains("json/canonical"), "its bytes were put in canonical form")
     }
 
+    @Test("a stray file and a submodule link where documents belong are errors, named as such")
+    func strayFilesAndSubmodules() throws {
+        let f = try Fixture()
+        try FileManager.default.createDirectory(atPath: f.repo + "/invoices", withIntermediateDirectories: true)
+        try f.dir.write("repo/invoices/notes.txt", "todo\n")
+        try f.dir.write("repo/invoices/inv-9.json", "{}\n")
+        #expect(try Tool.git(["add", "invoices"], cwd: f.repo).code == 0)
+        let head = try f.head()
+        #expect(try Tool.git(["update-index", "--add", "--cacheinfo", "160000,\(head),orders/vendor"], cwd: f.repo).code == 0)
+        #expect(try Tool.git(["commit", "-qm", "strays"], cwd: f.repo).code == 0)
+        let r = try f.folio(["validate"], as: nil)
+        #expect(r.code == 1)
+        #expect(r.stdout.contains("invoices/notes.txt: error[path/stray]: is not a document"), "\(r.stdout)")
+        #expect(r.stdout.contains("invoices/inv-9.json#"), "a .json outside its id's path is read and reported: \(r.stdout)")
+        #expect(r.stdout.contains("orders/vendor: error[path/submodule]"), "\(r.stdout)")
+    }
+
     @Test("--strict turns warnings into a failure")
     func strict() throws {
         let f = try Fixture()
