@@ -64,7 +64,7 @@ struct PartyAdd: ParsableCommand {
         guard let r = PartyRole(rawValue: role.lowercased()) else { throw FolioError.usage("--role must be seller or buyer") }
         let repo = try global.openRepository()
         let written = try repo.addParty(email: email, role: r, customerId: customer, name: name, series: series ?? (r == .seller ? Series.defaultPrefix(for: email) : nil), caller: global.caller)
-        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else { Output.data(written.message) }
+        reportChange(written, global)
     }
 }
 

@@ -32,6 +32,13 @@ func report(_ write: @autoclosure () throws -> Written<Invoice>, _ global: Globa
     }
 }
 
+/// Any other write (settings, parties, orders): the resulting value with --json, else what
+/// happened, and what did not finish as warnings.
+func reportChange<T: Encodable>(_ written: Written<T>, _ global: GlobalOptions) {
+    for warning in written.warnings { Output.info("folio: warning: \(warning)") }
+    if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else { Output.data(written.message) }
+}
+
 func splitList(_ text: String?) -> [String]? {
     text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 }

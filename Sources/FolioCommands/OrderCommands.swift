@@ -63,6 +63,6 @@ struct OrderCancelItem: ParsableCommand {
 
     func run() throws {
         let written = try global.openRepository().cancelItem(orderID: id, ref: ref, caller: global.caller)
-        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else { Output.data(written.message) }
+        reportChange(written, global)
     }
 }

@@ -36,7 +36,7 @@ struct ConfigSet: ParsableCommand {
     @Argument(help: "Its new value.") var value: String
     func run() throws {
         let written = try global.openRepository().setConfig(key: key, value: value, caller: global.caller)
-        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else { Output.data(written.message) }
+        reportChange(written, global)
     }
 }
 
@@ -62,7 +62,7 @@ struct FieldAdd: ParsableCommand {
                                          maximumLength: maxLength, listOfValue: splitList(values))
         if type != .list && values != nil { throw FolioError.usage("--values is for list fields") }
         let written = try global.openRepository().addField(definition, caller: global.caller)
-        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else { Output.data(written.message) }
+        reportChange(written, global)
     }
 }
 
@@ -74,7 +74,7 @@ struct FieldRemove: ParsableCommand {
     @Argument(help: "The field's name.") var name: String
     func run() throws {
         let written = try global.openRepository().removeField(name: name, caller: global.caller)
-        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else { Output.data(written.message) }
+        reportChange(written, global)
     }
 }
 
@@ -106,7 +106,7 @@ struct PartyUpdate: ParsableCommand {
     func run() throws {
         guard name != nil || customer != nil || series != nil else { throw FolioError.usage("give --name, --customer or --series") }
         let written = try global.openRepository().updateParty(email: email, name: name, customerId: customer, series: series, caller: global.caller)
-        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else { Output.data(written.message) }
+        reportChange(written, global)
     }
 }
 
@@ -116,7 +116,7 @@ struct PartyRemove: ParsableCommand {
     @Argument(help: "The party's email.") var email: String
     func run() throws {
         let written = try global.openRepository().removeParty(email: email, caller: global.caller)
-        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else { Output.data(written.message) }
+        reportChange(written, global)
     }
 }
 
@@ -166,7 +166,7 @@ struct SeriesClaimCommand: ParsableCommand {
     @Argument(help: "The prefix, capital letters and digits (e.g. ANA2).") var prefix: String
     func run() throws {
         let written = try global.openRepository().claimSeries(prefix, caller: global.caller)
-        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else { Output.data(written.message) }
+        reportChange(written, global)
     }
 }
 
