@@ -225,7 +225,23 @@ struct GlobalOptions: ParsableArguments {
     var actingAs: String? { identity ?? GlobalOptions.leading.identity }
     var wantsJSON: Bool { json || GlobalOptions.leading.json }
 
-    var caller: Caller { Caller(identity: actingAs, clock: Clock(), idempotencyKey: idempotencyKey) }
+    var caller: Caller { Caller(identity: actingAs, clock: Clock(), idempotencyKey: idempotencyKey, idempotencyRequest: idempotencyKey.map { _ in Self.requestDigest() }) }
+
+    /// The command and its arguments, without the options that do not change what is asked
+    /// (-C, --as, --json, the key itself), as a short digest (FNV-1a, 64 bits).
+    static func requestDigest(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> String {
+        var kept: [String] = []
+        var skipNext = false
+        for argument in arguments {
+            if skipNext { skipNext = false; continue }
+            if ["-C", "--as", "--idempotency-key"].contains(argument) { skipNext = true; continue }
+            if argument == "--json" || argument.hasPrefix("--as=") || argument.hasPrefix("--idempotency-key=") || argument.hasPrefix("-C=") { continue }
+            kept.append(argument)
+        }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in kept.joined(separator: "\u{0}").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return String(hash, radix: 16)
+    }
 
     /// Who acts when the user said so (--as, else FOLIO_USER), for a clone's git identity.
     var explicitIdentity: (email: String, name: String?)? {

@@ -201,7 +201,10 @@ struct OutboxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "outbox", abstract: "Invoices sent by email or print that wait to be delivered (seed 001 state 9).")
     @OptionGroup var global: GlobalOptions
     func run() throws {
-        let waiting = try global.openRepository().outbox()
+        let repo = try global.openRepository()
+        // A buyer sees only its customer's invoices waiting (SPEC §3).
+        let visibility = try repo.visibility(explicit: global.actingAs, snapshot: repo.snapshot())
+        let waiting = try repo.outbox().filter { visibility.allows(customerID: $0.customer.id) }
         if global.wantsJSON {
             Output.data(CanonicalJSON.string(.object(["data": .array(waiting.map { inv in
                 .object(["id": .string(inv.id), "number": inv.number.map(JSONValue.string) ?? .null, "method": .string(inv.distribution?.method.rawValue ?? ""),

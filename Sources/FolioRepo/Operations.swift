@@ -10,8 +10,13 @@ public struct Caller {
     /// Makes a retried write safe: the write's commit records it, and a write whose key a
     /// commit of this identity already records is not made again (`FolioError.alreadyDone`).
     public var idempotencyKey: String?
-    public init(identity: String?, clock: Clock, environment: [String: String] = ProcessInfo.processInfo.environment, idempotencyKey: String? = nil) {
-        self.identity = identity; self.clock = clock; self.environment = environment; self.idempotencyKey = idempotencyKey
+    /// What the keyed write asks for (a digest of the command and its arguments): a key met
+    /// again with another request is a mistake, not a retry.
+    public var idempotencyRequest: String?
+    public init(identity: String?, clock: Clock, environment: [String: String] = ProcessInfo.processInfo.environment,
+                idempotencyKey: String? = nil, idempotencyRequest: String? = nil) {
+        self.identity = identity; self.clock = clock; self.environment = environment
+        self.idempotencyKey = idempotencyKey; self.idempotencyRequest = idempotencyRequest
     }
 }
 
@@ -55,13 +60,21 @@ extension FolioRepository {
                 attempt += 1
                 let (snap, actor, stamp) = try begin(caller)
                 if let key = caller.idempotencyKey, let done = try commitRecording(key: key, by: actor.email, from: snap.commit) {
+                    let recorded = done.message.split(separator: "\n").first { $0.hasPrefix(Self.requestTrailer + ": ") }
+                        .map { String($0.dropFirst(Self.requestTrailer.count + 2)) }
+                    if let recorded, let asked = caller.idempotencyRequest, recorded != asked {
+                        throw FolioError.refused(Refusal("idempotency key \(key) was used for a different request in commit \(done.id.hex.prefix(10)) (\(done.message.split(separator: "\n").first ?? "")); nothing was written. Use a new key for a new request"))
+                    }
                     // The invoice that commit wrote, as it is now: what a retrying script prints.
                     let written = try? git.diff(from: done.parents.first, to: done.id).first { DocumentPaths.parse($0.path)?.0 == .invoice }
                     let invoice = written.flatMap { change in DocumentPaths.parse(change.path).flatMap { try? snap.invoice($0.1).0 } }
                     throw FolioError.alreadyDone(commit: done.id.hex, message: done.message.split(separator: "\n").first.map(String.init) ?? "", key: key, invoice: invoice)
                 }
                 var staged = try decide(snap, actor, stamp)
-                if let key = caller.idempotencyKey { staged.message += "\n\n\(Self.idempotencyTrailer): \(key)" }
+                if let key = caller.idempotencyKey {
+                    staged.message += "\n\n\(Self.idempotencyTrailer): \(key)"
+                    if let request = caller.idempotencyRequest { staged.message += "\n\(Self.requestTrailer): \(request)" }
+                }
                 try checkWrite(staged.changes, over: snap)
                 do {
                     let (commit, warnings) = try commit(staged.changes, message: staged.message, actor: actor, clock: caller.clock, parent: snap.commit)
@@ -74,6 +87,7 @@ extension FolioRepository {
     }
 
     static let idempotencyTrailer = "Folio-Idempotency-Key"
+    static let requestTrailer = "Folio-Idempotency-Request"
     /// How far back a retry is recognised: the newest commits of the branch.
     static let idempotencyWindow = 5_000
 

@@ -51,6 +51,8 @@ struct DunningAndDeliveryTests {
         let rows = try #require(outbox["data"] as? [[String: Any]])
         #expect(rows.map { $0["id"] as? String } == [id])
         #expect(rows.first?["template"] as? String == "T-55")
+        #expect(try #require(f.json(["outbox"], as: Fixture.otherBuyer)["data"] as? [Any]).isEmpty, "another customer's buyer sees none of it")
+        #expect(try #require(f.json(["outbox"], as: Fixture.buyer)["data"] as? [Any]).count == 1)
         #expect(try f.folio(["invoice", "show", id]).stdout.contains("BRP state 9 Waiting to be sent"))
         // A failing delivery: exit 1, the invoice stays, the reason is shown.
         let failing = f.dir.write("fail.sh", "#!/bin/sh\necho 'smtp: connection refused' >&2\nexit 3\n")

@@ -91,6 +91,9 @@ struct FaultInjectionTests {
         #expect((printed["payments"] as? [Any])?.count == 1 && printed["id"] as? String == id)
         #expect(try f.head() == head, "nothing new was written")
         #expect(try Tool.git(["log", "-1", "--format=%B"], cwd: f.repo).stdout.contains("Folio-Idempotency-Key: bank-42"))
+        let reused = try f.folio(["invoice", "pay", id, "--amount", "7.00", "--idempotency-key", "bank-42"])
+        #expect(reused.code == 1 && reused.stderr.contains("different request"), "a key reused for another request: \(reused.stderr)")
+        #expect(try f.head() == head)
         try expectOK(f.folio(["invoice", "accept", id, "--idempotency-key", "bank-42"], as: Fixture.buyer))
         #expect(try f.head() != head, "the buyer's key is not the seller's")
     }
