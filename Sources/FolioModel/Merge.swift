@@ -139,6 +139,7 @@ public enum DocumentMerge {
             applyRevisionAndStamps(&m, base: baseObj, a: av, b: bv, aWins: ctx.aWins)
             voided = applyNumberRule(&m, base: baseObj, a: av, b: bv, ctx: &ctx)
             applyFinality(&m, base: baseObj, a: av, b: bv, ctx: &ctx)
+            recordRacesWithAcceptance(base: baseObj, a: av, b: bv, ctx: &ctx)
             merged = .object(m)
         } else if kind == .series, case .object(var m) = merged {
             let last = [base?["last"], av["last"], bv["last"]].compactMap { $0?.intValue }.max() ?? 0
@@ -299,6 +300,34 @@ public enum DocumentMerge {
         m["voidedNumbers"] = .array(voided.sorted().map(JSONValue.string))
         ctx.conflicts.removeAll { $0.path == "/number" || $0.path == "/voidedNumbers" }
         return [drop]
+    }
+
+    /// What the buyer's acceptance raced (SPEC §4: a merged state that `validate` would
+    /// otherwise reject carries a record naming what must be decided). The acceptance stands
+    /// either way (status precedence), and nothing is dropped from the events:
+    /// - a void on the other side: the void gave the order items back, so they are open while
+    ///   the invoice is accepted. `folio resolve --take ours` marks them invoiced again.
+    /// - a send of a later revision on the other side: that revision's content is not applied
+    ///   (finality); the record says its send is moot.
+    static func recordRacesWithAcceptance(base: JSONValue, a: JSONValue, b: JSONValue, ctx: inout Context) {
+        guard ctx.recordConflicts else { return }
+        let baseIDs = Set((base["events"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue })
+        func added(_ doc: JSONValue, _ type: String) -> [JSONValue] {
+            (doc["events"]?.arrayValue ?? []).filter { $0["type"]?.stringValue == type && !baseIDs.contains($0["id"]?.stringValue ?? "") }
+        }
+        for (accepter, other, accSide, otherSide) in [(a, b, ctx.a, ctx.b), (b, a, ctx.b, ctx.a)] {
+            guard let acceptance = added(accepter, "accepted").first else { continue }
+            let revision = acceptance["revision"]?.intValue ?? 0
+            let acceptedBy = acceptance["by"]?.stringValue ?? "the buyer"
+            if let void = added(other, "voided").first {
+                ctx.conflicts.append(record(pointer: ["events"], base: nil, winner: acceptance, loser: void, winnerSide: accSide, loserSide: otherSide,
+                                            reason: "voided by \(void["by"]?.stringValue ?? "the seller") concurrently with the acceptance of revision \(revision) by \(acceptedBy); the acceptance stands and the void gave the order items back: resolve with --take ours to mark them invoiced again (correct with a credit note if needed)"))
+            }
+            if let send = added(other, "sent").first(where: { ($0["revision"]?.intValue ?? 0) > revision }) {
+                ctx.conflicts.append(record(pointer: ["events"], base: nil, winner: acceptance, loser: send, winnerSide: accSide, loserSide: otherSide,
+                                            reason: "revision \(send["revision"]?.intValue ?? 0) was sent by \(send["by"]?.stringValue ?? "the seller") concurrently with the acceptance of revision \(revision) by \(acceptedBy); the accepted revision is final and the later one is not applied: resolve with --take ours, and correct with a credit note if needed"))
+            }
+        }
     }
 
     /// Finality (SPEC §4): an acceptance fixes the content of the revision it accepted. A

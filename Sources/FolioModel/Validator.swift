@@ -244,7 +244,10 @@ public struct Validator {
         }
         if doc.events != derived.events { add("status/order", "/events", "events must be ordered by (at, id)") }
         if doc.payments != derived.payments { add("status/order", "/payments", "payments must be ordered by (at, id)") }
-        if let sent = Workflow.lastSentRevision(doc.events), doc.revision < sent {
+        // An acceptance fixes its revision: a later revision sent concurrently with it (a merge
+        // keeps that send in the events, with a record) does not raise the revision.
+        let acceptedRevision = doc.events.filter { $0.type == .accepted }.map(\.revision).min()
+        if let sent = Workflow.lastSentRevision(doc.events.filter { e in acceptedRevision.map { e.revision <= $0 } ?? true }), doc.revision < sent {
             add("status/revision", "/revision", "is \(doc.revision) but revision \(sent) was sent")
         }
         let wasSent = doc.events.contains { $0.type == .sent || $0.type == .issued }

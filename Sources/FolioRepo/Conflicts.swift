@@ -87,6 +87,20 @@ extension FolioRepository {
                 doc.updatedBy = actor.email
                 doc.updatedAt = stamp.at
                 try changes.put(invoice: doc)
+                // A final invoice keeps its order items (a void that raced the acceptance gave
+                // them back): resolving marks them invoiced by it again.
+                let finalStatus = Workflow.status(events: doc.events, revision: doc.revision)
+                if finalStatus == .accepted || finalStatus == .issued, doc.type != InvoiceType.creditNote,
+                   let orderID = doc.orderId, let (order, _) = try? snap.order(orderID) {
+                    var updated = order
+                    for line in doc.lines {
+                        guard let ref = line.orderItemRef, let i = updated.items.firstIndex(where: { $0.ref == ref }),
+                              updated.items[i].status == .open else { continue }
+                        updated.items[i].status = .invoiced
+                        updated.items[i].invoiceId = doc.id
+                    }
+                    if updated != order { changes.put(order: updated) }
+                }
                 let result = try doc.derived()
                 return try staged(JSONValue.encoding(result), changes, "Resolve conflict on invoice \(Workflow.label(old)) at \(record.path): \(how)")
             } else {

@@ -253,6 +253,40 @@ struct SyncTests {
         #expect(try p.atBuyer(["validate"]).code == 0)
     }
 
+    @Test("a void and a later send that raced the buyer's acceptance: the acceptance stands, a record names the race, resolve makes validate green")
+    func racesWithAcceptance() throws {
+        let p = try TwoParties()
+        let voided = try p.f.draft(items: "1")
+        let resent = try p.f.draft(items: "2")
+        for id in [voided, resent] { try expectOK(p.f.folio(["invoice", "send", id])) }
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.atBuyer(["sync"]))
+        // Offline at once: the buyer accepts both; the seller voids one, edits and resends the other.
+        for id in [voided, resent] { try expectOK(p.atBuyer(["invoice", "accept", id])) }
+        try expectOK(p.f.folio(["invoice", "void", voided, "--reason", "wrong order"]))
+        try expectOK(p.f.folio(["invoice", "update", resent, "--set", "/note=revised"]))
+        try expectOK(p.f.folio(["invoice", "send", resent]))
+        try expectOK(p.atBuyer(["sync"]))
+        try expectOK(p.f.folio(["sync"]))
+        try expectOK(p.atBuyer(["sync"]))
+        #expect(try p.tree(p.f.repo) == p.tree(p.buyer))
+        for id in [voided, resent] {
+            let doc = try p.f.json(["invoice", "show", id])
+            #expect(doc["status"] as? String == "accepted", "\(id): the acceptance stands")
+            let records = try #require(doc["conflicts"] as? [[String: Any]], "\(id) carries a record")
+            #expect(records.contains { ($0["path"] as? String) == "/events" && (($0["reason"] as? String) ?? "").contains("concurrently with the acceptance") }, "\(records)")
+        }
+        let before = try p.f.folio(["validate"], as: nil)
+        #expect(before.code == 1 && before.stdout.contains("conflicts/unresolved"), "the race is named: \(before.stdout)")
+        #expect(!before.stdout.contains("status/revision"), "a send that raced the acceptance does not break the revision rule: \(before.stdout)")
+        for id in [voided, resent] { try expectOK(p.f.folio(["resolve", id, "--path", "/events", "--take", "ours"])) }
+        try expectOK(p.f.folio(["resolve", resent, "--path", "/note", "--take", "ours"]))   // the edit the acceptance outranked
+        let after = try p.f.folio(["validate"], as: nil)
+        #expect(after.code == 0, "resolving marks the order items invoiced again: \(after.stdout)")
+        let order = try p.f.json(["order", "show", "O-1"])
+        #expect((order["items"] as? [[String: Any]])?.first?["invoiceId"] as? String == voided)
+    }
+
     @Test("sync over git:// served by git daemon; a hook's rejection is reported and nothing is lost")
     func gitDaemon() throws {
         let root = TempDir("folio-daemon")
