@@ -79,7 +79,13 @@ struct MergePropertyTests {
                                                     sideA: MergeSide(commit: a, author: nil), sideB: MergeSide(commit: b, author: nil))
                 #expect(again.result == one.result, "property 3: idempotent")
             }
-            return add(parents: [a, b], doc: try #require(one.result), author: "merge")
+            // SPEC §4: every merged state is valid, or carries a record naming what must be decided.
+            let merged = try #require(one.result)
+            let errors = Validator.documentFindings(path: MergeTests.path, data: Data(CanonicalJSON.bytes(merged)))
+                .filter { $0.severity == .error && $0.rule != "conflicts/unresolved" }
+            let recorded = !(merged["conflicts"]?.arrayValue ?? []).isEmpty
+            #expect(errors.isEmpty || recorded, "merged state fails validate with no record: \(errors.map(\.description))")
+            return add(parents: [a, b], doc: merged, author: "merge")
         }
     }
 
