@@ -488,7 +488,10 @@ enum Timing {
     }
 }
 
+/// Debug builds only (issue 9: no test hooks in the release binary): a release `folio` reads
+/// neither variable.
 enum TestHook {
+    #if DEBUG
     static let crash: (point: String, count: Int?)? = {
         guard let spec = ProcessInfo.processInfo.environment["FOLIO_INDEX_TEST_CRASH"], !spec.isEmpty else { return nil }
         if let colon = spec.lastIndex(of: ":"), let n = Int(spec[spec.index(after: colon)...]) {
@@ -497,11 +500,14 @@ enum TestHook {
         return (spec, nil)
     }()
     static let slow: UInt32 = ProcessInfo.processInfo.environment["FOLIO_INDEX_TEST_SLOW"].flatMap { UInt32($0) } ?? 0
+    #endif
 
     @inline(__always) static func reached(_ point: String, _ count: Int? = nil) {
+        #if DEBUG
         if slow > 0, point == "rebuild:insert" { usleep(slow * 1000) }
         guard let crash, crash.point == point else { return }
         if let n = crash.count, n != count { return }
         kill(getpid(), SIGKILL)
+        #endif
     }
 }
