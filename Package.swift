@@ -3,8 +3,11 @@ import PackageDescription
 
 // One concern per module, arrows pointing one way:
 //   FolioModel (pure) <- FolioGit (libgit2, the only C interop) <- FolioRepo <- {FolioIndex (GRDB), FolioSync}
-//   <- FolioCommands <- folio
-let strict: [SwiftSetting] = []
+//   <- FolioCommands (which also names FolioGit, whose types its commands print) <- folio
+// One setting for every target, tests included: existentials spelled `any`, and a member is
+// usable only where its module is imported (so each file's imports say what it uses).
+// InternalImportsByDefault is not on yet: public signatures still expose imported types.
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility")]
 
 let package = Package(
     name: "Folio",
@@ -36,19 +39,20 @@ let package = Package(
         .target(
             name: "FolioCommands",
             dependencies: [
-                "FolioModel", "FolioRepo", "FolioIndex", "FolioSync",
+                "FolioModel", "FolioGit", "FolioRepo", "FolioIndex", "FolioSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(name: "folio", dependencies: ["FolioCommands"], swiftSettings: strict),
-        .testTarget(name: "FolioModelTests", dependencies: ["FolioModel"]),
-        .testTarget(name: "FolioGitTests", dependencies: ["FolioGit"]),
+        .testTarget(name: "FolioModelTests", dependencies: ["FolioModel"], swiftSettings: strict),
+        .testTarget(name: "FolioGitTests", dependencies: ["FolioGit"], swiftSettings: strict),
         // Drives the built binary and plain git for the end-to-end test targets.
-        .target(name: "FolioTestSupport", path: "Tests/FolioTestSupport"),
-        .testTarget(name: "FolioIndexTests", dependencies: ["folio", "FolioIndex", "FolioRepo", "FolioModel", "FolioGit", "FolioTestSupport"]),
-        .testTarget(name: "FolioSyncTests", dependencies: ["FolioSync", "FolioRepo", "FolioModel", "FolioGit", "FolioTestSupport"]),
+        .target(name: "FolioTestSupport", path: "Tests/FolioTestSupport", swiftSettings: strict),
+        .testTarget(name: "FolioIndexTests", dependencies: ["folio", "FolioIndex", "FolioRepo", "FolioModel", "FolioGit", "FolioTestSupport",
+                                                      .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .testTarget(name: "FolioSyncTests", dependencies: ["FolioSync", "FolioRepo", "FolioModel", "FolioGit", "FolioTestSupport"], swiftSettings: strict),
         .testTarget(name: "FolioCommandsTests", dependencies: ["folio", "FolioCommands", "FolioModel", "FolioRepo", "FolioIndex", "FolioTestSupport",
-                                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                                                         .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: strict),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FolioGit
 import FolioModel
 import FolioRepo
 

@@ -49,7 +49,10 @@ public enum GitError: Error, CustomStringConvertible, Sendable, Equatable {
         switch self {
         case let .libgit2(operation, _, _, message):
             // The code and class stay in the value for callers to decide on; people read words.
-            return "git: \(operation) failed: \(message.trimmingCharacters(in: .whitespaces.union(.init(charactersIn: ":"))))"
+            // libgit2's messages can end in ": " with nothing after it.
+            var text = Substring(message)
+            while let last = text.last, last == " " || last == ":" { text = text.dropLast() }
+            return "git: \(operation) failed: \(text)"
         case let .notFound(what):
             return "git: not found: \(what)"
         case let .refMoved(expected, actual):

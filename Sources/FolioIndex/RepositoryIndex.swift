@@ -185,7 +185,7 @@ public final class RepositoryIndex {
         }
     }
 
-    static func describe(_ error: Error) -> String {
+    static func describe(_ error: any Error) -> String {
         if let e = error as? DatabaseError { return e.message ?? "\(e.resultCode)" }
         return "\(error)"
     }
@@ -413,7 +413,7 @@ public enum IndexError: Error, CustomStringConvertible {
         }
     }
 
-    static func from(_ error: Error) -> Error {
+    static func from(_ error: any Error) -> Error {
         guard let e = error as? DatabaseError else { return error }
         let message = e.message ?? "\(e.resultCode)"
         return RepositoryIndex.isDamage(e) ? IndexError.damaged(message) : IndexError.sqlite(message)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// RFC 6901 JSON Pointer. "" is the whole document; "/" is the member named "" (a
 /// classic bug is to treat it as the root).
 public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {

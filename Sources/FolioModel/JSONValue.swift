@@ -127,7 +127,7 @@ extension JSONValue {
         }
     }
 
-    private static func describe(_ error: Error) -> String {
+    private static func describe(_ error: any Error) -> String {
         let ns = error as NSError
         return (ns.userInfo["NSDebugDescription"] as? String) ?? ns.localizedDescription
     }

@@ -58,7 +58,7 @@ public enum FolioError: Error, CustomStringConvertible {
         return message.contains("index is locked") ? ".git/index.lock" : nil
     }
 
-    public static func wrap(_ error: Error) -> FolioError {
+    public static func wrap(_ error: any Error) -> FolioError {
         switch error {
         case let e as FolioError: return e
         case let e as Refusal: return .refused(e)
