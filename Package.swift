@@ -2,7 +2,7 @@
 import PackageDescription
 
 // One concern per module, arrows pointing one way:
-//   FolioModel (pure) <- FolioGit (libgit2, the only C interop) <- FolioRepo <- {FolioIndex (GRDB), FolioSync}
+//   FolioModel (pure) <- FolioGit (libgit2, the only C interop) <- {FolioRepo <- FolioSync, FolioIndex (GRDB)}
 //   <- FolioCommands (which also names FolioGit, whose types its commands print) <- folio
 // One setting for every target, tests included: existentials spelled `any`, and a member is
 // usable only where its module is imported (so each file's imports say what it uses).
@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "FolioRepo", dependencies: ["FolioModel", "FolioGit"], swiftSettings: strict),
         .target(
             name: "FolioIndex",
-            dependencies: ["FolioModel", "FolioGit", "FolioRepo", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            dependencies: ["FolioModel", "FolioGit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .target(name: "FolioSync", dependencies: ["FolioModel", "FolioGit", "FolioRepo"], swiftSettings: strict),
