@@ -1,9 +1,10 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// One concern per module, arrows pointing one way:
-//   FolioModel (pure) <- FolioGit (libgit2, the only C interop) <- {FolioRepo <- FolioSync, FolioIndex (GRDB)}
-//   <- FolioCommands (which also names FolioGit, whose types its commands print) <- folio
+// One concern per module, arrows pointing one way (the README draws them):
+//   FolioModel (pure), FolioGit (libgit2, the only C interop)
+//   FolioRepo -> FolioModel, FolioGit;  FolioIndex -> FolioModel, FolioGit, GRDB;  FolioSync -> FolioRepo
+//   FolioCommands -> all of them;  folio -> FolioCommands
 // One setting for every target, tests included: existentials spelled `any`, and a member is
 // usable only where its module is imported (so each file's imports say what it uses).
 // InternalImportsByDefault is not on yet: public signatures still expose imported types.
