@@ -32,7 +32,7 @@ enum Display {
             // Owed to the buyer: what is open here is a refund the seller still owes.
             return "  \(inv.number ?? inv.id): credit note for \(inv.creditNoteFor ?? "?"), credit \(money(inv.totals?.total, inv.currency)) owed to the buyer, to refund \(money(inv.totals?.open, inv.currency))"
         }
-        let brp = BRPStatus.number(for: inv)
+        let brp = BRPState.number(for: inv)
         return "  \(inv.number ?? inv.id): \(statusLabel(inv.status)) [BRP \(brp) \(BRPState.names[brp] ?? "")], revision \(inv.revision), total \(money(inv.totals?.total, inv.currency)), open \(money(inv.totals?.open, inv.currency)) (\(inv.paymentStatus?.rawValue ?? "?"))"
     }
 
@@ -40,7 +40,7 @@ enum Display {
         var out: [String] = []
         let title = inv.type == InvoiceType.creditNote ? "Credit note" : "Invoice"
         out.append("\(title) \(inv.number ?? "(no number yet)")   id \(inv.id)   revision \(inv.revision)")
-        let brp = BRPStatus.number(for: inv)
+        let brp = BRPState.number(for: inv)
         out.append("Status: \(statusLabel(inv.status))   payment: \(inv.paymentStatus?.rawValue ?? "?") (\(BRPState.seed004PaymentStatus(inv.paymentStatus)))   BRP state \(brp) \(BRPState.names[brp] ?? "")")
         out.append("Customer: \(inv.customer.name ?? "") (\(inv.customer.id))\(inv.purchaseOrderNumber.map { "   PO \($0)" } ?? "")\(inv.orderId.map { "   order \($0)" } ?? "")\(inv.creditNoteFor.map { "   credits \($0)" } ?? "")")
         out.append("Issued \(inv.issueDate)   due \(inv.dueDate)   currency \(inv.currency)")
@@ -93,18 +93,3 @@ enum Display {
 
 /// Seed 001's invoice states, an output mapping kept stable: 1 Not sent, 2 Pending,
 /// 3 Completed, 7 Sent. Folio's other states map onto the nearest one.
-enum BRPStatus {
-    /// The full state of one document (reminder stages 4-6, the outbox's 9).
-    static func number(for inv: Invoice) -> Int { BRPState.number(for: inv) }
-
-    /// What an index row can tell without the events: 1, 2, 3 or 7. `list` rows give this
-    /// (the index keeps no reminder or delivery state yet); `show` gives the full state.
-    static func number(status: InvoiceStatus?, paymentStatus: PaymentStatus?) -> Int {
-        switch status {
-        case .draft?, nil: return 1
-        case .pendingApproval?, .changesRequested?: return 2
-        case .accepted?, .issued?: return paymentStatus == .paid ? 3 : 7
-        case .declined?, .voided?: return 3
-        }
-    }
-}

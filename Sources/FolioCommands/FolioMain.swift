@@ -238,9 +238,7 @@ struct GlobalOptions: ParsableArguments {
             if argument == "--json" || argument.hasPrefix("--as=") || argument.hasPrefix("--idempotency-key=") || argument.hasPrefix("-C=") { continue }
             kept.append(argument)
         }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in kept.joined(separator: "\u{0}").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
+        return String(DocumentPaths.fnv1a64(kept.joined(separator: "\u{0}")), radix: 16)
     }
 
     /// Who acts when the user said so (--as, else FOLIO_USER), for a clone's git identity.
@@ -262,8 +260,6 @@ struct GlobalOptions: ParsableArguments {
         return repo
     }
 
-    /// The invoice id a command was given, or the id of the invoice numbered so (SPEC §5).
-    func invoiceID(_ text: String, in repo: FolioRepository) throws -> String { try repo.invoiceID(for: text) }
 
     static func extractLeading(_ args: [String]) -> ((directory: String?, identity: String?, json: Bool), [String]) {
         var out = (directory: String?.none, identity: String?.none, json: false)

@@ -23,7 +23,7 @@ func report(_ write: @autoclosure () throws -> Written<Invoice>, _ global: Globa
         if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(invoice))) } else { Output.data(Display.statusLine(invoice)) }
         return
     }
-    for warning in written.warnings { Output.info("folio: warning: \(warning)") }
+    printWarnings(written.warnings)
     if global.wantsJSON {
         Output.data(CanonicalJSON.string(JSONValue.encoding(written.value)))
     } else {
@@ -36,8 +36,13 @@ func report(_ write: @autoclosure () throws -> Written<Invoice>, _ global: Globa
 /// Any other write (settings, parties, orders): the resulting value with --json, else what
 /// happened, and what did not finish as warnings.
 func reportChange<T: Encodable>(_ written: Written<T>, _ global: GlobalOptions) {
-    for warning in written.warnings { Output.info("folio: warning: \(warning)") }
+    printWarnings(written.warnings)
     if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else { Output.data(written.message) }
+}
+
+/// What did not finish although the commit stands (the next command finishes it).
+func printWarnings(_ warnings: [String]) {
+    for warning in warnings { Output.info("folio: warning: \(warning)") }
 }
 
 func splitList(_ text: String?) -> [String]? {
@@ -86,7 +91,7 @@ struct InvoiceUpdate: ParsableCommand {
             edits.append(.patch(try DocumentCodec.parse(data, file: patch)))
         }
         let repo = try global.openRepository()
-        try report(repo.updateInvoice(id: global.invoiceID(id, in: repo), edits: edits, caller: global.caller), global)
+        try report(repo.updateInvoice(id: repo.invoiceID(for: id), edits: edits, caller: global.caller), global)
     }
 }
 
@@ -102,7 +107,7 @@ struct InvoiceSend: ParsableCommand {
         if email && print { throw FolioError.usage("give --email or --print, not both") }
         if template != nil && !email && !print { throw FolioError.usage("--template goes with --email or --print") }
         let distribution = email || print ? Distribution(method: email ? .email : .print, template: template) : nil
-        try report(repo.sendInvoice(id: global.invoiceID(id, in: repo), distribution: distribution, caller: global.caller), global)
+        try report(repo.sendInvoice(id: repo.invoiceID(for: id), distribution: distribution, caller: global.caller), global)
     }
 }
 
@@ -113,7 +118,7 @@ struct InvoiceVoid: ParsableCommand {
     @Option(help: "Why.") var reason: String?
     func run() throws {
         let repo = try global.openRepository()
-        try report(repo.voidInvoice(id: global.invoiceID(id, in: repo), reason: reason, caller: global.caller), global)
+        try report(repo.voidInvoice(id: repo.invoiceID(for: id), reason: reason, caller: global.caller), global)
     }
 }
 
@@ -124,7 +129,7 @@ struct InvoiceAccept: ParsableCommand {
     @Option(help: "An optional note.") var note: String?
     func run() throws {
         let repo = try global.openRepository()
-        try report(repo.respond(id: global.invoiceID(id, in: repo), with: .accepted, text: note, caller: global.caller), global)
+        try report(repo.respond(id: repo.invoiceID(for: id), with: .accepted, text: note, caller: global.caller), global)
     }
 }
 
@@ -135,7 +140,7 @@ struct InvoiceDecline: ParsableCommand {
     @Option(help: "Why (required).") var reason: String
     func run() throws {
         let repo = try global.openRepository()
-        try report(repo.respond(id: global.invoiceID(id, in: repo), with: .declined, text: reason, caller: global.caller), global)
+        try report(repo.respond(id: repo.invoiceID(for: id), with: .declined, text: reason, caller: global.caller), global)
     }
 }
 
@@ -146,22 +151,28 @@ struct InvoiceRequestChanges: ParsableCommand {
     @Option(help: "What should change (required).") var note: String
     func run() throws {
         let repo = try global.openRepository()
-        try report(repo.respond(id: global.invoiceID(id, in: repo), with: .changesRequested, text: note, caller: global.caller), global)
+        try report(repo.respond(id: repo.invoiceID(for: id), with: .changesRequested, text: note, caller: global.caller), global)
     }
+}
+
+/// What `pay` and `refund` record: money moving, in the currency's major unit.
+struct MoneyOptions: ParsableArguments {
+    // Unconditional: `--amount -5` is a (refused) amount, not a missing value.
+    @Option(parsing: .unconditional, help: "Amount as a decimal in the major unit.") var amount: String
+    @Option(help: "Date YYYY-MM-DD (default today).") var date: String?
+    @Option(help: "Bank or remittance reference.") var reference: String?
+    @Option(help: "How the money moved (transfer, card…; a refund defaults to refund).") var method: String?
 }
 
 struct InvoicePay: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "pay", abstract: "Record a payment, in the currency's major unit (--amount 200.00).")
     @OptionGroup var global: GlobalOptions
     @Argument var id: String
-    // Unconditional: `--amount -5` is a (refused) amount, not a missing value.
-    @Option(parsing: .unconditional, help: "Amount as a decimal in the major unit.") var amount: String
-    @Option(help: "Payment date YYYY-MM-DD (default today).") var date: String?
-    @Option(help: "Bank or remittance reference.") var reference: String?
-    @Option(help: "How it was paid (transfer, card…).") var method: String?
+    @OptionGroup var money: MoneyOptions
     func run() throws {
         let repo = try global.openRepository()
-        try report(repo.pay(id: global.invoiceID(id, in: repo), amount: amount, date: date, reference: reference, method: method, caller: global.caller), global)
+        try report(repo.pay(id: repo.invoiceID(for: id), amount: money.amount, date: money.date, reference: money.reference, method: money.method,
+                            caller: global.caller), global)
     }
 }
 
@@ -169,14 +180,11 @@ struct InvoiceRefund: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "refund", abstract: "Seller: record a refund that settles a credit note (--amount 20.00).")
     @OptionGroup var global: GlobalOptions
     @Argument var id: String
-    // Unconditional: `--amount -5` is a (refused) amount, not a missing value.
-    @Option(parsing: .unconditional, help: "Amount as a decimal in the major unit.") var amount: String
-    @Option(help: "Refund date YYYY-MM-DD (default today).") var date: String?
-    @Option(help: "Bank reference.") var reference: String?
-    @Option(help: "How it was refunded (default: refund).") var method: String?
+    @OptionGroup var money: MoneyOptions
     func run() throws {
         let repo = try global.openRepository()
-        try report(repo.refund(id: global.invoiceID(id, in: repo), amount: amount, date: date, reference: reference, method: method, caller: global.caller), global)
+        try report(repo.refund(id: repo.invoiceID(for: id), amount: money.amount, date: money.date, reference: money.reference, method: money.method,
+                               caller: global.caller), global)
     }
 }
 
@@ -188,7 +196,7 @@ struct InvoiceCredit: ParsableCommand {
     @Option(help: "Why.") var reason: String?
     func run() throws {
         let repo = try global.openRepository()
-        try report(repo.credit(id: global.invoiceID(id, in: repo), lines: splitList(lines)?.map(Invoicing.CreditSelection.init(parsing:)), reason: reason, caller: global.caller), global)
+        try report(repo.credit(id: repo.invoiceID(for: id), lines: splitList(lines)?.map(Invoicing.CreditSelection.init(parsing:)), reason: reason, caller: global.caller), global)
     }
 }
 
@@ -198,7 +206,7 @@ struct InvoiceShow: ParsableCommand {
     @Argument var id: String
     func run() throws {
         let repo = try global.openRepository()
-        let id = try global.invoiceID(id, in: repo)
+        let id = try repo.invoiceID(for: id)
         let snap = try repo.snapshot()
         let (invoice, json) = try snap.invoice(id)
         try checkVisible(invoice, repo: repo, snap: snap, global: global)
@@ -221,7 +229,7 @@ struct InvoiceLog: ParsableCommand {
     @Argument var id: String
     func run() throws {
         let repo = try global.openRepository()
-        let id = try global.invoiceID(id, in: repo)
+        let id = try repo.invoiceID(for: id)
         let snap = try repo.snapshot()
         let (invoice, _) = try snap.invoice(id)
         try checkVisible(invoice, repo: repo, snap: snap, global: global)

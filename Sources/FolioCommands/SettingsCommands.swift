@@ -59,7 +59,7 @@ struct FieldAdd: ParsableCommand {
     @Option(help: "The longest value allowed.") var maxLength: Int?
     @Option(help: "For a list field: its values, comma-separated.") var values: String?
     func run() throws {
-        var definition = FieldDefinition(fieldName: name, fieldType: type, isRequired: required, isUnique: unique,
+        let definition = FieldDefinition(fieldName: name, fieldType: type, isRequired: required, isUnique: unique,
                                          maximumLength: maxLength, listOfValue: splitList(values))
         if type != .list && values != nil { throw FolioError.usage("--values is for list fields") }
         let written = try global.openRepository().addField(definition, caller: global.caller)
@@ -127,7 +127,7 @@ struct InvoiceDelete: ParsableCommand {
     @Argument var id: String
     func run() throws {
         let repo = try global.openRepository()
-        let written = try repo.deleteInvoice(id: global.invoiceID(id, in: repo), caller: global.caller)
+        let written = try repo.deleteInvoice(id: repo.invoiceID(for: id), caller: global.caller)
         if global.wantsJSON { Output.data(CanonicalJSON.string(.object(["deleted": .string(written.value.id)]))) } else { Output.data(written.message) }
     }
 }
@@ -194,7 +194,7 @@ struct InvoiceRemind: ParsableCommand {
     @Option(help: "A reminder fee, in the major unit.") var fee: String?
     func run() throws {
         let repo = try global.openRepository()
-        try report(repo.remind(id: global.invoiceID(id, in: repo), stage: stage, fee: fee, caller: global.caller), global)
+        try report(repo.remind(id: repo.invoiceID(for: id), stage: stage, fee: fee, caller: global.caller), global)
     }
 }
 

@@ -213,7 +213,7 @@ struct ResolveCommand: ParsableCommand {
         default: resolution = .value((try? JSONValue.parse(Data(take.utf8))) ?? .string(take))
         }
         let repo = try global.openRepository()
-        let written = try repo.resolve(id: global.invoiceID(id, in: repo), path: path, take: resolution, caller: global.caller)
+        let written = try repo.resolve(id: repo.invoiceID(for: id), path: path, take: resolution, caller: global.caller)
         if global.wantsJSON { Output.data(CanonicalJSON.string(written.value)) } else { Output.data(written.message) }
     }
 }

@@ -16,23 +16,29 @@ extension GitRepository {
         // The baseline must be explicit: libgit2 defaults it to HEAD, which callers have usually
         // just moved to `to`, and a baseline equal to the target makes the checkout a no-op.
         let baseline = try from.map(treeID(ofCommit:)) ?? GitOID.emptyTree
-        let target = try treeID(ofCommit: to)
+        let code = try checkoutTree(treeID(ofCommit: to), baseline: baseline, paths: paths, force: false)
+        if code == GIT_ECONFLICT.rawValue {
+            let error = GitError.last(code, "check out \(paths.count) paths")
+            let dirty = try dirtyPaths(paths, comparedTo: from)
+            throw dirty.isEmpty ? error : GitError.dirtyWorkingTree(paths: dirty)
+        }
+        try check(code, "check out \(paths.count) paths")
+    }
+
+    /// libgit2's checkout of exactly `paths`, from `baseline` to `target` (tree ids), without
+    /// filters (Folio's documents are canonical bytes). Safe, or forced over what is on disk.
+    /// Returns libgit2's code, for the caller to read a conflict its own way.
+    private func checkoutTree(_ target: GitOID, baseline: GitOID, paths: [String], force: Bool) throws -> Int32 {
         try withTree(baseline) { baselineTree in
             try withTree(target) { targetTree in
                 var options = git_checkout_options()
                 try check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "checkout options")
-                options.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH.rawValue
+                options.checkout_strategy = (force ? GIT_CHECKOUT_FORCE.rawValue : GIT_CHECKOUT_SAFE.rawValue) | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH.rawValue
                 options.baseline = baselineTree
                 options.disable_filters = 1
-                try withStringArray(paths) { array in
+                return withStringArray(paths) { array in
                     options.paths = array
-                    let code = git_checkout_tree(pointer, targetTree, &options)
-                    if code == GIT_ECONFLICT.rawValue {
-                        let error = GitError.last(code, "check out \(paths.count) paths")
-                        let dirty = try dirtyPaths(paths, comparedTo: from)
-                        throw dirty.isEmpty ? error : GitError.dirtyWorkingTree(paths: dirty)
-                    }
-                    try check(code, "check out \(paths.count) paths")
+                    return git_checkout_tree(pointer, targetTree, &options)
                 }
             }
         }
@@ -46,10 +52,10 @@ extension GitRepository {
         guard let workdir, !isBare, !paths.isEmpty else { return [] }
         let oldTree = try old.map(treeID(ofCommit:))
         let newTree = try treeID(ofCommit: new)
+        let otherTree = try other.map(treeID(ofCommit:))
         var ours: [String] = [], theirs: [String] = []
         for path in paths {
             _ = try pathComponents(path)
-            let otherTree = try other.map(treeID(ofCommit:))
             let known = [try oldTree.flatMap { try blobID(path: path, inTree: $0) }, try blobID(path: path, inTree: newTree),
                          try otherTree.flatMap { try blobID(path: path, inTree: $0) }].compactMap { $0 }
             switch try workingFile(path, workdir: workdir) {
@@ -67,19 +73,7 @@ extension GitRepository {
         }
         guard !ours.isEmpty else { return theirs }
         // Baseline `old`, so that a file the write deleted counts as tracked and goes.
-        try withTree(oldTree ?? GitOID.emptyTree) { baseline in
-            try withTree(newTree) { target in
-                var options = git_checkout_options()
-                try check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "checkout options")
-                options.checkout_strategy = GIT_CHECKOUT_FORCE.rawValue | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH.rawValue
-                options.baseline = baseline
-                options.disable_filters = 1
-                try withStringArray(ours) { array in
-                    options.paths = array
-                    try check(git_checkout_tree(pointer, target, &options), "finish the checkout of \(ours.count) paths")
-                }
-            }
-        }
+        try check(checkoutTree(newTree, baseline: oldTree ?? GitOID.emptyTree, paths: ours, force: true), "finish the checkout of \(ours.count) paths")
         // A file the killed checkout had already written matches the target, so the checkout
         // above leaves it, and its index entry, alone: bring the index in step explicitly.
         var index: OpaquePointer?

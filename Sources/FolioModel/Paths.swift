@@ -60,7 +60,8 @@ public enum DocumentPaths {
         return h
     }
 
-    static func fnv1a64(_ s: String) -> UInt64 {
+    /// FNV-1a, 64 bits: a stable short name for a text (ids, remote URLs, requests).
+    public static func fnv1a64(_ s: String) -> UInt64 {
         var h: UInt64 = 0xcbf29ce484222325
         for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
         return h

@@ -69,7 +69,7 @@ public final class FolioRepository {
     /// looked up. Unknown texts come back unchanged, for the command's own "not found".
     public func invoiceID(for text: String) throws -> String {
         let snap = try snapshot()
-        if DocumentPaths.validateID(text) == nil, try snap.data(DocumentPaths.path(.invoice, id: text)) != nil { return text }
+        if DocumentPaths.validateID(text) == nil, try snap.contains(DocumentPaths.path(.invoice, id: text)) { return text }
         guard Series.parse(text) != nil else { return text }
         if let numberLookup { return try numberLookup(text) ?? text }
         guard let commit = snap.commit else { return text }
@@ -265,6 +265,12 @@ public struct Snapshot {
     public func data(_ path: String) throws -> Data? {
         guard let commit else { return nil }
         do { return try git.readFile(path: path, at: commit) } catch { throw FolioError.wrap(error) }
+    }
+
+    /// Whether a file is at `path`, without reading it.
+    public func contains(_ path: String) throws -> Bool {
+        guard let commit else { return false }
+        do { return try git.blobID(path: path, at: commit) != nil } catch { throw FolioError.wrap(error) }
     }
 
     func required<T: Decodable>(_ path: String, _ schema: Schema, _ type: T.Type) throws -> T {

@@ -136,7 +136,7 @@ extension FolioRepository {
             if let series, let problem = Series.validatePrefix(series) { throw FolioError.usage("--series \"\(series)\" \(problem)") }
             var parties = try snap.parties()
             if parties.parties[email] != nil { throw FolioError.refused(Refusal("\(email) is already a party of this repository")) }
-            if let series { try requireFreeSeries(series, for: email, parties: parties, snap: snap) }
+            if let series { try requireFreeSeries(series, for: email, parties: parties) }
             let party = Party(name: name, role: role, customerId: customerId, series: series)
             parties.parties[email] = party
             var changes = Changes()

@@ -64,7 +64,7 @@ extension FolioRepository {
             }
             if let series {
                 guard party.role == .seller else { throw FolioError.usage("--series is for sellers") }
-                try requireFreeSeries(series, for: email, parties: parties, snap: snap)
+                try requireFreeSeries(series, for: email, parties: parties)
                 party.series = series
             }
             parties.parties[email] = party
@@ -92,7 +92,7 @@ extension FolioRepository {
 
     /// A numbering prefix names one series, used by one seller's replica (SPEC §3): a prefix
     /// another party has, or whose series file exists for someone else, is refused.
-    func requireFreeSeries(_ prefix: String, for email: String, parties: Parties, snap: Snapshot) throws {
+    func requireFreeSeries(_ prefix: String, for email: String, parties: Parties) throws {
         if let problem = Series.validatePrefix(prefix) { throw FolioError.usage("--series \"\(prefix)\" \(problem)") }
         if let (other, _) = parties.parties.first(where: { $0.key != email && $0.value.series == prefix }) {
             throw FolioError.refused(Refusal("series \(prefix) is already \(other)'s; every seller (and every clone) issues from a series of its own"))

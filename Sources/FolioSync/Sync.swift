@@ -71,9 +71,7 @@ public struct Syncer {
         if case .some(.some) = try? git.remoteURL(remote) { return remote }
         guard remote.contains("/") || remote.contains(":") else { throw SyncFailure.noRemote(remote) }
         for name in try git.remoteNames() where try git.remoteURL(name) == remote { return name }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in remote.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        let name = "folio-" + String(String(hash, radix: 16).suffix(8))
+        let name = "folio-" + String(String(DocumentPaths.fnv1a64(remote), radix: 16).suffix(8))
         // A local path is kept absolute, so that it means the same from any folder (-C).
         var url = remote
         if !remote.contains("://"), FileManager.default.fileExists(atPath: remote) {
