@@ -201,7 +201,7 @@ struct DemoStory {
         inv = try repo.pay(id: id, amount: Money.format(inv.totals!.open, currency: currency), date: "2026-11-28", reference: "BANK-TRX-55981", method: "transfer",
                            caller: caller(DemoStory.seller, afterMinutes: 60 * 24 * 8)).value
         show(DemoStory.seller, "records the rest; the invoice is paid", inv)
-        let note = try repo.credit(id: id, lines: [Invoicing.CreditSelection(lineID: inv.lines[1].id)], reason: "Coats returned: torn lining", caller: caller(DemoStory.seller, afterMinutes: 60 * 24)).value
+        let note = try repo.credit(id: id, lines: [Invoicing.Selection(id: inv.lines[1].id)], reason: "Coats returned: torn lining", caller: caller(DemoStory.seller, afterMinutes: 60 * 24)).value
         show(DemoStory.seller, "issues credit note \(note.number!) for the coat line (a correction after acceptance)", note)
         let rest = try repo.cancelItem(orderID: "O-1001", ref: "4", caller: caller(DemoStory.seller)).value
         show(DemoStory.seller, "cancels the gift totes of O-1001; item 3 is still open (\(rest.openItems.map(\.ref).joined(separator: ", ")))", nil)

@@ -82,7 +82,11 @@ enum Display {
     static func order(_ order: Order) -> String {
         var out = ["Order \(order.id)\(order.number.map { " (\($0))" } ?? "")   customer \(order.customer.name ?? "") (\(order.customer.id))   channel \(order.channel ?? "-")   \(order.currency)"]
         for item in order.items {
-            let mark = item.status == .invoiced ? "invoiced by \(item.invoiceId ?? "?")" : item.status.rawValue
+            var mark = item.status == .invoiced ? "invoiced by \(item.takers.joined(separator: ", "))" : item.status.rawValue
+            if let parts = item.invoicedParts {
+                let taken = parts.map { "\($0.quantity) by \($0.invoiceId)" }.joined(separator: ", ")
+                mark = item.status == .invoiced ? "invoiced: \(taken)" : "\(item.status.rawValue) (\(item.status == .open ? "\(item.openQuantity) left" : "rest cancelled"); invoiced \(taken))"
+            }
             out.append("  \(item.ref)\t\(item.description)\t\(item.quantity) x \(money(item.unitPrice, order.currency))\t\(mark)")
         }
         let open = order.openItems.count

@@ -196,7 +196,7 @@ struct InvoiceCredit: ParsableCommand {
     @Option(help: "Why.") var reason: String?
     func run() throws {
         let repo = try global.openRepository()
-        try report(repo.credit(id: repo.invoiceID(for: id), lines: splitList(lines)?.map(Invoicing.CreditSelection.init(parsing:)), reason: reason, caller: global.caller), global)
+        try report(repo.credit(id: repo.invoiceID(for: id), lines: splitList(lines)?.map(Invoicing.Selection.init(parsing:)), reason: reason, caller: global.caller), global)
     }
 }
 

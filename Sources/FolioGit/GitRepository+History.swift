@@ -7,7 +7,8 @@ extension GitRepository {
     /// made on a branch whose version a merge did not keep is still listed; a merge is listed when
     /// its result matches none of its parents (the merge combined changes).
     /// `blob` is nil in a commit that deleted the file.
-    public func log(path: String, from: GitOID) throws -> [(commit: GitCommitInfo, blob: GitOID?)] {
+    /// With `hiding`: only the commits not reachable from those (the commits since a merge base).
+    public func log(path: String, from: GitOID, hiding: [GitOID] = []) throws -> [(commit: GitCommitInfo, blob: GitOID?)] {
         _ = try pathComponents(path)
         var blobByCommit: [GitOID: GitOID?] = [:]
         func blob(in commit: GitOID) throws -> GitOID? {
@@ -18,7 +19,7 @@ extension GitRepository {
         }
 
         var history: [(commit: GitCommitInfo, blob: GitOID?)] = []
-        try walkCommits(from: from, hiding: nil, sorting: GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue) { id in
+        try walkCommits(from: from, hiding: hiding, sorting: GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue) { id in
             let parents = try withCommit(id) { commit in
                 (0..<git_commit_parentcount(commit)).map { GitOID(git_commit_parent_id(commit, $0)) }
             }
@@ -33,7 +34,7 @@ extension GitRepository {
     /// then by commit time).
     public func walk(from: GitOID, hiding: GitOID?) throws -> [GitOID] {
         var commits: [GitOID] = []
-        try walkCommits(from: from, hiding: hiding,
+        try walkCommits(from: from, hiding: hiding.map { [$0] } ?? [],
                         sorting: GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue | GIT_SORT_REVERSE.rawValue) {
             commits.append($0)
         }
@@ -45,7 +46,7 @@ extension GitRepository {
         struct Enough: Error {}
         var commits: [GitOID] = []
         do {
-            try walkCommits(from: from, hiding: nil, sorting: GIT_SORT_TIME.rawValue) {
+            try walkCommits(from: from, hiding: [], sorting: GIT_SORT_TIME.rawValue) {
                 commits.append($0)
                 if commits.count >= limit { throw Enough() }
             }
@@ -53,7 +54,7 @@ extension GitRepository {
         return commits
     }
 
-    private func walkCommits(from: GitOID, hiding: GitOID?, sorting: UInt32, _ visit: (GitOID) throws -> Void) throws {
+    private func walkCommits(from: GitOID, hiding: [GitOID], sorting: UInt32, _ visit: (GitOID) throws -> Void) throws {
         var walker: OpaquePointer?
         try check(git_revwalk_new(&walker, pointer), "start history walk")
         defer { git_revwalk_free(walker) }
@@ -62,11 +63,11 @@ extension GitRepository {
         let code = git_revwalk_push(walker, &start)
         if code == notFoundCode { throw GitError.notFound("commit \(from)") }
         try check(code, "walk from \(from)")
-        if let hiding {
-            var hidden = hiding.raw
-            let code = git_revwalk_hide(walker, &hidden)
-            if code == notFoundCode { throw GitError.notFound("commit \(hiding)") }
-            try check(code, "hide \(hiding)")
+        for hidden in hiding {
+            var raw = hidden.raw
+            let code = git_revwalk_hide(walker, &raw)
+            if code == notFoundCode { throw GitError.notFound("commit \(hidden)") }
+            try check(code, "hide \(hidden)")
         }
         var next = git_oid()
         while true {

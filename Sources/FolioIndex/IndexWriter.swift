@@ -147,7 +147,7 @@ final class IndexWriter {
         for (position, item) in open {
             let i = insertOpenItem
             i.int(rowid); i.int(Int64(position)); i.text(item.ref); i.text(item.productId); i.text(item.sku); i.text(item.description)
-            i.text(item.quantity); i.int(item.unitPrice); i.text(item.taxRate)
+            i.text(item.openQuantity); i.int(item.unitPrice); i.text(item.taxRate)
             _ = try i.run()
         }
     }

@@ -81,6 +81,15 @@ public struct OrderRecord: Sendable, Equatable {
         public var taxRate: String
         public var status: OrderItemStatus
         public var invoiceId: String?
+        /// The quantities of `invoicedParts`, when invoices took parts of the item.
+        public var partQuantities: [String] = []
+
+        /// What is left to invoice, as `OrderItem.openQuantity` says.
+        public var openQuantity: String {
+            guard !partQuantities.isEmpty else { return quantity }
+            let taken = partQuantities.reduce(ExactDecimal(0)) { $0 + (ExactDecimal($1) ?? ExactDecimal(0)) }
+            return ((ExactDecimal(quantity) ?? ExactDecimal(0)) - taken).description
+        }
     }
 
     public var id: String
@@ -96,7 +105,8 @@ public struct OrderRecord: Sendable, Equatable {
         id = order.id; number = order.number; customer = order.customer; channel = order.channel; currency = order.currency
         purchaseOrderNumber = order.purchaseOrderNumber; createdAt = order.createdAt
         items = order.items.map { Item(ref: $0.ref, productId: $0.productId, sku: $0.sku, description: $0.description, quantity: $0.quantity,
-                                       unitPrice: $0.unitPrice, taxRate: $0.taxRate, status: $0.status, invoiceId: $0.invoiceId) }
+                                       unitPrice: $0.unitPrice, taxRate: $0.taxRate, status: $0.status, invoiceId: $0.invoiceId,
+                                       partQuantities: ($0.invoicedParts ?? []).map(\.quantity)) }
     }
 
     init() {
@@ -251,7 +261,7 @@ struct OrderSink: CaptureSink {
 
     enum S: Slot, CaseIterable {
         case id, number, customerId, customerName, customerEmail, customerExternalId, channel, currency, purchaseOrderNumber, createdAt
-        case item, ref, productId, sku, description, quantity, unitPrice, taxRate, status, invoiceId
+        case item, ref, productId, sku, description, quantity, unitPrice, taxRate, status, invoiceId, partQuantity
     }
 
     static let slots: [String: Slot] = {
@@ -260,7 +270,7 @@ struct OrderSink: CaptureSink {
             .customerExternalId: "/customer/externalId", .channel: "/channel", .currency: "/currency", .purchaseOrderNumber: "/purchaseOrderNumber",
             .createdAt: "/createdAt", .item: "/items/*", .ref: "/items/*/ref", .productId: "/items/*/productId", .sku: "/items/*/sku",
             .description: "/items/*/description", .quantity: "/items/*/quantity", .unitPrice: "/items/*/unitPrice", .taxRate: "/items/*/taxRate",
-            .status: "/items/*/status", .invoiceId: "/items/*/invoiceId",
+            .status: "/items/*/status", .invoiceId: "/items/*/invoiceId", .partQuantity: "/items/*/invoicedParts/*/quantity",
         ]
         return Dictionary(uniqueKeysWithValues: paths.map { ($0.value, $0.key.rawValue) })
     }()
@@ -287,6 +297,7 @@ struct OrderSink: CaptureSink {
         case .status:
             if let s = OrderItemStatus(rawValue: v) { record.items[last].status = s } else { failed = true }
         case .invoiceId: record.items[last].invoiceId = v
+        case .partQuantity: record.items[last].partQuantities.append(v)
         default: failed = true
         }
     }

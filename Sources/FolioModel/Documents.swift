@@ -35,13 +35,24 @@ public struct OrderItem: Codable, Sendable, Hashable {
     public var taxRate: String
     public var uom: String?
     public var status: OrderItemStatus
-    /// Which invoice took the item, so "invoiced at most once" can be checked both ways.
+    /// The invoice that took the whole item, so "invoiced at most once" can be checked both ways.
     public var invoiceId: String?
-    public init(ref: String, productId: String? = nil, sku: String? = nil, description: String, quantity: String, unitPrice: Int64, taxCode: String? = nil, taxRate: String, uom: String? = nil, status: OrderItemStatus = .open, invoiceId: String? = nil) {
+    /// The invoices that took parts of the item (a quantity each), when no one invoice took it
+    /// whole. Never more than the item's quantity in total; `status` says what became of the
+    /// rest (open, or cancelled). See docs/decisions.md, "Order items by quantity".
+    public var invoicedParts: [ItemPart]?
+    public init(ref: String, productId: String? = nil, sku: String? = nil, description: String, quantity: String, unitPrice: Int64, taxCode: String? = nil, taxRate: String, uom: String? = nil, status: OrderItemStatus = .open, invoiceId: String? = nil, invoicedParts: [ItemPart]? = nil) {
         self.ref = ref; self.productId = productId; self.sku = sku; self.description = description
         self.quantity = quantity; self.unitPrice = unitPrice; self.taxCode = taxCode; self.taxRate = taxRate
-        self.uom = uom; self.status = status; self.invoiceId = invoiceId
+        self.uom = uom; self.status = status; self.invoiceId = invoiceId; self.invoicedParts = invoicedParts
     }
+}
+
+/// A quantity of an order item taken by one invoice.
+public struct ItemPart: Codable, Sendable, Hashable {
+    public var invoiceId: String
+    public var quantity: String
+    public init(invoiceId: String, quantity: String) { self.invoiceId = invoiceId; self.quantity = quantity }
 }
 
 public struct Order: Codable, Sendable, Hashable {

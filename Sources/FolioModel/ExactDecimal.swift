@@ -12,6 +12,9 @@ public struct ExactDecimal: Sendable, Hashable, CustomStringConvertible {
         return x < y
     }
 
+    /// Numeric equality across scales (2.5 and 2.50 are the same quantity).
+    public static func isSame(_ a: ExactDecimal, as b: ExactDecimal) -> Bool { !isLess(a, than: b) && !isLess(b, than: a) }
+
     public let significand: Int128
     public let scale: Int
 

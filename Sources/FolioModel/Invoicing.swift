@@ -7,28 +7,43 @@ public enum Invoicing {
         public init(actor: Actor, at: String, today: String) { self.actor = actor; self.at = at; self.today = today }
     }
 
-    /// An invoice for all (refs nil) or some of an order's open items; returns the draft and
-    /// the order with those items marked invoiced, to be committed together.
+    /// An invoice for all (`refs` nil) or some of an order's open items; an item may be taken
+    /// in part (`REF:QTY`, partial delivery by quantity). Returns the draft and the order with
+    /// those items (or parts) marked invoiced, to be committed together.
     public static func create(from order: Order, refs: [String]?, id: String, config: FolioConfig, stamp: Stamp, dueDate: String?, distribution: Distribution?) throws(Refusal) -> (Invoice, Order) {
         try Workflow.requireSeller(stamp.actor, "create invoices")
         if order.isMarketplace { throw Refusal("order \(order.id) is a marketplace order; marketplace orders cannot be invoiced") }
-        var chosen: Set<String>
-        if let refs {
-            if refs.isEmpty { throw Refusal("--items names no items") }
-            chosen = Set(refs)
-            if chosen.count != refs.count { throw Refusal("--items names an item twice") }
-            for ref in refs {
+        var chosen: [String: ExactDecimal] = [:]
+        if let items = refs?.map(Selection.init(parsing:)) {
+            if items.isEmpty { throw Refusal("--items names no items") }
+            for selection in items {
+                // A ref that itself holds a colon is taken whole.
+                let whole = order.items.contains { $0.ref == selection.text }
+                let ref = whole ? selection.text : selection.id
                 guard let item = order.items.first(where: { $0.ref == ref }) else {
                     throw Refusal("order \(order.id) has no item \"\(ref)\" (its items: \(order.items.map(\.ref).joined(separator: ", ")))")
                 }
+                if chosen[ref] != nil { throw Refusal("--items names item \"\(ref)\" twice") }
+                let open = item.openQuantity
                 switch item.status {
-                case .open: break
-                case .invoiced: throw Refusal("item \"\(ref)\" of order \(order.id) is already invoiced (by \(item.invoiceId ?? "another invoice")); an item is invoiced at most once")
                 case .cancelled: throw Refusal("item \"\(ref)\" of order \(order.id) is cancelled and cannot be invoiced")
+                case .invoiced: throw Refusal("item \"\(ref)\" of order \(order.id) is already invoiced (by \(item.takers.joined(separator: ", "))); an item is invoiced at most once, up to its quantity")
+                case .open: break
                 }
+                var quantity = open
+                if !whole, let text = selection.quantity {
+                    guard let q = ExactDecimal(text), !q.isNegative, !q.isZero else {
+                        throw Refusal("--items \(selection.text): the quantity to invoice must be a decimal greater than zero")
+                    }
+                    if ExactDecimal.isLess(open, than: q) {
+                        throw Refusal("item \"\(ref)\" of order \(order.id) has \(open) of \(item.quantity) left to invoice; \(q) is more than that")
+                    }
+                    quantity = q
+                }
+                chosen[ref] = quantity
             }
         } else {
-            chosen = Set(order.openItems.map(\.ref))
+            for item in order.openItems { chosen[item.ref] = item.openQuantity }
             if chosen.isEmpty { throw Refusal("order \(order.id) has no open items left to invoice") }
         }
         if let dueDate, !Dates.isValidDate(dueDate) { throw Refusal("--due-date \"\(dueDate)\" is not a date in the form YYYY-MM-DD") }
@@ -38,14 +53,14 @@ public enum Invoicing {
         var updatedOrder = order
         var lines: [InvoiceLine] = []
         // Lines keep the order of the order's items (SPEC §2), whatever order --items used.
-        for i in order.items.indices where chosen.contains(order.items[i].ref) {
+        for i in order.items.indices {
             let item = order.items[i]
+            guard let quantity = chosen[item.ref] else { continue }
             lines.append(InvoiceLine(id: "l-\(item.ref)", orderItemRef: item.ref, productId: item.productId, sku: item.sku,
-                                     description: item.description, quantity: item.quantity, unitPrice: item.unitPrice,
+                                     description: item.description, quantity: quantity.description, unitPrice: item.unitPrice,
                                      discount: nil, taxCode: item.taxCode, taxRate: item.taxRate, net: nil, tax: nil, total: nil,
                                      uom: item.uom, warehouse: nil, accountingCode: nil))
-            updatedOrder.items[i].status = .invoiced
-            updatedOrder.items[i].invoiceId = id
+            updatedOrder.items[i].setTake(invoiceID: id, quantity: quantity)
         }
         let invoice = Invoice(
             id: id, number: nil, type: InvoiceType.invoice, orderId: order.id, creditNoteFor: nil, customer: order.customer,
@@ -57,6 +72,29 @@ public enum Invoicing {
         return (invoice, updatedOrder)
     }
 
+    /// The order after an edit of `invoice`'s line quantities: each linked item records what the
+    /// invoice now takes of it. Lowering a quantity leaves the rest of the item open (to be
+    /// invoiced later or cancelled); raising it past what is left of the item is refused.
+    public static func retake(_ order: Order, for invoice: Invoice) throws(Refusal) -> Order {
+        var updated = order
+        for (n, line) in invoice.lines.enumerated() {
+            guard let ref = line.orderItemRef, let i = updated.items.firstIndex(where: { $0.ref == ref }) else { continue }
+            guard let quantity = ExactDecimal(line.quantity) else { continue }
+            let item = updated.items[i]
+            let free = item.quantityValue - item.invoicedQuantity(excluding: invoice.id)
+            if ExactDecimal.isLess(free, than: quantity) {
+                throw Refusal("/lines/\(n)/quantity: line \"\(line.id)\" bills item \"\(ref)\" of order \(order.id), which has \(free) of \(item.quantity) left for this invoice; \(quantity) is more than that")
+            }
+            let taken = item.invoicedQuantity(of: invoice.id)
+            if item.status == .cancelled, ExactDecimal.isLess(taken, than: quantity) {
+                throw Refusal("/lines/\(n)/quantity: the rest of item \"\(ref)\" of order \(order.id) is cancelled; this invoice can bill at most \(taken)")
+            }
+            if ExactDecimal.isSame(taken, as: quantity) { continue }
+            updated.items[i].setTake(invoiceID: invoice.id, quantity: quantity)
+        }
+        return updated
+    }
+
     public static func cancelItem(_ order: Order, ref: String, by actor: Actor) throws(Refusal) -> Order {
         try Workflow.requireSeller(actor, "cancel order items")
         guard let i = order.items.firstIndex(where: { $0.ref == ref }) else {
@@ -64,10 +102,11 @@ public enum Invoicing {
         }
         switch order.items[i].status {
         case .open: break
-        case .invoiced: throw Refusal("item \"\(ref)\" of order \(order.id) is invoiced (by \(order.items[i].invoiceId ?? "?")); void that invoice first")
+        case .invoiced: throw Refusal("item \"\(ref)\" of order \(order.id) is invoiced (by \(order.items[i].takers.joined(separator: ", "))); void that invoice first")
         case .cancelled: throw Refusal("item \"\(ref)\" of order \(order.id) is already cancelled")
         }
         var updated = order
+        // With parts invoiced, cancelling cancels the rest; the parts stay invoiced.
         updated.items[i].status = .cancelled
         return updated
     }
@@ -85,28 +124,31 @@ public enum Invoicing {
         return numerator < 0 ? -Int64(rounded) : Int64(rounded)
     }
 
-    /// Voiding an invoice gives its order items back, so they can be invoiced again.
+    /// Voiding an invoice gives back what it took of its order items, so they can be invoiced
+    /// again (a cancelled rest stays cancelled).
     public static func releaseItems(of invoice: Invoice, in order: Order) -> Order {
         var updated = order
-        for i in updated.items.indices where updated.items[i].invoiceId == invoice.id && updated.items[i].status == .invoiced {
-            updated.items[i].status = .open
-            updated.items[i].invoiceId = nil
+        for i in updated.items.indices where updated.items[i].takers.contains(invoice.id) {
+            updated.items[i].setTake(invoiceID: invoice.id, quantity: ExactDecimal(0))
         }
         return updated
     }
 
-    /// What a credit note takes from one line: all of what is left of it, or a quantity.
-    public struct CreditSelection: Sendable, Equatable {
-        public var lineID: String
+    /// A part of something that has a quantity: an order item to invoice (`--items REF:QTY`) or
+    /// a line to credit (`--lines ID:QTY`). Without a quantity: all that is left of it.
+    public struct Selection: Sendable, Equatable {
+        public var id: String
         public var quantity: String?
-        public init(lineID: String, quantity: String? = nil) { self.lineID = lineID; self.quantity = quantity }
+        /// As the user wrote it.
+        public var text: String { quantity.map { "\(id):\($0)" } ?? id }
+        public init(id: String, quantity: String? = nil) { self.id = id; self.quantity = quantity }
 
-        /// "l-1" or "l-1:2" (line id, then the quantity to credit).
+        /// "l-1" or "l-1:2" (the id, then the quantity).
         public init(parsing text: String) {
             if let colon = text.lastIndex(of: ":") {
-                self.init(lineID: String(text[..<colon]), quantity: String(text[text.index(after: colon)...]))
+                self.init(id: String(text[..<colon]), quantity: String(text[text.index(after: colon)...]))
             } else {
-                self.init(lineID: text)
+                self.init(id: text)
             }
         }
     }
@@ -123,7 +165,7 @@ public enum Invoicing {
     /// A credit note for an accepted or issued invoice (SPEC §3): a new document that
     /// references the invoice, never an edit of it. A line may be credited in part (a
     /// quantity), never more than its quantity in total over all credit notes.
-    public static func credit(_ invoice: Invoice, selections: [CreditSelection]?, existingCredits: [Invoice], id: String, number: String, reason: String?, eventID: String, stamp: Stamp) throws(Refusal) -> Invoice {
+    public static func credit(_ invoice: Invoice, selections: [Selection]?, existingCredits: [Invoice], id: String, number: String, reason: String?, eventID: String, stamp: Stamp) throws(Refusal) -> Invoice {
         try Workflow.requireSeller(stamp.actor, "issue credit notes")
         guard invoice.type != InvoiceType.creditNote else { throw Refusal("\(Workflow.label(invoice)) is itself a credit note") }
         let status = Workflow.status(events: invoice.events, revision: invoice.revision)
@@ -137,18 +179,18 @@ public enum Invoicing {
         var wanted: [(InvoiceLine, ExactDecimal)] = []
         if let selections {
             var named: Set<String> = []
-            for selection in selections where !named.insert(selection.lineID).inserted {
-                throw Refusal("line \"\(selection.lineID)\" is named twice; give its quantity once (--lines \(selection.lineID):QTY)")
+            for selection in selections where !named.insert(selection.id).inserted {
+                throw Refusal("line \"\(selection.id)\" is named twice; give its quantity once (--lines \(selection.id):QTY)")
             }
             for selection in selections {
-                guard let line = invoice.lines.first(where: { $0.id == selection.lineID }) else {
-                    throw Refusal("invoice \(Workflow.label(invoice)) has no line \"\(selection.lineID)\" (its lines: \(invoice.lines.map(\.id).joined(separator: ", ")))")
+                guard let line = invoice.lines.first(where: { $0.id == selection.id }) else {
+                    throw Refusal("invoice \(Workflow.label(invoice)) has no line \"\(selection.id)\" (its lines: \(invoice.lines.map(\.id).joined(separator: ", ")))")
                 }
                 let left = remaining(line)
                 let quantity: ExactDecimal
                 if let text = selection.quantity {
                     guard let q = ExactDecimal(text), !q.isNegative, !q.isZero else {
-                        throw Refusal("--lines \(selection.lineID):\(text): the quantity to credit must be a decimal greater than zero")
+                        throw Refusal("--lines \(selection.id):\(text): the quantity to credit must be a decimal greater than zero")
                     }
                     quantity = q
                 } else {

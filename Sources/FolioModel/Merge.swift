@@ -3,11 +3,49 @@
 /// randomness, so every replica that merges the same commits writes the same bytes.
 /// docs/merge.md explains the rules with examples.
 
-/// One side of a merge: the commit it comes from and who made it.
-public struct MergeSide: Sendable, Hashable {
+/// One side of a merge: the commit it comes from and who made it, and where known, which
+/// commit gave each field the value this side holds.
+public struct MergeSide: Sendable {
     public var commit: String?
     public var author: String?
-    public init(commit: String?, author: String?) { self.commit = commit; self.author = author }
+    /// The edit that gave the value at `path` to this side (nil: not known). A merge commit that
+    /// heads a side merely carries values: the winner of a conflict and the authors in its
+    /// record come from the commits that made the edits, so that every order of syncs between
+    /// three or more replicas ends with the same document (issue 10, 9a).
+    public var origin: (@Sendable (_ path: [ValuePath.Step], _ value: JSONValue?) -> EditOrigin?)?
+    public init(commit: String?, author: String?, origin: (@Sendable ([ValuePath.Step], JSONValue?) -> EditOrigin?)? = nil) {
+        self.commit = commit; self.author = author; self.origin = origin
+    }
+}
+
+/// The commit that made an edit: who, and when (Unix seconds, the commit's author time).
+public struct EditOrigin: Sendable, Hashable {
+    public var commit: String
+    public var author: String?
+    public var time: Int64
+    public init(commit: String, author: String?, time: Int64) { self.commit = commit; self.author = author; self.time = time }
+}
+
+/// A place in a document that survives reordering: list items of keyed lists are named by
+/// their key, not their position, so the same field can be found in every version of it.
+public enum ValuePath {
+    public enum Step: Sendable, Hashable {
+        case member(String)
+        case item(key: String, value: String)
+        case index(Int)
+    }
+
+    public static func value(at path: [Step], in doc: JSONValue?) -> JSONValue? {
+        var here = doc
+        for step in path {
+            switch step {
+            case .member(let name): here = here?[name]
+            case .index(let i): here = here?.arrayValue.flatMap { i < $0.count ? $0[i] : nil }
+            case .item(let key, let value): here = here?.arrayValue?.first { $0[key]?.stringValue == value || $0.stringValue == value }
+            }
+        }
+        return here
+    }
 }
 
 /// A document that the merge could not read: it is reported, never guessed at.
@@ -43,6 +81,8 @@ public enum DocumentMerge {
     }
 
     static func listRule(_ kind: Kind, _ pointer: [String]) -> ListRule {
+        // Parts of an order item taken by different invoices on two replicas are both kept.
+        if kind == .order, pointer.count == 3, pointer[0] == "items", pointer[2] == "invoicedParts" { return .keyed("invoiceId") }
         guard pointer.count == 1 else { return .atomic }
         switch (kind, pointer[0]) {
         case (.invoice, "lines"), (.invoice, "costLines"): return .keyed("id")
@@ -72,16 +112,39 @@ public enum DocumentMerge {
         let kind: Kind
         let path: String
         let a: MergeSide, b: MergeSide
-        /// True when side a's values win conflicts: the later edit (document updatedAt), then
-        /// the larger commit id — properties of the sides, not of their order.
+        /// True when side a's values win conflicts whose edits are not known: the later
+        /// document (updatedAt), then the larger content — properties of the sides, not of
+        /// their order.
         let aWins: Bool
         let recordConflicts: Bool
         var conflicts: [ConflictRecord] = []
+        /// The keyed list items met on the way down: position pointer → key, for ValuePath.
+        var itemKeys: [[String]: (String, String)] = [:]
+        /// The fields this merge decided: pointer → the winning value and the edit that made it.
+        var decided: [String: (value: JSONValue?, side: MergeSide)] = [:]
+
+        func valuePath(_ pointer: [String]) -> [ValuePath.Step] {
+            pointer.indices.map { i in
+                if let (key, value) = itemKeys[Array(pointer[...i])] { return .item(key: key, value: value) }
+                if i > 0, let n = Int(pointer[i]), itemKeys[Array(pointer[..<i])] == nil, String(n) == pointer[i] { return .index(n) }
+                return .member(pointer[i])
+            }
+        }
 
         mutating func conflict(_ pointer: [String], base: JSONValue?, a av: JSONValue?, b bv: JSONValue?, reason: String) -> JSONValue? {
-            let (winner, loser, ws, ls) = aWins ? (av, bv, a, b) : (bv, av, b, a)
+            var sideA = a, sideB = b, aFirst = aWins
+            let path = valuePath(pointer)
+            // The later edit wins (then the larger commit id): a property of the two edits,
+            // whichever merge commits carried them here.
+            if let oa = a.origin?(path, av), let ob = b.origin?(path, bv), oa != ob {
+                aFirst = (oa.time, oa.commit) > (ob.time, ob.commit)
+                sideA = MergeSide(commit: oa.commit, author: oa.author)
+                sideB = MergeSide(commit: ob.commit, author: ob.author)
+            }
+            let (winner, loser, ws, ls) = aFirst ? (av, bv, sideA, sideB) : (bv, av, sideB, sideA)
             if recordConflicts {
                 conflicts.append(DocumentMerge.record(pointer: pointer, base: base, winner: winner, loser: loser, winnerSide: ws, loserSide: ls, reason: reason))
+                decided[JSONPointer(tokens: pointer).description] = (winner, ws)
             }
             return winner
         }
@@ -89,10 +152,12 @@ public enum DocumentMerge {
 
     static func record(pointer: [String], base: JSONValue?, winner: JSONValue?, loser: JSONValue?, winnerSide: MergeSide, loserSide: MergeSide, reason: String) -> ConflictRecord {
         let path = JSONPointer(tokens: pointer).description
-        // The id is derived from what the record says, so replicas that record the same
-        // conflict hold one record.
-        var fingerprint = path + "\u{0}" + canonical(base) + "\u{0}" + canonical(winner) + "\u{0}" + canonical(loser)
-        fingerprint += "\u{0}" + reason
+        // The id is derived from the losing edit (where and what it wrote), so
+        // replicas that record the same conflict hold one record, whatever won it on the way:
+        // a later merge may hand the field to a third edit and refresh the winner's side of
+        // the record (settleRecords), never its id.
+        var fingerprint = path + "\u{0}" + canonical(loser) + "\u{0}" + reason
+        if loser == nil { fingerprint += "\u{0}" + canonical(base) + "\u{0}" + canonical(winner) }
         let h = DocumentPaths.shardHash(fingerprint)
         let id = "cf-" + String(h, radix: 16).leftPadded(16)
         return ConflictRecord(id: id, path: path, base: base, ours: winner, theirs: loser, chosen: winner,
@@ -112,8 +177,8 @@ public enum DocumentMerge {
         if base == a { return MergeOutcome(result: b, conflicts: [], voidedNumbers: []) }
         if base == b { return MergeOutcome(result: a, conflicts: [], voidedNumbers: []) }
         let kind = self.kind(of: path)
-        let aKey = (a?["updatedAt"]?.stringValue ?? "", sideA.commit ?? "", canonical(a))
-        let bKey = (b?["updatedAt"]?.stringValue ?? "", sideB.commit ?? "", canonical(b))
+        let aKey = (a?["updatedAt"]?.stringValue ?? "", canonical(a))
+        let bKey = (b?["updatedAt"]?.stringValue ?? "", canonical(b))
         var ctx = Context(kind: kind, path: path, a: sideA, b: sideB, aWins: aKey > bKey, recordConflicts: recordConflicts)
 
         guard let av = a, let bv = b else {
@@ -136,11 +201,13 @@ public enum DocumentMerge {
         var voided: [String] = []
         if kind == .invoice, case .object(var m) = merged {
             let baseObj = base ?? .object([:])
-            applyRevisionAndStamps(&m, base: baseObj, a: av, b: bv, aWins: ctx.aWins)
+            applyRevisionAndStamps(&m, base: baseObj, a: av, b: bv)
             voided = applyNumberRule(&m, base: baseObj, a: av, b: bv, ctx: &ctx)
             applyFinality(&m, base: baseObj, a: av, b: bv, ctx: &ctx)
             recordRacesWithAcceptance(base: baseObj, a: av, b: bv, ctx: &ctx)
             merged = .object(m)
+        } else if kind == .order {
+            merged = settleItems(merged, ctx: &ctx)
         } else if kind == .series, case .object(var m) = merged {
             let last = [base?["last"], av["last"], bv["last"]].compactMap { $0?.intValue }.max() ?? 0
             m["last"] = .int(last)
@@ -155,6 +222,7 @@ public enum DocumentMerge {
             merged = .object(m)
         }
         if !ctx.conflicts.isEmpty { merged = appendConflicts(merged, ctx.conflicts) }
+        merged = settleRecords(merged, a: av, b: bv, ctx: ctx)
         return MergeOutcome(result: try finish(kind, path, merged), conflicts: ctx.conflicts, voidedNumbers: voided)
     }
 
@@ -165,6 +233,37 @@ public enum DocumentMerge {
         for r in records where !have.contains(r.id) { list.append(JSONValue.encoding(r)) }
         list.sort { ($0["id"]?.stringValue ?? "") < ($1["id"]?.stringValue ?? "") }
         m["conflicts"] = .array(list)
+        return .object(m)
+    }
+
+    /// Conflict records after a merge, the same whichever order replicas merged in:
+    /// - a record both sides hold in two versions (the winner's side refreshed differently)
+    ///   becomes the version whose winner is the field's value now, else the smaller one;
+    /// - a record of a field this merge decided again names the new winner and its edit: the
+    ///   value that lost stays recorded, and what it lost to is what the document holds.
+    static func settleRecords(_ doc: JSONValue, a: JSONValue, b: JSONValue, ctx: Context) -> JSONValue {
+        guard case .object(var m) = doc, let list = m["conflicts"]?.arrayValue, !list.isEmpty else { return doc }
+        func byID(_ d: JSONValue) -> [String: JSONValue] {
+            Dictionary((d["conflicts"]?.arrayValue ?? []).compactMap { r in r["id"]?.stringValue.map { ($0, r) } }, uniquingKeysWith: { x, _ in x })
+        }
+        let (inA, inB) = (byID(a), byID(b))
+        var settled: [JSONValue] = []
+        for record in list {
+            guard case .object(var r) = record, let id = r["id"]?.stringValue, let path = r["path"]?.stringValue else { settled.append(record); continue }
+            let now = (try? JSONPointer(parsing: path)).flatMap { $0.get(doc) }
+            if let x = inA[id], let y = inB[id], x != y {
+                let candidates: [JSONValue] = canonical(x) <= canonical(y) ? [x, y] : [y, x]
+                let current: [JSONValue] = candidates.filter { (c: JSONValue) -> Bool in c["ours"] == now }
+                r = (current.first ?? candidates[0]).objectValue ?? r
+            }
+            if let (value, side) = ctx.decided[path] {
+                r["ours"] = value; r["chosen"] = value
+                r["oursBy"] = side.author.map(JSONValue.string); r["oursCommit"] = side.commit.map(JSONValue.string)
+                r = r.filter { $0.value != .null }
+            }
+            settled.append(.object(r))
+        }
+        m["conflicts"] = .array(settled)
         return .object(m)
     }
 
@@ -196,6 +295,9 @@ public enum DocumentMerge {
         if base == a { return b }
         if base == b { return a }
         if isDerived(ctx.kind, pointer) { return a ?? b }
+        // Two versions of one conflict record: settleRecords picks one after the merge, never
+        // a record about a record.
+        if pointer.count == 2, pointer[0] == "conflicts" { return a ?? b }
         switch (a, b) {
         case (.object(let am)?, .object(let bm)?):
             let bmObj = base?.objectValue ?? [:]
@@ -240,6 +342,11 @@ public enum DocumentMerge {
             let (bv, av, cv) = (bi[k], ai[k], ci[k])
             if union {
                 if av == nil && cv == nil { continue }
+            } else if pointer == ["conflicts"] {
+                // A record resolved on one side stays resolved; a later merge that decides the
+                // same field again writes a record of its own.
+                if av == nil || cv == nil, bv != nil { continue }
+                if av == nil && cv == nil { continue }
             } else {
                 if av == nil && cv == nil { continue }
                 if bv != nil && av == nil && cv == bv { continue }   // deleted on a, untouched on b
@@ -248,8 +355,9 @@ public enum DocumentMerge {
             keep.append((k, bv, av, cv))
         }
         var out: [JSONValue] = []
-        for (i, (_, bv, av, cv)) in keep.enumerated() {
+        for (i, (k, bv, av, cv)) in keep.enumerated() {
             let here = pointer + [String(i)]
+            ctx.itemKeys[here] = (key, k)
             if av == nil || cv == nil {
                 let present = (av ?? cv)!
                 if !union, bv != nil {
@@ -273,10 +381,12 @@ public enum DocumentMerge {
 
     /// revision: the highest wins (an edit made the next revision); updatedAt/By: the later
     /// side's. Neither is ever a conflict.
-    static func applyRevisionAndStamps(_ m: inout [String: JSONValue], base: JSONValue, a: JSONValue, b: JSONValue, aWins: Bool) {
+    static func applyRevisionAndStamps(_ m: inout [String: JSONValue], base: JSONValue, a: JSONValue, b: JSONValue) {
         let rev = [base["revision"], a["revision"], b["revision"]].compactMap { $0?.intValue }.max()
         if let rev { m["revision"] = .int(rev) }
-        let later = aWins ? a : b
+        // The later stamp, then the larger author: a maximum, so any order of merges gives it.
+        func stamp(_ d: JSONValue) -> (String, String) { (d["updatedAt"]?.stringValue ?? "", d["updatedBy"]?.stringValue ?? "") }
+        let later = stamp(a) >= stamp(b) ? a : b
         m["updatedAt"] = later["updatedAt"]
         m["updatedBy"] = later["updatedBy"]
     }
@@ -328,6 +438,30 @@ public enum DocumentMerge {
                                             reason: "revision \(send["revision"]?.intValue ?? 0) was sent by \(send["by"]?.stringValue ?? "the seller") concurrently with the acceptance of revision \(revision) by \(acceptedBy); the accepted revision is final and the later one is not applied: resolve with --take ours, and correct with a credit note if needed"))
             }
         }
+    }
+
+    /// Order items after a merge: each item's record of what invoices took is put back in its
+    /// one representation (parts from two replicas may now add up to the whole item), and an
+    /// item that concurrent invoices took beyond its quantity gets a record naming them.
+    static func settleItems(_ doc: JSONValue, ctx: inout Context) -> JSONValue {
+        guard case .object(var m) = doc, var items = m["items"]?.arrayValue else { return doc }
+        for i in items.indices {
+            guard var item = try? items[i].decode(OrderItem.self) else { continue }
+            let before = item
+            item.settle()
+            let total = item.invoicedQuantity()
+            if ctx.recordConflicts, ExactDecimal.isLess(item.quantityValue, than: total) {
+                let takers = item.takers.map { "\($0) (\(item.invoicedQuantity(of: $0)))" }.joined(separator: ", ")
+                // Neither side wins here: the sides are named in a fixed order, not by who merges.
+                let (first, second) = (ctx.a.commit ?? "") <= (ctx.b.commit ?? "") ? (ctx.a, ctx.b) : (ctx.b, ctx.a)
+                ctx.conflicts.append(record(pointer: ["items", String(i), "invoicedParts"], base: nil, winner: JSONValue.encoding(item.invoicedParts), loser: nil,
+                                            winnerSide: first, loserSide: second,
+                                            reason: "item \"\(item.ref)\" (quantity \(item.quantity)) was invoiced concurrently beyond its quantity by \(takers); void one of those invoices (or lower its quantity), then resolve with --take ours"))
+            }
+            if item != before { items[i] = JSONValue.encoding(item) }
+        }
+        m["items"] = .array(items)
+        return .object(m)
     }
 
     /// Finality (SPEC §4): an acceptance fixes the content of the revision it accepted. A

@@ -208,7 +208,8 @@ public enum Schemas {
 
     public static let orderItem = Schema(
         required: ["ref": .identifier, "description": text, "quantity": quantity, "unitPrice": .amount, "taxRate": taxRate, "status": .enumeration(OrderItemStatus.allCases.map(\.rawValue))],
-        optional: ["productId": shortText, "sku": shortText, "taxCode": shortText, "uom": shortText, "invoiceId": .identifier])
+        optional: ["productId": shortText, "sku": shortText, "taxCode": shortText, "uom": shortText, "invoiceId": .identifier,
+                   "invoicedParts": .array(.object(Schema(required: ["invoiceId": .identifier, "quantity": quantity])), maxCount: 1_000)])
 
     public static let order = Schema(
         required: ["id": .identifier, "customer": .object(customer), "currency": .currency, "items": .array(.object(orderItem), maxCount: 5_000), "createdAt": .timestamp],

@@ -188,8 +188,24 @@ public struct Validator {
             if !refs.insert(item.ref).inserted {
                 f.append(Finding("unique/id", file: order.path, pointer: "/items/\(i)/ref", "item ref \"\(item.ref)\" is used twice in this order"))
             }
-            if item.status == .invoiced && item.invoiceId == nil {
+            if item.status == .invoiced && item.takers.isEmpty {
                 f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/invoiceId", "an invoiced item must name the invoice that took it"))
+            }
+            if item.invoiceId != nil && item.invoicedParts != nil {
+                f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/invoicedParts", "an item is taken whole (invoiceId) or in parts (invoicedParts), not both"))
+            } else if let parts = item.invoicedParts {
+                let taken = item.invoicedQuantity()
+                if Set(parts.map(\.invoiceId)).count != parts.count {
+                    f.append(Finding("unique/id", file: order.path, pointer: "/items/\(i)/invoicedParts", "an invoice is named twice among the parts of item \"\(item.ref)\""))
+                } else if ExactDecimal.isLess(item.quantityValue, than: taken) {
+                    f.append(Finding("order/item-twice", file: order.path, pointer: "/items/\(i)/invoicedParts", "the parts of item \"\(item.ref)\" add up to \(taken), more than its quantity \(item.quantity)"))
+                } else if item.status == .invoiced, !ExactDecimal.isSame(taken, as: item.quantityValue) {
+                    f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" is invoiced but its parts add up to \(taken) of \(item.quantity); the rest is open (or cancel it)"))
+                } else if item.status == .open, ExactDecimal.isSame(taken, as: item.quantityValue) {
+                    f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" is open but its parts take all of it; it is invoiced"))
+                }
+            } else if item.invoiceId != nil && item.status != .invoiced {
+                f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" names invoice \(item.invoiceId!) as taking it whole but is \(item.status.rawValue)"))
             }
         }
     }
@@ -285,25 +301,42 @@ public struct Validator {
         }
     }
 
+    /// Order items by quantity: what each live invoice bills of an item is what the item
+    /// records that invoice took, never more than the item's quantity in total.
     func checkItemAccounting(_ invoices: [Loaded<Invoice>], _ orders: [String: Loaded<Order>], _ f: inout [Finding]) {
-        var takenBy: [String: [String: [String]]] = [:]   // order → ref → invoice ids (not void)
+        var billed: [String: [String: [String: ExactDecimal]]] = [:]   // order → ref → invoice id → quantity (not void)
         for inv in invoices where inv.value.type != InvoiceType.creditNote {
             guard let orderID = inv.value.orderId else { continue }
             let status = Workflow.status(events: inv.value.events, revision: inv.value.revision)
             if status == .voided { continue }
-            for line in inv.value.lines { if let ref = line.orderItemRef { takenBy[orderID, default: [:]][ref, default: []].append(inv.value.id) } }
+            for line in inv.value.lines {
+                guard let ref = line.orderItemRef else { continue }
+                billed[orderID, default: [:]][ref, default: [:]][inv.value.id, default: ExactDecimal(0)] = (billed[orderID]?[ref]?[inv.value.id] ?? ExactDecimal(0)) + (ExactDecimal(line.quantity) ?? ExactDecimal(0))
+            }
         }
         for order in orders.values.sorted(by: { $0.path < $1.path }) {
             for (i, item) in order.value.items.enumerated() {
-                let takers = takenBy[order.value.id]?[item.ref] ?? []
-                if takers.count > 1 {
-                    f.append(Finding("order/item-twice", file: order.path, pointer: "/items/\(i)", "item \"\(item.ref)\" is invoiced more than once: \(takers.sorted().joined(separator: ", "))"))
+                let bills = billed[order.value.id]?[item.ref] ?? [:]
+                let total = bills.values.reduce(ExactDecimal(0), +)
+                if ExactDecimal.isLess(item.quantityValue, than: total) {
+                    let who = bills.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
+                    f.append(Finding("order/item-twice", file: order.path, pointer: "/items/\(i)", "item \"\(item.ref)\" is invoiced more than once, beyond its quantity \(item.quantity): \(who)"))
+                    continue
                 }
-                if takers.isEmpty && item.status == .invoiced {
-                    f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" is marked invoiced but no invoice (that is not void) has it"))
+                if bills.isEmpty && !item.takers.isEmpty {
+                    f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" is marked invoiced by \(item.takers.joined(separator: ", ")) but no invoice (that is not void) has it"))
+                    continue
                 }
-                if let taker = takers.first, item.status != .invoiced {
-                    f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" is \(item.status.rawValue) but invoice \(taker) has it"))
+                for (invoiceID, quantity) in bills.sorted(by: { $0.key < $1.key }) {
+                    let recorded = item.invoicedQuantity(of: invoiceID)
+                    if recorded.isZero && !quantity.isZero {
+                        f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" is \(item.status.rawValue) but invoice \(invoiceID) has it"))
+                    } else if !ExactDecimal.isSame(recorded, as: quantity) {
+                        f.append(Finding("order/item-quantity", file: order.path, pointer: "/items/\(i)", "item \"\(item.ref)\" records \(recorded) taken by invoice \(invoiceID), which bills \(quantity); the rest must stay open to be invoiced or cancelled"))
+                    }
+                }
+                for invoiceID in item.takers where bills[invoiceID] == nil {
+                    f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" records a part taken by \(invoiceID), which does not bill it (or is void)"))
                 }
             }
         }

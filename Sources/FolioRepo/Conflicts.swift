@@ -95,9 +95,9 @@ extension FolioRepository {
                     var updated = order
                     for line in doc.lines {
                         guard let ref = line.orderItemRef, let i = updated.items.firstIndex(where: { $0.ref == ref }),
-                              updated.items[i].status == .open else { continue }
-                        updated.items[i].status = .invoiced
-                        updated.items[i].invoiceId = doc.id
+                              let quantity = ExactDecimal(line.quantity),
+                              ExactDecimal.isLess(updated.items[i].invoicedQuantity(of: doc.id), than: quantity) else { continue }
+                        updated.items[i].setTake(invoiceID: doc.id, quantity: quantity)
                     }
                     if updated != order { changes.put(order: updated) }
                 }

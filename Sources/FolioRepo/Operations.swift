@@ -252,6 +252,13 @@ extension FolioRepository {
             try checkExtraFields(result, snap: snap, sending: .notSent)
             var changes = Changes()
             try changes.put(invoice: result)
+            // A line's quantity is what the invoice takes of its order item (SPEC §3: every
+            // item ends invoiced or cancelled in quantity).
+            if result.lines.map(\.quantity) != old.lines.map(\.quantity), result.type != InvoiceType.creditNote,
+               let orderID = result.orderId, let (order, _) = try? snap.order(orderID) {
+                let updated = try Invoicing.retake(order, for: result)
+                if updated != order { changes.put(order: updated) }
+            }
             let message = "Edit invoice \(Workflow.label(old)) (revision \(result.revision)): \(touched.joined(separator: ", "))"
             return try staged(try result.derived(), changes, message)
         }
@@ -345,7 +352,7 @@ extension FolioRepository {
         }
     }
 
-    public func credit(id: String, lines selections: [Invoicing.CreditSelection]?, reason: String?, caller: Caller) throws -> Written<Invoice> {
+    public func credit(id: String, lines selections: [Invoicing.Selection]?, reason: String?, caller: Caller) throws -> Written<Invoice> {
         try transact(caller) { snap, actor, stamp in
             let (invoice, _) = try snap.invoice(id)
             let existing = try snap.invoices().invoices.filter { $0.creditNoteFor == invoice.id && Workflow.status(events: $0.events, revision: $0.revision) != .voided }

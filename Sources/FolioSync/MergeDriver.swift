@@ -54,10 +54,15 @@ public enum MergeDriver {
         let theirsCommit = theirsHex.flatMap(GitOID.init(hex:))
         let oursAuthor = oursCommit.flatMap { try? repo?.commitInfo($0).author.email }
         let theirsAuthor = theirsCommit.flatMap { try? repo?.commitInfo($0).author.email }
-        let merged = try TreeMerger.mergeDocument(path: path, base: b, ours: o, theirs: t,
-                                                  oursSide: virtualBase ? MergeSide(commit: nil, author: nil) : MergeSide(commit: oursCommit?.hex, author: oursAuthor),
-                                                  theirsSide: virtualBase ? MergeSide(commit: nil, author: nil) : MergeSide(commit: theirsCommit?.hex, author: theirsAuthor),
+        let oursSide = virtualBase ? MergeSide(commit: nil, author: nil) : MergeSide(commit: oursCommit?.hex, author: oursAuthor)
+        let theirsSide = virtualBase ? MergeSide(commit: nil, author: nil) : MergeSide(commit: theirsCommit?.hex, author: theirsAuthor)
+        var merged = try TreeMerger.mergeDocument(path: path, base: b, ours: o, theirs: t, oursSide: oursSide, theirsSide: theirsSide,
                                                   recordConflicts: !virtualBase)
+        // Conflicts are decided by the commits that made the edits, as `folio sync` does.
+        if !merged.outcome.conflicts.isEmpty, let repo, let oursCommit, let theirsCommit {
+            merged = try TreeMerger.decideByEdits(git: repo, path: path, base: b, ours: o, theirs: t, commits: (oursCommit, theirsCommit),
+                                                  bases: try repo.mergeBases(oursCommit, theirsCommit), oursSide: oursSide, theirsSide: theirsSide)
+        }
         guard let data = merged.data else { throw SyncError.unmergeable(path: path, message: "the merge deletes the document; git cannot express that through a merge driver") }
         try data.write(to: URL(fileURLWithPath: ours))
         return merged.outcome

@@ -81,7 +81,12 @@ public struct TreeMerger {
             Result { try Self.mergeDocument(path: v.path, base: v.base, ours: v.ours, theirs: v.theirs, oursSide: oursSide, theirsSide: theirsSide) }
         }
         for (v, result) in zip(bothChanged, results) {
-            let merged = try result.get()
+            var merged = try result.get()
+            if !merged.outcome.conflicts.isEmpty {
+                // Rare, so read here, one document at a time.
+                merged = try Self.decideByEdits(git: git, path: v.path, base: v.base, ours: v.ours, theirs: v.theirs,
+                                                commits: (ours, theirs), bases: bases, oursSide: oursSide, theirsSide: theirsSide)
+            }
             changes[v.path] = .some(merged.data)
             report.mergedPaths.append(v.path)
             report.conflicts += merged.outcome.conflicts.map { (v.path, $0) }
@@ -121,6 +126,16 @@ public struct TreeMerger {
         return current
     }
 
+    /// A document whose merge recorded conflicts, merged again with each conflict decided by
+    /// the commits that made the two edits (found in the history since the merge bases), not
+    /// by the commits that head the sides: the merge driver and `folio sync` both end here.
+    public static func decideByEdits(git: GitRepository, path: String, base: Data?, ours: Data?, theirs: Data?, commits: (ours: GitOID, theirs: GitOID),
+                                     bases: [GitOID], oursSide: MergeSide, theirsSide: MergeSide) throws -> (data: Data?, outcome: MergeOutcome) {
+        let (o, t) = try EditHistory.sides(git: git, path: path, ours: commits.ours, theirs: commits.theirs, bases: bases,
+                                           oursSide: oursSide, theirsSide: theirsSide)
+        return try mergeDocument(path: path, base: base, ours: ours, theirs: theirs, oursSide: o, theirsSide: t)
+    }
+
     /// One document, as bytes in and out: the function the merge driver and `folio sync` share,
     /// so a plain `git pull` writes what `folio sync` writes.
     public static func mergeDocument(path: String, base: Data?, ours: Data?, theirs: Data?, oursSide: MergeSide, theirsSide: MergeSide,
@@ -137,8 +152,8 @@ public struct TreeMerger {
         }
         let b = try parse(base, "the base"), o = try parse(ours, "our"), t = try parse(theirs, "their")
         // Authors: the document says who last changed it; the commit is the fallback.
-        let oSide = MergeSide(commit: oursSide.commit, author: o?["updatedBy"]?.stringValue ?? oursSide.author)
-        let tSide = MergeSide(commit: theirsSide.commit, author: t?["updatedBy"]?.stringValue ?? theirsSide.author)
+        let oSide = MergeSide(commit: oursSide.commit, author: o?["updatedBy"]?.stringValue ?? oursSide.author, origin: oursSide.origin)
+        let tSide = MergeSide(commit: theirsSide.commit, author: t?["updatedBy"]?.stringValue ?? theirsSide.author, origin: theirsSide.origin)
         let outcome: MergeOutcome
         do {
             outcome = try DocumentMerge.merge(path: path, base: b, a: o, b: t, sideA: oSide, sideB: tSide, recordConflicts: recordConflicts)

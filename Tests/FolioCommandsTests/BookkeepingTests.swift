@@ -24,6 +24,55 @@ struct BookkeepingTests {
         try expectOK(f.folio(["invoice", "update", id, "--set", "/lines/0/discount=5997"]))
     }
 
+    @Test("lowering a line's quantity leaves the rest of its order item open; it is invoiced or cancelled later, in quantity (defect 8)")
+    func itemsByQuantity() throws {
+        let f = try Fixture()
+        let id = try f.draft(items: "1")                                  // Shirt, quantity 3
+        try expectOK(f.folio(["invoice", "update", id, "--set", #"/lines/0/quantity="1""#]))
+        let shown = try f.folio(["order", "show", "O-1"])
+        #expect(shown.stdout.contains("open (2 left; invoiced 1 by \(id))"), "\(shown.stdout)")
+        let order = try f.json(["order", "show", "O-1"])
+        let items = try #require(order["items"] as? [[String: Any]])
+        #expect(items[0]["status"] as? String == "open")
+        #expect((items[0]["invoicedParts"] as? [[String: Any]])?.first?["quantity"] as? String == "1")
+        try expectOK(f.folio(["validate"]))
+        // The rest: more than is left is refused, the rest is taken by a second invoice.
+        let tooMuch = try f.folio(["invoice", "create", "--order", "O-1", "--items", "1:3"])
+        #expect(tooMuch.code == 1 && tooMuch.stderr.contains("has 2 of 3 left"), "\(tooMuch.stderr)")
+        let second = try f.draft(items: "1")
+        let lines = try #require(f.json(["invoice", "show", second])["lines"] as? [[String: Any]])
+        #expect(lines.first?["quantity"] as? String == "2")
+        let after = try #require(f.json(["order", "show", "O-1"])["items"] as? [[String: Any]])
+        #expect(after[0]["status"] as? String == "invoiced")
+        // Raising the first invoice's line past what is left is refused; nothing written.
+        let head = try f.head()
+        let raise = try f.folio(["invoice", "update", id, "--set", #"/lines/0/quantity="2""#])
+        #expect(raise.code == 1 && raise.stderr.contains("/lines/0/quantity"), "\(raise.stderr)")
+        #expect(try f.head() == head)
+        // Part of the coat is cancelled after a part is invoiced: the item ends cancelled.
+        _ = try f.draft(items: "3:1")
+        try expectOK(f.folio(["order", "cancel-item", "O-1", "3"]))
+        #expect(try f.folio(["order", "show", "O-1"]).stdout.contains("cancelled (rest cancelled; invoiced 1 by"))
+        try expectOK(f.folio(["validate"]))
+    }
+
+    @Test("validate finds an item marked invoiced whole by an invoice that bills less of it")
+    func validateFindsUnbilledRest() throws {
+        let f = try Fixture()
+        _ = try f.draft(items: "1")
+        let file = try #require(Tool.git(["ls-files", "invoices"], cwd: f.repo).stdout.split(separator: "\n").first.map(String.init))
+        let path = f.repo + "/" + file
+        var json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        var lines = try #require(json["lines"] as? [[String: Any]])
+        lines[0]["quantity"] = "1"
+        json["lines"] = lines
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        #expect(try Tool.git(["commit", "-qam", "hand edit"], cwd: f.repo).code == 0)
+        let r = try f.folio(["validate"])
+        #expect(r.code == 1)
+        #expect(r.stdout.contains("error[order/item-quantity]"), "\(r.stdout)")
+    }
+
     @Test("validate rejects a negative line committed by hand, without --strict")
     func validateFindsNegativeMoney() throws {
         let f = try Fixture()

@@ -69,12 +69,12 @@ struct InvoicingTests {
     func refusedItems() throws {
         let (_, invoiced) = try create(refs: ["i1"])
         #expect(refusal { try create(invoiced, refs: ["i2", "i1"], id: "inv-2") }?.message
-            == "item \"i1\" of order o1 is already invoiced (by inv-1); an item is invoiced at most once")
+            == "item \"i1\" of order o1 is already invoiced (by inv-1); an item is invoiced at most once, up to its quantity")
         let cancelled = try Invoicing.cancelItem(Fx.order(), ref: "i2", by: Fx.seller)
         #expect(refusal { try create(cancelled, refs: ["i2"]) }?.message == "item \"i2\" of order o1 is cancelled and cannot be invoiced")
         #expect(refusal { try create(refs: ["i9"]) }?.message == "order o1 has no item \"i9\" (its items: i1, i2, i3)")
         #expect(refusal { try create(refs: []) }?.message == "--items names no items")
-        #expect(refusal { try create(refs: ["i1", "i1"]) }?.message == "--items names an item twice")
+        #expect(refusal { try create(refs: ["i1", "i1"]) }?.message == "--items names item \"i1\" twice")
     }
 
     @Test("marketplace orders cannot be invoiced, whatever the case of the channel", arguments: ["marketplace", "Marketplace", "MARKETPLACE"])
@@ -137,7 +137,7 @@ struct InvoicingTests {
 @Suite("Credit notes")
 struct CreditNoteTests {
     func credit(_ inv: Invoice, lines: [String]?, existing: [Invoice] = [], id: String = "cn-1", number: String = "A-00002") throws(Refusal) -> Invoice {
-        try Invoicing.credit(inv, selections: lines.map { $0.map { Invoicing.CreditSelection(parsing: $0) } }, existingCredits: existing, id: id, number: number, reason: "damaged", eventID: "ev-cn", stamp: Fx.stamp(minute: 20))
+        try Invoicing.credit(inv, selections: lines.map { $0.map { Invoicing.Selection(parsing: $0) } }, existingCredits: existing, id: id, number: number, reason: "damaged", eventID: "ev-cn", stamp: Fx.stamp(minute: 20))
     }
 
     @Test("a credit note references the invoice, is issued at once and carries its lines without order links")

@@ -95,7 +95,7 @@ struct MergeTests {
         #expect(rec.id.hasPrefix("cf-"))
     }
 
-    @Test("a conflict record's id is derived from what it records")
+    @Test("a conflict record's id is derived from the edit that lost")
     func conflictIDsAreContentDerived() throws {
         let base = try Fx.invoice()
         let x = try Self.edit(base, minute: 5) { $0.note = "x" }
@@ -103,9 +103,16 @@ struct MergeTests {
         let (r1, _) = try merge(base, x, y)
         let (r2, _) = try merge(base, x, y)
         #expect(r1.conflicts == r2.conflicts)
+        // The id names the losing edit: "x" losing to "z" is the same record as "x" losing
+        // to "y" (a third replica's merge refreshes what it lost to, never its identity) ...
         let z = try Self.edit(base, minute: 9) { $0.note = "z" }
         let (r3, _) = try merge(base, x, z)
-        #expect(r3.conflicts?.first?.id != r1.conflicts?.first?.id)
+        #expect(r3.conflicts?.first?.id == r1.conflicts?.first?.id)
+        #expect(r3.conflicts?.first?.ours == .string("z"))
+        // ... and another losing value is another record.
+        let w = try Self.edit(base, minute: 4) { $0.note = "w" }
+        let (r4, _) = try merge(base, w, y)
+        #expect(r4.conflicts?.first?.id != r1.conflicts?.first?.id)
     }
 
     @Test("events and payments are unions by id, ordered by (at, id); nothing is dropped")

@@ -124,6 +124,19 @@ struct ValidatorTests {
         #expect(repo.errors() == [Triple("order/item-twice", Self.o1, "/items/0")])
     }
 
+    @Test("order/item-quantity: an item recorded as taken whole by an invoice that bills less of it (defect 8)")
+    func itemQuantity() throws {
+        var repo = try RepoFixture.consistent()
+        try repo.edit(Self.inv1, as: Invoice.self) { inv in inv.lines[0].quantity = "1"; inv = try inv.derived() }
+        #expect(repo.errors().filter { $0.rule.hasPrefix("order/") } == [Triple("order/item-quantity", Self.o1, "/items/0")])
+        // What Folio writes for it: the item records the part, and the rest is open.
+        try repo.edit(Self.o1, as: Order.self) { o in o.items[0].setTake(invoiceID: "inv-1", quantity: ExactDecimal(1)) }
+        #expect(repo.errors().filter { $0.rule.hasPrefix("order/") } == [])
+        // Parts that claim all of the item while it says open are caught by the order alone.
+        try repo.edit(Self.o1, as: Order.self) { o in o.items[0].invoicedParts = [ItemPart(invoiceId: "inv-1", quantity: "2")]; o.items[0].invoiceId = nil }
+        #expect(repo.errors().contains(Triple("order/item-status", Self.o1, "/items/0/status")))
+    }
+
     @Test("a void invoice no longer holds its items")
     func voidReleases() throws {
         var repo = try RepoFixture.consistent()

@@ -69,9 +69,11 @@ struct TreeMergeDifferentialTests {
             let (b, ov, tv) = (baseContent[path], o[path], t[path])
             let result: Data?
             if ov == tv { result = ov } else if b == ov { result = tv } else if b == tv { result = ov } else {
-                result = try TreeMerger.mergeDocument(path: path, base: b, ours: ov, theirs: tv,
-                                                      oursSide: MergeSide(commit: ours.hex, author: Self.author.email),
-                                                      theirsSide: MergeSide(commit: theirs.hex, author: Self.other.email)).data
+                let sides = (MergeSide(commit: ours.hex, author: Self.author.email), MergeSide(commit: theirs.hex, author: Self.other.email))
+                let plain = try TreeMerger.mergeDocument(path: path, base: b, ours: ov, theirs: tv, oursSide: sides.0, theirsSide: sides.1)
+                result = plain.outcome.conflicts.isEmpty ? plain.data
+                    : try TreeMerger.decideByEdits(git: git, path: path, base: b, ours: ov, theirs: tv, commits: (ours, theirs), bases: [base],
+                                                   oursSide: sides.0, theirsSide: sides.1).data
             }
             if let result { expected[path] = result }
         }

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+/// Issue 10, 9a: with three or more replicas the merged document depends on the set of
+/// changes, never on the path they travelled. The same offline edits (the same commits, in
+/// copies of the same clones) are synced in several orders through a bare remote; every order
+/// ends with the same bytes, and the conflict records name the sellers who made the edits.
+@Suite("Every order of syncs ends with the same document", .serialized)
+struct SyncOrderTests {
+    static let seller2 = "sue@seller.example"
+    static let seller3 = "sid@seller.example"
+
+    struct Replica { let name: String; let folder: String; let who: String }
+
+    func sync(_ dir: String, _ r: Replica) throws -> RunResult {
+        try Tool.run(Tool.folioPath, ["-C", dir + "/" + r.folder, "--as", r.who, "sync"], cwd: dir)
+    }
+
+    func head(_ repo: String, _ path: String) throws -> String {
+        try Tool.git(["show", "HEAD:" + path], cwd: repo).stdout
+    }
+
+    @Test("three sellers set the note at different times and the buyer pays: every sync order gives the same invoice")
+    func anySyncOrder() throws {
+        let p = try SyncTests.TwoParties()
+        let f = p.f
+        try expectOK(f.folio(["party", "add", Self.seller2, "--role", "seller", "--name", "Sue"]))
+        try expectOK(f.folio(["party", "add", Self.seller3, "--role", "seller", "--name", "Sid"]))
+        let id = try f.draft()
+        try expectOK(f.folio(["invoice", "send", id]))
+        try expectOK(f.folio(["sync"]))
+        try expectOK(p.atBuyer(["sync"]))
+        for (folder, who) in [("s2", Self.seller2), ("s3", Self.seller3)] {
+            try expectOK(Tool.run(Tool.folioPath, ["--as", who, "clone", p.bare, f.dir.file(folder)], cwd: f.dir.path))
+        }
+        let replicas = [Replica(name: "s1", folder: "repo", who: Fixture.seller), Replica(name: "s2", folder: "s2", who: Self.seller2),
+                        Replica(name: "s3", folder: "s3", who: Self.seller3), Replica(name: "buyer", folder: "buyer", who: Fixture.buyer)]
+        // Offline, each at its own time: s3 first, then s1, s2 last; the buyer pays after all.
+        func at(_ r: Replica, _ second: Int, _ args: [String]) throws {
+            try expectOK(Tool.run(Tool.folioPath, ["-C", f.dir.file(r.folder), "--as", r.who] + args, cwd: f.dir.path,
+                                  env: ["FOLIO_NOW": String(format: "2026-11-02T10:00:%02dZ", second)]))
+        }
+        try at(replicas[2], 1, ["invoice", "update", id, "--set", "/note=from sid"])
+        try at(replicas[0], 2, ["invoice", "update", id, "--set", "/note=from sam"])
+        try at(replicas[1], 3, ["invoice", "update", id, "--set", "/note=from sue"])
+        try at(replicas[3], 4, ["invoice", "pay", id, "--amount", "1.00", "--reference", "R-1"])
+        let path = try #require(Tool.git(["ls-files", "invoices"], cwd: f.repo).stdout.split(separator: "\n").first.map(String.init))
+
+        let orders = [["s1", "s2", "s3", "buyer"], ["buyer", "s1", "s2", "s3"], ["s3", "buyer", "s2", "s1"],
+                      ["s2", "s3", "buyer", "s1"], ["buyer", "s3", "s1", "s2"], ["s1", "buyer", "s3", "s2"]]
+        var results: [String: [String]] = [:]
+        for (k, order) in orders.enumerated() {
+            // A copy of the four clones and the remote, as they stand before any sync.
+            let dir = f.dir.file("order-\(k)")
+            #expect(try Tool.run("/bin/cp", ["-a", f.dir.path, dir]).code == 0)
+            let bare = dir + "/remote.git"
+            for r in replicas { #expect(try Tool.git(["remote", "set-url", "origin", bare], cwd: dir + "/" + r.folder).code == 0) }
+            let sequence = order.map { name in replicas.first { $0.name == name }! }
+            // Rounds until every replica holds the same tree.
+            for _ in 0..<3 {
+                for r in sequence { let s = try sync(dir, r); #expect(s.code == 0, "order \(order): \(r.name): \(s.stderr)") }
+            }
+            let trees = try Set(replicas.map { try Tool.git(["rev-parse", "HEAD^{tree}"], cwd: dir + "/" + $0.folder).stdout })
+            #expect(trees.count == 1, "order \(order): the replicas converged")
+            results[try head(dir + "/repo", path), default: []].append(order.joined(separator: ","))
+            #expect(try Tool.git(["fsck", "--strict"], cwd: bare).code == 0)
+        }
+        #expect(results.count == 1, "every order gives the same invoice; got \(results.count) versions: \(results.values.map { $0.joined(separator: " | ") })")
+        let invoice = try #require(JSONSerialization.jsonObject(with: Data(try #require(results.keys.first).utf8)) as? [String: Any])
+        #expect(invoice["note"] as? String == "from sue", "the latest edit wins")
+        #expect((invoice["payments"] as? [Any])?.count == 1, "the payment is kept")
+        let records = try #require(invoice["conflicts"] as? [[String: Any]])
+        #expect(Set(records.compactMap { $0["theirs"] as? String }) == ["from sid", "from sam"], "each losing note is recorded once")
+        for record in records {
+            #expect(record["ours"] as? String == "from sue")
+            #expect(record["oursBy"] as? String == Self.seller2, "the winner's author is the seller who wrote it")
+            #expect([Fixture.seller, Self.seller3].contains(record["theirsBy"] as? String ?? ""), "never the buyer: \(record)")
+        }
+    }
+}
