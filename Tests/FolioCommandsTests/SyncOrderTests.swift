@@ -4,7 +4,8 @@ import Testing
 /// Issue 10, 9a: with three or more replicas the merged document depends on the set of
 /// changes, never on the path they travelled. The same offline edits (the same commits, in
 /// copies of the same clones) are synced in several orders through a bare remote; every order
-/// ends with the same bytes, and the conflict records name the sellers who made the edits.
+/// ends with the same bytes, and the conflict records name the sellers who made the edits;
+/// plain `git pull` (the merge driver) ends with the same bytes as `folio sync`.
 @Suite("Every order of syncs ends with the same document", .serialized)
 struct SyncOrderTests {
     static let seller2 = "sue@seller.example"
@@ -12,8 +13,13 @@ struct SyncOrderTests {
 
     struct Replica { let name: String; let folder: String; let who: String }
 
-    func sync(_ dir: String, _ r: Replica) throws -> RunResult {
-        try Tool.run(Tool.folioPath, ["-C", dir + "/" + r.folder, "--as", r.who, "sync"], cwd: dir)
+    func sync(_ dir: String, _ r: Replica, plainGit: Bool) throws -> RunResult {
+        let repo = dir + "/" + r.folder
+        guard plainGit else { return try Tool.run(Tool.folioPath, ["-C", repo, "--as", r.who, "sync"], cwd: dir) }
+        // The merge driver decides as `folio sync` does.
+        let pull = try Tool.git(["-c", "user.email=\(r.who)", "-c", "user.name=\(r.name)", "pull", "--no-edit", "origin", "main"], cwd: repo)
+        guard pull.code == 0 else { return pull }
+        return try Tool.git(["push", "origin", "HEAD:main"], cwd: repo)
     }
 
     func head(_ repo: String, _ path: String) throws -> String {
@@ -47,18 +53,23 @@ struct SyncOrderTests {
         let path = try #require(Tool.git(["ls-files", "invoices"], cwd: f.repo).stdout.split(separator: "\n").first.map(String.init))
 
         let orders = [["s1", "s2", "s3", "buyer"], ["buyer", "s1", "s2", "s3"], ["s3", "buyer", "s2", "s1"],
-                      ["s2", "s3", "buyer", "s1"], ["buyer", "s3", "s1", "s2"], ["s1", "buyer", "s3", "s2"]]
+                      ["s2", "s3", "buyer", "s1"], ["buyer", "s3", "s1", "s2"], ["s1", "buyer", "s3", "s2"],
+                      ["git", "buyer", "s3", "s1", "s2"], ["git", "s2", "s1", "buyer", "s3"]]
         var results: [String: [String]] = [:]
+        let copies = TempDir("folio-sync-orders")
         for (k, order) in orders.enumerated() {
             // A copy of the four clones and the remote, as they stand before any sync.
-            let dir = f.dir.file("order-\(k)")
-            #expect(try Tool.run("/bin/cp", ["-a", f.dir.path, dir]).code == 0)
+            let dir = copies.file("order-\(k)")
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let folders = replicas.map { f.dir.file($0.folder) } + [p.bare]
+            #expect(try Tool.run("/bin/cp", ["-a"] + folders + [dir]).code == 0)
             let bare = dir + "/remote.git"
             for r in replicas { #expect(try Tool.git(["remote", "set-url", "origin", bare], cwd: dir + "/" + r.folder).code == 0) }
-            let sequence = order.map { name in replicas.first { $0.name == name }! }
+            let plainGit = order.first == "git"
+            let sequence = order.filter { $0 != "git" }.map { name in replicas.first { $0.name == name }! }
             // Rounds until every replica holds the same tree.
             for _ in 0..<3 {
-                for r in sequence { let s = try sync(dir, r); #expect(s.code == 0, "order \(order): \(r.name): \(s.stderr)") }
+                for r in sequence { let s = try sync(dir, r, plainGit: plainGit); #expect(s.code == 0, "order \(order): \(r.name): \(s.stderr)") }
             }
             let trees = try Set(replicas.map { try Tool.git(["rev-parse", "HEAD^{tree}"], cwd: dir + "/" + $0.folder).stdout })
             #expect(trees.count == 1, "order \(order): the replicas converged")
@@ -66,7 +77,8 @@ struct SyncOrderTests {
             #expect(try Tool.git(["fsck", "--strict"], cwd: bare).code == 0)
         }
         #expect(results.count == 1, "every order gives the same invoice; got \(results.count) versions: \(results.values.map { $0.joined(separator: " | ") })")
-        let invoice = try #require(JSONSerialization.jsonObject(with: Data(try #require(results.keys.first).utf8)) as? [String: Any])
+        let text = try #require(results.keys.first)
+        let invoice = try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(invoice["note"] as? String == "from sue", "the latest edit wins")
         #expect((invoice["payments"] as? [Any])?.count == 1, "the payment is kept")
         let records = try #require(invoice["conflicts"] as? [[String: Any]])
