@@ -152,11 +152,23 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     /// Distribution (seeds 000, 001): the delivery command reported the invoice delivered, or failed.
     case delivered
     case deliveryFailed = "delivery_failed"
+    /// On a credited invoice: a credit note took these quantities of its lines (SPEC §3). Two
+    /// replicas crediting one invoice offline both touch it, so the merge sees the race.
+    case credited
+}
+
+/// A quantity of one line that a credit note took.
+public struct CreditedQuantity: Codable, Sendable, Hashable {
+    public var lineId: String
+    public var quantity: String
+    public init(lineId: String, quantity: String) { self.lineId = lineId; self.quantity = quantity }
 }
 
 public struct InvoiceEvent: Codable, Sendable, Hashable {
-    public init(id: String, type: EventType, revision: Int, by: String, at: String, note: String? = nil, reason: String? = nil, fee: Int64? = nil) {
+    public init(id: String, type: EventType, revision: Int, by: String, at: String, note: String? = nil, reason: String? = nil, fee: Int64? = nil,
+                creditNote: String? = nil, credited: [CreditedQuantity]? = nil) {
         self.id = id; self.type = type; self.revision = revision; self.by = by; self.at = at; self.note = note; self.reason = reason; self.fee = fee
+        self.creditNote = creditNote; self.credited = credited
     }
     public var id: String
     public var type: EventType
@@ -167,6 +179,9 @@ public struct InvoiceEvent: Codable, Sendable, Hashable {
     public var reason: String?
     /// A reminder's fee (seed 001 `reminderamount`), in minor units.
     public var fee: Int64?
+    /// A `credited` event's credit note (its id) and what it took of each line.
+    public var creditNote: String?
+    public var credited: [CreditedQuantity]?
 }
 
 public struct Shipment: Codable, Sendable, Hashable {

@@ -163,9 +163,12 @@ public enum Invoicing {
     }
 
     /// A credit note for an accepted or issued invoice (SPEC §3): a new document that
-    /// references the invoice, never an edit of it. A line may be credited in part (a
-    /// quantity), never more than its quantity in total over all credit notes.
-    public static func credit(_ invoice: Invoice, selections: [Selection]?, existingCredits: [Invoice], id: String, number: String, reason: String?, eventID: String, stamp: Stamp) throws(Refusal) -> Invoice {
+    /// references the invoice, never an edit of its content. A line may be credited in part (a
+    /// quantity), never more than its quantity in total over all credit notes. Returns the
+    /// credit note and the invoice with a `credited` event saying what the note took, so that
+    /// two replicas crediting it offline meet in its merge.
+    public static func credit(_ invoice: Invoice, selections: [Selection]?, existingCredits: [Invoice], id: String, number: String, reason: String?,
+                              eventID: String, stamp: Stamp) throws(Refusal) -> (note: Invoice, credited: Invoice) {
         try Workflow.requireSeller(stamp.actor, "issue credit notes")
         guard invoice.type != InvoiceType.creditNote else { throw Refusal("\(Workflow.label(invoice)) is itself a credit note") }
         let status = Workflow.status(events: invoice.events, revision: invoice.revision)
@@ -228,7 +231,13 @@ public enum Invoicing {
             lines.append(credit)
         }
         for i in lines.indices { lines[i].orderItemRef = nil; lines[i].net = nil; lines[i].tax = nil; lines[i].total = nil }
-        return Invoice(
+        var target = invoice
+        Workflow.appendEvent(&target, InvoiceEvent(id: eventID + ".c", type: .credited, revision: invoice.revision, by: stamp.actor.email, at: stamp.at,
+                                                     note: "credit note \(number)", creditNote: id,
+                                                     credited: lines.map { CreditedQuantity(lineId: $0.id, quantity: $0.quantity) }))
+        target.updatedBy = stamp.actor.email
+        target.updatedAt = stamp.at
+        let note = Invoice(
             id: id, number: number, type: InvoiceType.creditNote, orderId: invoice.orderId, creditNoteFor: invoice.id, customer: invoice.customer,
             channel: invoice.channel, purchaseOrderNumber: invoice.purchaseOrderNumber, currency: invoice.currency,
             issueDate: stamp.today, dueDate: stamp.today, lines: lines, costLines: nil, totals: nil, payments: [], status: nil,
@@ -237,5 +246,29 @@ public enum Invoicing {
             shipment: nil, distribution: nil, note: reason, terms: nil, extraFields: nil, externalId: nil,
             externalCustomerId: invoice.externalCustomerId, externalPdfUrl: nil, conflicts: nil, voidedNumbers: nil,
             createdBy: stamp.actor.email, createdAt: stamp.at, updatedBy: stamp.actor.email, updatedAt: stamp.at)
+        return (note, target)
+    }
+
+    /// A credit note may be voided only to repair a double credit: when the credit notes of its
+    /// invoice (not void) take more of a line it credits than the line's quantity, which only
+    /// replicas crediting offline at once can cause (the merge records it).
+    public static func voidDuplicateCredit(_ note: Invoice, of invoice: Invoice, credits: [Invoice], by actor: Actor, at: String, eventID: String, reason: String?) throws(Refusal) -> Invoice {
+        try Workflow.requireSeller(actor, "void a credit note")
+        guard Workflow.status(events: note.events, revision: note.revision) != .voided else { throw Refusal("credit note \(Workflow.label(note)) is already void") }
+        let live = credits.filter { $0.creditNoteFor == invoice.id && Workflow.status(events: $0.events, revision: $0.revision) != .voided }
+        let total = creditedQuantities(of: invoice, by: live)
+        let over = invoice.lines.filter { line in
+            note.lines.contains { $0.id == line.id } && ExactDecimal.isLess(ExactDecimal(line.quantity) ?? ExactDecimal(0), than: total[line.id] ?? ExactDecimal(0))
+        }
+        guard !over.isEmpty else {
+            throw Refusal("\(Workflow.label(note)) is a credit note; it is final once issued (only a credit note that credits a line twice, after two replicas credited offline at once, can be voided)")
+        }
+        if !note.payments.isEmpty { throw Refusal("credit note \(Workflow.label(note)) has refunds; it cannot be voided") }
+        var doc = note
+        Workflow.appendEvent(&doc, InvoiceEvent(id: eventID, type: .voided, revision: doc.revision, by: actor.email, at: at,
+                                                reason: reason ?? "credits line \(over.map(\.id).joined(separator: ", ")) of \(Workflow.label(invoice)) a second time"))
+        doc.updatedBy = actor.email
+        doc.updatedAt = at
+        return doc
     }
 }

@@ -205,6 +205,7 @@ public enum DocumentMerge {
             voided = applyNumberRule(&m, base: baseObj, a: av, b: bv, ctx: &ctx)
             applyFinality(&m, base: baseObj, a: av, b: bv, ctx: &ctx)
             recordRacesWithAcceptance(base: baseObj, a: av, b: bv, ctx: &ctx)
+            recordDoubleCredit(m, base: baseObj, a: av, b: bv, ctx: &ctx)
             merged = .object(m)
         } else if kind == .order {
             merged = settleItems(merged, ctx: &ctx)
@@ -462,6 +463,36 @@ public enum DocumentMerge {
         }
         m["items"] = .array(items)
         return .object(m)
+    }
+
+    /// Credit notes issued for this invoice on both sides (their `credited` events) that
+    /// together take more of a line than its quantity: a record at that line's quantity names
+    /// the credit notes; one of them is voided to repair it (Invoicing.voidDuplicateCredit).
+    static func recordDoubleCredit(_ m: [String: JSONValue], base: JSONValue, a: JSONValue, b: JSONValue, ctx: inout Context) {
+        guard ctx.recordConflicts else { return }
+        let baseIDs = Set((base["events"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue })
+        func added(_ doc: JSONValue) -> [JSONValue] {
+            (doc["events"]?.arrayValue ?? []).filter { $0["type"]?.stringValue == EventType.credited.rawValue && !baseIDs.contains($0["id"]?.stringValue ?? "") }
+        }
+        guard !added(a).isEmpty, !added(b).isEmpty else { return }
+        let credits = (m["events"]?.arrayValue ?? []).filter { $0["type"]?.stringValue == EventType.credited.rawValue }
+        for (i, line) in (m["lines"]?.arrayValue ?? []).enumerated() {
+            guard let lineID = line["id"]?.stringValue, let quantity = line["quantity"]?.stringValue.flatMap(ExactDecimal.init) else { continue }
+            var total = ExactDecimal(0)
+            var notes: [String] = []
+            for event in credits {
+                for taken in event["credited"]?.arrayValue ?? [] where taken["lineId"]?.stringValue == lineID {
+                    let q = taken["quantity"]?.stringValue.flatMap(ExactDecimal.init) ?? ExactDecimal(0)
+                    total = total + q
+                    notes.append("\(event["note"]?.stringValue ?? event["creditNote"]?.stringValue ?? "a credit note") (\(q))")
+                }
+            }
+            guard ExactDecimal.isLess(quantity, than: total) else { continue }
+            let (first, second) = (ctx.a.commit ?? "") <= (ctx.b.commit ?? "") ? (ctx.a, ctx.b) : (ctx.b, ctx.a)
+            ctx.conflicts.append(record(pointer: ["lines", String(i), "quantity"], base: nil, winner: line["quantity"], loser: .string(total.description),
+                                        winnerSide: first, loserSide: second,
+                                        reason: "line \"\(lineID)\" (quantity \(quantity)) was credited \(total) in all by credit notes issued concurrently: \(notes.sorted().joined(separator: ", ")); void the credit note issued in error (folio invoice void ID), then resolve with --take ours"))
+        }
     }
 
     /// Finality (SPEC §4): an acceptance fixes the content of the revision it accepted. A

@@ -394,7 +394,7 @@ public struct Validator {
             }
         }
         // SPEC §3: a line is credited at most its quantity, over all credit notes together.
-        let notes = invoices.map(\.value).filter { $0.type == InvoiceType.creditNote }
+        let notes = invoices.map(\.value).filter { $0.type == InvoiceType.creditNote && Workflow.status(events: $0.events, revision: $0.revision) != .voided }
         let byTarget = Dictionary(grouping: notes, by: { $0.creditNoteFor ?? "" })
         for (target, credits) in byTarget.sorted(by: { $0.key < $1.key }) {
             guard let original = byID[target] else { continue }

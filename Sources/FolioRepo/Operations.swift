@@ -293,7 +293,13 @@ extension FolioRepository {
     public func voidInvoice(id: String, reason: String?, caller: Caller) throws -> Written<Invoice> {
         try transact(caller) { snap, actor, stamp in
             let (invoice, _) = try snap.invoice(id)
-            let voided = try Workflow.void(invoice, by: actor, at: stamp.at, eventID: IDs.make("ev_"), reason: reason)
+            let voided: Invoice
+            if invoice.type == InvoiceType.creditNote, let target = invoice.creditNoteFor, let (original, _) = try? snap.invoice(target) {
+                let credits = try snap.invoices().invoices.filter { $0.creditNoteFor == target }
+                voided = try Invoicing.voidDuplicateCredit(invoice, of: original, credits: credits, by: actor, at: stamp.at, eventID: IDs.make("ev_"), reason: reason)
+            } else {
+                voided = try Workflow.void(invoice, by: actor, at: stamp.at, eventID: IDs.make("ev_"), reason: reason)
+            }
             var changes = Changes()
             try changes.put(invoice: voided)
             // The items go back to the order so they can be invoiced again.
@@ -361,8 +367,9 @@ extension FolioRepository {
             // Dry run first so a refusal takes no number from the series.
             _ = try Invoicing.credit(invoice, selections: selections, existingCredits: existing, id: "cn_check", number: "X-1", reason: reason, eventID: "ev_check", stamp: stamp)
             let number = try nextNumber(for: actor, snapshot: snap, changes: &changes, clock: caller.clock)
-            let note = try Invoicing.credit(invoice, selections: selections, existingCredits: existing, id: IDs.make("cn_"), number: number, reason: reason, eventID: IDs.make("ev_"), stamp: stamp)
+            let (note, credited) = try Invoicing.credit(invoice, selections: selections, existingCredits: existing, id: IDs.make("cn_"), number: number, reason: reason, eventID: IDs.make("ev_"), stamp: stamp)
             try changes.put(invoice: note)
+            try changes.put(invoice: credited)
             return try staged(try note.derived(), changes, "Issue credit note \(number) for invoice \(Workflow.label(invoice))\(reason.map { ": \($0)" } ?? "")")
         }
     }

@@ -57,7 +57,9 @@ struct LifecycleTests {
         #expect(log[7] == "\(Fixture.seller)|Send invoice \(number) (revision 1)")
 
         let history = try f.folio(["invoice", "log", id])
-        #expect(history.stdout.split(separator: "\n").count == 8, "\(history.stdout)")
+        // The credit note's commit is part of the invoice's history: it records the credit.
+        #expect(history.stdout.split(separator: "\n").count == 9, "\(history.stdout)")
+        #expect(history.stdout.contains("Issue credit note"), "\(history.stdout)")
 
         let validate = try f.folio(["validate", "--format", "json"], as: nil)
         let report = try #require(JSONSerialization.jsonObject(with: Data(validate.stdout.utf8)) as? [String: Any])

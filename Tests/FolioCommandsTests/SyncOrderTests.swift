@@ -89,4 +89,45 @@ struct SyncOrderTests {
             #expect([Fixture.seller, Self.seller3].contains(record["theirsBy"] as? String ?? ""), "never the buyer: \(record)")
         }
     }
+
+    @Test("two seller clones credit the same line offline: the merge records it on the invoice; voiding one credit note and resolving turns validate green")
+    func doubleCreditOffline() throws {
+        let p = try SyncTests.TwoParties()
+        let f = p.f
+        let id = try f.draft(items: "2")                                   // one coat
+        try expectOK(f.folio(["invoice", "send", id]))
+        try expectOK(f.folio(["sync"]))
+        try expectOK(p.atBuyer(["sync"]))
+        try expectOK(p.atBuyer(["invoice", "accept", id]))
+        try expectOK(p.atBuyer(["sync"]))
+        try expectOK(f.folio(["sync"]))
+        let desk = f.dir.file("desk")
+        try expectOK(Tool.run(Tool.folioPath, ["--as", Fixture.seller, "clone", p.bare, desk], cwd: f.dir.path))
+        func atDesk(_ args: [String]) throws -> RunResult { try Tool.run(Tool.folioPath, ["-C", desk, "--as", Fixture.seller] + args, cwd: f.dir.path) }
+        try expectOK(atDesk(["series", "claim", "DESK"]))
+        // Offline on both clones: each credits the whole coat.
+        let one = try #require(f.json(["invoice", "credit", id, "--reason", "returned"])["id"] as? String)
+        let created = try atDesk(["invoice", "credit", id, "--reason", "returned", "--json"])
+        let two = try #require((JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any])?["id"] as? String, "\(created.stderr)")
+        try expectOK(f.folio(["sync"]))
+        try expectOK(atDesk(["sync"]))
+        try expectOK(f.folio(["sync"]))
+        let invoice = try f.json(["invoice", "show", id])
+        let records = try #require(invoice["conflicts"] as? [[String: Any]], "the double credit is recorded on the invoice")
+        #expect(records.count == 1)
+        #expect(records.first?["path"] as? String == "/lines/0/quantity")
+        #expect((records.first?["reason"] as? String)?.contains("credited 2 in all") == true, "\(records)")
+        let red = try f.folio(["validate"], as: nil)
+        #expect(red.code == 1 && red.stdout.contains("credit/over") && red.stdout.contains("conflicts/unresolved"), "\(red.stdout)")
+        // The repair: a credit note that is not a double credit cannot be voided ...
+        // ... this one can, and the record is then resolved.
+        try expectOK(f.folio(["invoice", "void", two, "--reason", "issued twice offline"]))
+        let again = try f.folio(["invoice", "void", one])
+        #expect(again.code == 1 && again.stderr.contains("final once issued"), "the remaining credit note is final: \(again.stderr)")
+        try expectOK(f.folio(["resolve", id, "--path", "/lines/0/quantity", "--take", "ours"]))
+        try expectOK(f.folio(["validate"], as: nil))
+        try expectOK(f.folio(["sync"]))
+        try expectOK(atDesk(["sync"]))
+        #expect(try Tool.git(["rev-parse", "HEAD^{tree}"], cwd: desk).stdout == Tool.git(["rev-parse", "HEAD^{tree}"], cwd: f.repo).stdout)
+    }
 }

@@ -137,7 +137,7 @@ struct InvoicingTests {
 @Suite("Credit notes")
 struct CreditNoteTests {
     func credit(_ inv: Invoice, lines: [String]?, existing: [Invoice] = [], id: String = "cn-1", number: String = "A-00002") throws(Refusal) -> Invoice {
-        try Invoicing.credit(inv, selections: lines.map { $0.map { Invoicing.Selection(parsing: $0) } }, existingCredits: existing, id: id, number: number, reason: "damaged", eventID: "ev-cn", stamp: Fx.stamp(minute: 20))
+        try Invoicing.credit(inv, selections: lines.map { $0.map { Invoicing.Selection(parsing: $0) } }, existingCredits: existing, id: id, number: number, reason: "damaged", eventID: "ev-cn", stamp: Fx.stamp(minute: 20)).note
     }
 
     @Test("a credit note references the invoice, is issued at once and carries its lines without order links")
