@@ -53,7 +53,7 @@ struct InvoiceCreate: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a draft invoice from an order's open items.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "The order to invoice.") var order: String
-    @Option(help: "Only these item refs (partial delivery), comma-separated.") var items: String?
+    @Option(help: "Only these item refs (partial delivery), comma-separated; REF:QTY takes that quantity of an item.") var items: String?
     @Option(help: "Due date YYYY-MM-DD (default: issue date + dueDays).") var dueDate: String?
     @Flag(help: "Send it at once by email (seed 000 sendEmail).") var email = false
     @Option(help: "Use this id instead of a generated one.") var id: String?

@@ -171,8 +171,11 @@ public enum DocumentMerge {
 
     /// Merges one document. `base` nil: the document did not exist in the merge base;
     /// `a`/`b` nil: deleted on that side.
+    /// `linked`: for an order, the merged versions of the invoices its items name (by id), so
+    /// that what each item records is what those invoices bill after the merge (a void on one
+    /// side and a quantity edit on the other meet in the invoice, not in the order).
     public static func merge(path: String, base: JSONValue?, a: JSONValue?, b: JSONValue?, sideA: MergeSide, sideB: MergeSide,
-                             recordConflicts: Bool = true) throws(MergeFailure) -> MergeOutcome {
+                             recordConflicts: Bool = true, linked: [String: JSONValue] = [:]) throws(MergeFailure) -> MergeOutcome {
         if a == b { return MergeOutcome(result: a, conflicts: [], voidedNumbers: []) }
         if base == a { return MergeOutcome(result: b, conflicts: [], voidedNumbers: []) }
         if base == b { return MergeOutcome(result: a, conflicts: [], voidedNumbers: []) }
@@ -208,7 +211,7 @@ public enum DocumentMerge {
             recordDoubleCredit(m, base: baseObj, a: av, b: bv, ctx: &ctx)
             merged = .object(m)
         } else if kind == .order {
-            merged = settleItems(merged, ctx: &ctx)
+            merged = settleItems(merged, linked: linked, ctx: &ctx)
         } else if kind == .series, case .object(var m) = merged {
             let last = [base?["last"], av["last"], bv["last"]].compactMap { $0?.intValue }.max() ?? 0
             m["last"] = .int(last)
@@ -444,12 +447,21 @@ public enum DocumentMerge {
     /// Order items after a merge: each item's record of what invoices took is put back in its
     /// one representation (parts from two replicas may now add up to the whole item), and an
     /// item that concurrent invoices took beyond its quantity gets a record naming them.
-    static func settleItems(_ doc: JSONValue, ctx: inout Context) -> JSONValue {
+    static func settleItems(_ doc: JSONValue, linked: [String: JSONValue], ctx: inout Context) -> JSONValue {
         guard case .object(var m) = doc, var items = m["items"]?.arrayValue else { return doc }
         for i in items.indices {
             guard var item = try? items[i].decode(OrderItem.self) else { continue }
             let before = item
             item.settle()
+            // What each named invoice bills of the item now: nothing once it is void.
+            for taker in item.takers {
+                guard let invoice = linked[taker] else { continue }
+                let events = (try? invoice["events"]?.decode([InvoiceEvent].self)) ?? []
+                let void = Workflow.status(events: events, revision: Int(invoice["revision"]?.intValue ?? 1)) == .voided
+                let billed = (invoice["lines"]?.arrayValue ?? []).filter { $0["orderItemRef"]?.stringValue == item.ref }
+                    .reduce(ExactDecimal(0)) { $0 + ($1["quantity"]?.stringValue.flatMap(ExactDecimal.init) ?? ExactDecimal(0)) }
+                item.setTake(invoiceID: taker, quantity: void ? ExactDecimal(0) : billed)
+            }
             let total = item.invoicedQuantity()
             if ctx.recordConflicts, ExactDecimal.isLess(item.quantityValue, than: total) {
                 let takers = item.takers.map { "\($0) (\(item.invoicedQuantity(of: $0)))" }.joined(separator: ", ")

@@ -56,12 +56,22 @@ public enum MergeDriver {
         let theirsAuthor = theirsCommit.flatMap { try? repo?.commitInfo($0).author.email }
         let oursSide = virtualBase ? MergeSide(commit: nil, author: nil) : MergeSide(commit: oursCommit?.hex, author: oursAuthor)
         let theirsSide = virtualBase ? MergeSide(commit: nil, author: nil) : MergeSide(commit: theirsCommit?.hex, author: theirsAuthor)
+        // An order's items follow the merged invoices they name, which git merges as other
+        // files of this merge: the driver computes those merges the same way.
+        var linked: [String: JSONValue] = [:]
+        if !virtualBase, DocumentPaths.parse(path)?.kind == .order, let repo, let oursCommit, let theirsCommit {
+            let bases = try repo.mergeBases(oursCommit, theirsCommit)
+            linked = try TreeMerger.linkedInvoices(TreeMerger.Versions(path: path, base: b, ours: o, theirs: t)) { invoicePath in
+                try TreeMerger(git: repo).mergedVersion(path: invoicePath, ours: oursCommit, theirs: theirsCommit, bases: bases)
+            }
+        }
         var merged = try TreeMerger.mergeDocument(path: path, base: b, ours: o, theirs: t, oursSide: oursSide, theirsSide: theirsSide,
-                                                  recordConflicts: !virtualBase)
+                                                  recordConflicts: !virtualBase, linked: linked)
         // Conflicts are decided by the commits that made the edits, as `folio sync` does.
         if !merged.outcome.conflicts.isEmpty, let repo, let oursCommit, let theirsCommit {
             merged = try TreeMerger.decideByEdits(git: repo, path: path, base: b, ours: o, theirs: t, commits: (oursCommit, theirsCommit),
-                                                  bases: try repo.mergeBases(oursCommit, theirsCommit), oursSide: oursSide, theirsSide: theirsSide)
+                                                  bases: try repo.mergeBases(oursCommit, theirsCommit), oursSide: oursSide, theirsSide: theirsSide,
+                                                  linked: linked)
         }
         guard let data = merged.data else { throw SyncError.unmergeable(path: path, message: "the merge deletes the document; git cannot express that through a merge driver") }
         try data.write(to: URL(fileURLWithPath: ours))

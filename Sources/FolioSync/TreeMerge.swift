@@ -77,20 +77,38 @@ public struct TreeMerger {
         // only read above, on this thread), then take the results in the diff's order.
         let oursSide = MergeSide(commit: ours.hex, author: oursInfo.author.email)
         let theirsSide = MergeSide(commit: theirs.hex, author: theirsInfo.author.email)
-        let results = Parallel.map(bothChanged) { v in
+        // Orders last: what their items record follows the merged invoices they name.
+        let isOrder = { (v: Versions) in DocumentPaths.parse(v.path)?.kind == .order }
+        let results = Parallel.map(bothChanged.filter { !isOrder($0) }) { v in
             Result { try Self.mergeDocument(path: v.path, base: v.base, ours: v.ours, theirs: v.theirs, oursSide: oursSide, theirsSide: theirsSide) }
         }
-        for (v, result) in zip(bothChanged, results) {
+        func take(_ v: Versions, _ result: (data: Data?, outcome: MergeOutcome)) {
+            changes[v.path] = .some(result.data)
+            report.mergedPaths.append(v.path)
+            report.conflicts += result.outcome.conflicts.map { (v.path, $0) }
+            report.voidedNumbers += result.outcome.voidedNumbers
+        }
+        for (v, result) in zip(bothChanged.filter { !isOrder($0) }, results) {
             var merged = try result.get()
             if !merged.outcome.conflicts.isEmpty {
                 // Rare, so read here, one document at a time.
                 merged = try Self.decideByEdits(git: git, path: v.path, base: v.base, ours: v.ours, theirs: v.theirs,
                                                 commits: (ours, theirs), bases: bases, oursSide: oursSide, theirsSide: theirsSide)
             }
-            changes[v.path] = .some(merged.data)
-            report.mergedPaths.append(v.path)
-            report.conflicts += merged.outcome.conflicts.map { (v.path, $0) }
-            report.voidedNumbers += merged.outcome.voidedNumbers
+            take(v, merged)
+        }
+        for v in bothChanged where isOrder(v) {
+            let linked = try Self.linkedInvoices(v) { path in
+                if let merged = changes[path] { return merged }
+                if let blob = taken[path] { return try git.readBlob(blob) }
+                return try git.readFile(path: path, at: ours)
+            }
+            var merged = try Self.mergeDocument(path: v.path, base: v.base, ours: v.ours, theirs: v.theirs, oursSide: oursSide, theirsSide: theirsSide, linked: linked)
+            if !merged.outcome.conflicts.isEmpty {
+                merged = try Self.decideByEdits(git: git, path: v.path, base: v.base, ours: v.ours, theirs: v.theirs, commits: (ours, theirs),
+                                                bases: bases, oursSide: oursSide, theirsSide: theirsSide, linked: linked)
+            }
+            take(v, merged)
         }
         let tree = try git.writeTree(base: oursInfo.tree, changes: changes, blobs: taken)
         return (tree, report)
@@ -100,6 +118,41 @@ public struct TreeMerger {
     struct Versions {
         var path: String
         var base: Data?, ours: Data?, theirs: Data?
+    }
+
+    /// The merged versions of the invoices an order's items name in any of its three versions,
+    /// as `mergedInvoice` gives them (by path), keyed by invoice id.
+    static func linkedInvoices(_ v: Versions, mergedInvoice: (String) throws -> Data?) throws -> [String: JSONValue] {
+        var ids: Set<String> = []
+        for data in [v.base, v.ours, v.theirs] {
+            guard let data, let order = try? DocumentCodec.parse(data, file: v.path).decode(Order.self) else { continue }
+            for item in order.items { ids.formUnion(item.takers) }
+        }
+        var linked: [String: JSONValue] = [:]
+        for id in ids.sorted() {
+            guard let data = try mergedInvoice(DocumentPaths.path(.invoice, id: id)),
+                  let doc = try? DocumentCodec.parse(data, file: DocumentPaths.path(.invoice, id: id)) else { continue }
+            linked[id] = doc
+        }
+        return linked
+    }
+
+    /// The merged version of one path, as `merge(ours:theirs:)` writes it: for the merge driver,
+    /// which sees one file at a time but needs the merged invoices an order names.
+    public func mergedVersion(path: String, ours: GitOID, theirs: GitOID, bases: [GitOID]) throws -> Data? {
+        let o = try git.readFile(path: path, at: ours), t = try git.readFile(path: path, at: theirs)
+        if o == t { return o }
+        let b = try baseVersion(path: path, bases: bases)
+        if b == o { return t }
+        if b == t { return o }
+        let oursSide = MergeSide(commit: ours.hex, author: try git.commitInfo(ours).author.email)
+        let theirsSide = MergeSide(commit: theirs.hex, author: try git.commitInfo(theirs).author.email)
+        var merged = try Self.mergeDocument(path: path, base: b, ours: o, theirs: t, oursSide: oursSide, theirsSide: theirsSide)
+        if !merged.outcome.conflicts.isEmpty {
+            merged = try Self.decideByEdits(git: git, path: path, base: b, ours: o, theirs: t, commits: (ours, theirs), bases: bases,
+                                            oursSide: oursSide, theirsSide: theirsSide)
+        }
+        return merged.data
     }
 
     /// The version of `path` in the merge base. Criss-cross histories have several bases: when
@@ -130,16 +183,17 @@ public struct TreeMerger {
     /// the commits that made the two edits (found in the history since the merge bases), not
     /// by the commits that head the sides: the merge driver and `folio sync` both end here.
     public static func decideByEdits(git: GitRepository, path: String, base: Data?, ours: Data?, theirs: Data?, commits: (ours: GitOID, theirs: GitOID),
-                                     bases: [GitOID], oursSide: MergeSide, theirsSide: MergeSide) throws -> (data: Data?, outcome: MergeOutcome) {
+                                     bases: [GitOID], oursSide: MergeSide, theirsSide: MergeSide,
+                                     linked: [String: JSONValue] = [:]) throws -> (data: Data?, outcome: MergeOutcome) {
         let (o, t) = try EditHistory.sides(git: git, path: path, ours: commits.ours, theirs: commits.theirs, bases: bases,
                                            oursSide: oursSide, theirsSide: theirsSide)
-        return try mergeDocument(path: path, base: base, ours: ours, theirs: theirs, oursSide: o, theirsSide: t)
+        return try mergeDocument(path: path, base: base, ours: ours, theirs: theirs, oursSide: o, theirsSide: t, linked: linked)
     }
 
     /// One document, as bytes in and out: the function the merge driver and `folio sync` share,
     /// so a plain `git pull` writes what `folio sync` writes.
     public static func mergeDocument(path: String, base: Data?, ours: Data?, theirs: Data?, oursSide: MergeSide, theirsSide: MergeSide,
-                                     recordConflicts: Bool = true) throws -> (data: Data?, outcome: MergeOutcome) {
+                                     recordConflicts: Bool = true, linked: [String: JSONValue] = [:]) throws -> (data: Data?, outcome: MergeOutcome) {
         let isFolioJSON = path.hasSuffix(".json") && (DocumentPaths.parse(path) != nil || path.hasPrefix(".folio/"))
         guard isFolioJSON else {
             throw SyncError.unmergeable(path: path, message: "changed on both sides and is not a Folio document; merge it with git and commit the result")
@@ -156,7 +210,7 @@ public struct TreeMerger {
         let tSide = MergeSide(commit: theirsSide.commit, author: t?["updatedBy"]?.stringValue ?? theirsSide.author, origin: theirsSide.origin)
         let outcome: MergeOutcome
         do {
-            outcome = try DocumentMerge.merge(path: path, base: b, a: o, b: t, sideA: oSide, sideB: tSide, recordConflicts: recordConflicts)
+            outcome = try DocumentMerge.merge(path: path, base: b, a: o, b: t, sideA: oSide, sideB: tSide, recordConflicts: recordConflicts, linked: linked)
         } catch {
             throw SyncError.unreadable(error)
         }
