@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -30,7 +31,9 @@ let package = Package(
         ),
         .target(name: "FolioModel", swiftSettings: strict),
         .target(name: "FolioGit", dependencies: ["CLibgit2"], swiftSettings: strict),
-        .target(name: "FolioRepo", dependencies: ["FolioModel", "FolioGit"], swiftSettings: strict),
+        // Keys and signatures: ssh-ed25519 keys, git's SSH signature format (SSHSIG).
+        .target(name: "FolioTrust", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
+        .target(name: "FolioRepo", dependencies: ["FolioModel", "FolioGit", "FolioTrust"], swiftSettings: strict),
         .target(
             name: "FolioIndex",
             dependencies: ["FolioModel", "FolioGit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
@@ -48,6 +51,7 @@ let package = Package(
         .executableTarget(name: "folio", dependencies: ["FolioCommands"], swiftSettings: strict),
         .testTarget(name: "FolioModelTests", dependencies: ["FolioModel"], swiftSettings: strict),
         .testTarget(name: "FolioGitTests", dependencies: ["FolioGit"], swiftSettings: strict),
+        .testTarget(name: "FolioTrustTests", dependencies: ["FolioTrust", "FolioTestSupport"], swiftSettings: strict),
         // Drives the built binary and plain git for the end-to-end test targets.
         .target(name: "FolioTestSupport", path: "Tests/FolioTestSupport", swiftSettings: strict),
         .testTarget(name: "FolioIndexTests", dependencies: ["folio", "FolioIndex", "FolioRepo", "FolioModel", "FolioGit", "FolioTestSupport",

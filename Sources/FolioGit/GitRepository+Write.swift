@@ -117,7 +117,11 @@ extension GitRepository {
     }
 
     /// Writes a commit object. Moves no reference. The message gets git's customary final newline.
-    public func createCommit(tree: GitOID, parents: [GitOID], message: String, author: GitSignature, committer: GitSignature) throws -> GitOID {
+    /// With `signer`, the commit carries its signature in the `gpgsig` header, as `git commit -S`
+    /// writes it: libgit2 builds the commit's bytes, the signer signs exactly those bytes, and
+    /// libgit2 writes the commit with the signature inserted (libgit2 signs nothing itself).
+    public func createCommit(tree: GitOID, parents: [GitOID], message: String, author: GitSignature, committer: GitSignature,
+                             signer: CommitSigner? = nil) throws -> GitOID {
         try withTree(tree) { treeObject in
             var parentObjects: [OpaquePointer?] = []
             defer { for parent in parentObjects { git_commit_free(parent) } }
@@ -131,6 +135,23 @@ extension GitRepository {
             }
             let text = message.hasSuffix("\n") ? message : message + "\n"
             var oid = git_oid()
+            if let signer {
+                var buffer = git_buf()
+                defer { git_buf_dispose(&buffer) }
+                try author.withRaw { author in
+                    try committer.withRaw { committer in
+                        try parentObjects.withUnsafeMutableBufferPointer { parents in
+                            try check(git_commit_create_buffer(&buffer, pointer, author, committer, nil, text, treeObject,
+                                                               parents.count, parents.baseAddress), "build commit")
+                        }
+                    }
+                }
+                let content = Data(bytes: buffer.ptr, count: buffer.size)
+                let signature = try signer(content)
+                try check(git_commit_create_with_signature(&oid, pointer, String(decoding: content, as: UTF8.self), signature, "gpgsig"), "write signed commit")
+                noteWritten(oid)
+                return GitOID(oid)
+            }
             try author.withRaw { author in
                 try committer.withRaw { committer in
                     try parentObjects.withUnsafeMutableBufferPointer { parents in
@@ -190,7 +211,8 @@ extension GitRepository {
     /// Refuses before writing anything with `.refMoved` when the branch is not at `parent`, and with
     /// `.dirtyWorkingTree` when a changed path has local edits (working tree or index differ from
     /// `parent`, or an untracked file is in the way). Keys are file paths (see `writeTree`).
-    public func prepareCommit(_ changes: [String: Data?], message: String, author: GitSignature, parent: GitOID?) throws -> PreparedCommit {
+    public func prepareCommit(_ changes: [String: Data?], message: String, author: GitSignature, parent: GitOID?,
+                              signer: CommitSigner? = nil) throws -> PreparedCommit {
         let paths = changes.keys.sorted(by: pathPrecedes)
         for path in paths { _ = try pathComponents(path) }
         let branch = try headReference() ?? "HEAD"
@@ -203,7 +225,7 @@ extension GitRepository {
         let baseTree = try parent.map(treeID(ofCommit:))
         let tree = try writeTree(base: baseTree, changes: changes)
         let commit = try createCommit(tree: tree, parents: parent.map { [$0] } ?? [], message: message,
-                                      author: author, committer: author)
+                                      author: author, committer: author, signer: signer)
         let summary = message.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
         return PreparedCommit(commit: commit, parent: parent, branch: branch, paths: paths, author: author, summary: summary)
     }
@@ -218,10 +240,29 @@ extension GitRepository {
     }
 
     /// All three steps at once (tests, and writers with nothing to journal).
-    public func commitChanges(_ changes: [String: Data?], message: String, author: GitSignature, parent: GitOID?) throws -> GitOID {
-        let prepared = try prepareCommit(changes, message: message, author: author, parent: parent)
+    public func commitChanges(_ changes: [String: Data?], message: String, author: GitSignature, parent: GitOID?,
+                              signer: CommitSigner? = nil) throws -> GitOID {
+        let prepared = try prepareCommit(changes, message: message, author: author, parent: parent, signer: signer)
         try moveBranch(prepared)
         if !isBare { try checkout(paths: prepared.paths, from: parent, to: prepared.commit) }
         return prepared.commit
+    }
+}
+
+/// Signs a commit's bytes and returns the signature for its `gpgsig` header (an armored
+/// SSHSIG for Folio).
+public typealias CommitSigner = @Sendable (Data) throws -> String
+
+extension GitRepository {
+    /// A commit's signature and the bytes it signs (the commit without its `gpgsig` header);
+    /// nil for an unsigned commit.
+    public func commitSignature(_ id: GitOID) throws -> (signature: String, signedData: Data)? {
+        var signature = git_buf(), signed = git_buf()
+        defer { git_buf_dispose(&signature); git_buf_dispose(&signed) }
+        var raw = id.raw
+        let code = git_commit_extract_signature(&signature, &signed, pointer, &raw, nil)
+        if code == notFoundCode { return nil }
+        try check(code, "read the signature of commit \(id)")
+        return (String(decoding: Data(bytes: signature.ptr, count: signature.size), as: UTF8.self), Data(bytes: signed.ptr, count: signed.size))
     }
 }
