@@ -43,7 +43,7 @@ let package = Package(
         .target(
             name: "FolioCommands",
             dependencies: [
-                "FolioModel", "FolioGit", "FolioRepo", "FolioIndex", "FolioSync",
+                "FolioModel", "FolioGit", "FolioRepo", "FolioIndex", "FolioSync", "FolioTrust",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

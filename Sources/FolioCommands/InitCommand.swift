@@ -4,6 +4,7 @@ import FolioGit
 import FolioModel
 import FolioRepo
 import FolioSync
+import FolioTrust
 
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a Folio repository.")
@@ -16,6 +17,8 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Days from issue date to due date (seed 001 invoiceDaysWeb).") var dueDays: Int = 30
     @Option(help: "api or manual (seed 000); manual turns buyer approval off.") var invoicing: String = "api"
     @Flag(inversion: .prefixedNo, help: "Buyers must accept invoices before they are final (seed 000).") var requireApproval = true
+    @Option(help: "The creating seller's ssh-ed25519 public key (or its .pub file); default: the public half of the signing key (user.signingKey, FOLIO_SIGNING_KEY).") var key: String?
+    @Flag(help: "Do not require signed commits (SPEC §9); turn it on later with `folio config set requireSignatures true`.") var unsigned = false
 
     func run() throws {
         let target = path ?? global.path
@@ -36,10 +39,22 @@ struct InitCommand: ParsableCommand {
         }
         let author = identity?.lowercased() ?? sellerEmails[0]
         guard parties.parties[author] != nil else { throw FolioError.usage("\(author) is creating the repository but is not among --seller") }
+        // SPEC §9: every commit is signed by its author's key; a new repository requires it, so
+        // its creator needs a key from the start (or says --unsigned).
+        let signing = try SigningKeys.find(git: nil)
+        if let key {
+            parties.parties[author]?.key = try SigningKeys.publicKey(key).openSSH
+        } else if let signing {
+            parties.parties[author]?.key = signing.publicKey.openSSH
+        } else if !unsigned {
+            throw FolioError.identity("no signing key found: every Folio commit is signed with its author's key (SPEC §9). To sign, \(SigningKeys.howToMakeOne); or create a repository that does not require signatures with `folio init --unsigned`")
+        }
         // Seed 000: manual invoicing has no buyer approval; store the two settings in step.
-        let config = FolioConfig(company: Company(name: company), currency: currency.uppercased(), dueDays: dueDays, invoicing: mode, requireApproval: requireApproval && mode == .api)
+        var config = FolioConfig(company: Company(name: company), currency: currency.uppercased(), dueDays: dueDays, invoicing: mode, requireApproval: requireApproval && mode == .api)
+        if !unsigned { config.requireSignatures = true }
         let repo = try FolioRepository.initialize(at: target, config: config, parties: parties, author: author, clock: Clock())
         try MergeDriver.install(in: repo.git, executable: currentExecutable(), identity: global.explicitIdentity)
+        try repo.refreshAllowedSigners()
         if global.wantsJSON {
             Output.data(CanonicalJSON.string(.object(["path": .string(repo.git.workdir ?? target), "config": JSONValue.encoding(config), "parties": JSONValue.encoding(parties)])))
         } else {
@@ -49,7 +64,7 @@ struct InitCommand: ParsableCommand {
 }
 
 struct PartyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "party", abstract: "Manage identities and roles.", subcommands: [PartyAdd.self, PartyUpdate.self, PartyRemove.self, PartyList.self])
+    static let configuration = CommandConfiguration(commandName: "party", abstract: "Manage identities and roles.", subcommands: [PartyAdd.self, PartyKey.self, PartyUpdate.self, PartyRemove.self, PartyList.self])
 }
 
 struct PartyAdd: ParsableCommand {
@@ -60,12 +75,25 @@ struct PartyAdd: ParsableCommand {
     @Option(help: "The customer id a buyer belongs to.") var customer: String?
     @Option(help: "Display name.") var name: String?
     @Option(help: "A seller's numbering series prefix (capital letters and digits).") var series: String?
+    @Option(help: "The party's ssh-ed25519 public key, or its .pub file (SPEC §9).") var key: String?
 
     func run() throws {
         guard let r = PartyRole(rawValue: role.lowercased()) else { throw FolioError.usage("--role must be seller or buyer") }
         let repo = try global.openRepository()
-        let written = try repo.addParty(email: email, role: r, customerId: customer, name: name, series: series ?? (r == .seller ? Series.defaultPrefix(for: email) : nil), caller: global.caller)
+        let written = try repo.addParty(email: email, role: r, customerId: customer, name: name, series: series ?? (r == .seller ? Series.defaultPrefix(for: email) : nil),
+                                        key: key, caller: global.caller)
         reportChange(written, global)
+    }
+}
+
+struct PartyKey: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "key", abstract: "Give a party its signing key, or rotate it (sellers only).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The party's email.") var email: String
+    @Option(help: "The new ssh-ed25519 public key, or its .pub file.") var key: String
+
+    func run() throws {
+        reportChange(try global.openRepository().setPartyKey(email: email, key: key, caller: global.caller), global)
     }
 }
 
@@ -76,7 +104,8 @@ struct PartyList: ParsableCommand {
         let parties = try global.openRepository().snapshot().parties()
         if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(parties))); return }
         for (email, p) in parties.parties.sorted(by: { $0.key < $1.key }) {
-            Output.data("\(email)\t\(p.role.rawValue)\t\(p.customerId ?? p.series.map { "series \($0)" } ?? "")\t\(p.name ?? "")")
+            let key = p.key.flatMap { try? SSHPublicKey(parsing: $0) }.map(\.fingerprint) ?? "no key"
+            Output.data("\(email)\t\(p.role.rawValue)\t\(p.customerId ?? p.series.map { "series \($0)" } ?? "")\t\(p.name ?? "")\t\(key)")
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import FolioIndex
 import FolioModel
 import FolioRepo
+import FolioSync
 
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +24,7 @@ struct ValidateCommand: ParsableCommand {
             Output.info(written.map { "\($0.message) (\($0.value) files)" } ?? "Nothing to fix.")
         }
         var findings = try repo.validate()
-        if let since { findings += try repo.validateHistory(since: since) }
+        if let since { findings += try HistoryCheck(repo: repo).since(since) }
         let errors = findings.filter { $0.severity == .error || strict }
         switch fmt {
         case "json":

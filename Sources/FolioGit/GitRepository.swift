@@ -265,6 +265,14 @@ public final class GitRepository: @unchecked Sendable {
         return changes
     }
 
+    /// Files that differ between two trees.
+    public func diff(fromTree old: GitOID?, toTree new: GitOID) throws -> [GitTreeChange] {
+        var changes: [GitTreeChange] = []
+        try diffTrees(old, new, prefix: "", into: &changes)
+        changes.sort { pathPrecedes($0.path, $1.path) }
+        return changes
+    }
+
     private struct NamedEntry {
         let id: GitOID
         let isTree: Bool
@@ -317,6 +325,20 @@ public final class GitRepository: @unchecked Sendable {
         let code = git_config_get_string(&value, config, key)
         if code == notFoundCode { return nil }
         try check(code, "read config \(key)")
+        return value.map { String(cString: $0) }
+    }
+
+    /// The user's value of `key` outside any repository (global, then system config).
+    public static func userConfig(_ key: String) throws -> String? {
+        LibGit2.ensureInitialized()
+        var live: OpaquePointer?
+        guard git_config_open_default(&live) == 0 else { return nil }
+        defer { git_config_free(live) }
+        var config: OpaquePointer?
+        guard git_config_snapshot(&config, live) == 0 else { return nil }
+        defer { git_config_free(config) }
+        var value: UnsafePointer<CChar>?
+        guard git_config_get_string(&value, config, key) == 0 else { return nil }
         return value.map { String(cString: $0) }
     }
 

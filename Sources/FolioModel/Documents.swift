@@ -291,9 +291,21 @@ public struct Party: Codable, Sendable, Hashable {
     /// The numbering series this seller issues from (SPEC §3); a clone may override it
     /// with `git config folio.series`.
     public var series: String?
-    public init(name: String? = nil, role: PartyRole, customerId: String? = nil, series: String? = nil) {
-        self.name = name; self.role = role; self.customerId = customerId; self.series = series
+    /// The party's ssh-ed25519 public key ("ssh-ed25519 AAAA…"): every commit the party makes
+    /// is signed with it (SPEC §9). Only a commit a seller signs may add or change it.
+    public var key: String?
+    /// Keys the party held before a rotation, each valid for commits until `until`.
+    public var retiredKeys: [RetiredKey]?
+    public init(name: String? = nil, role: PartyRole, customerId: String? = nil, series: String? = nil, key: String? = nil) {
+        self.name = name; self.role = role; self.customerId = customerId; self.series = series; self.key = key
     }
+}
+
+/// A key a party held until a rotation.
+public struct RetiredKey: Codable, Sendable, Hashable {
+    public var key: String
+    public var until: String
+    public init(key: String, until: String) { self.key = key; self.until = until }
 }
 
 /// `.folio/parties.json`: email → party.
@@ -336,6 +348,10 @@ public struct FolioConfig: Codable, Sendable, Hashable {
     public var requireApproval: Bool
     public var numbering: Numbering
     public var terms: String?
+    /// SPEC §9: every commit must be signed by its author's key. On for new repositories; an
+    /// existing one turns it on with `folio config set requireSignatures true`, and the
+    /// history checks require signatures from the commit after that one.
+    public var requireSignatures: Bool?
 
     /// Seed 000: manual invoicing disables buyer approval.
     public var approvalRequired: Bool { invoicing == .api && requireApproval }

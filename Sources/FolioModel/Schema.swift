@@ -255,10 +255,13 @@ public enum Schemas {
         required: ["version": .int, "company": .object(Schema(required: ["name": shortText], optional: ["vatId": shortText, "address": text, "email": .email])),
                    "currency": .currency, "dueDays": .count, "invoicing": .enumeration(InvoicingMode.allCases.map(\.rawValue)),
                    "requireApproval": .bool, "numbering": .object(Schema(required: ["padding": .count]))],
-        optional: ["terms": text])
+        optional: ["terms": text, "requireSignatures": .bool])
 
+    /// "ssh-ed25519 AAAA…": FolioTrust checks the key itself; the model only bounds the text.
+    static let publicKey = FieldType.string(maxLength: 200)
     static let party = Schema(required: ["role": .enumeration(PartyRole.allCases.map(\.rawValue))],
-                              optional: ["name": shortText, "customerId": .identifier, "series": shortText])
+                              optional: ["name": shortText, "customerId": .identifier, "series": shortText, "key": publicKey,
+                                         "retiredKeys": .array(.object(Schema(required: ["key": publicKey, "until": .timestamp])), maxCount: 100)])
     public static let parties = Schema(required: ["parties": .map(.object(party))])
 
     static let fieldDefinition = Schema(

@@ -176,7 +176,8 @@ public final class FolioRepository {
     public func commit(_ changes: Changes, message: String, actor: Actor, clock: Clock, parent: GitOID?) throws -> (commit: GitOID, warnings: [String]) {
         let signature = GitSignature(name: actor.party.name ?? actor.email, email: actor.email, time: clock.unixSeconds)
         let prepared: GitRepository.PreparedCommit
-        do { prepared = try git.prepareCommit(changes.files, message: message, author: signature, parent: parent) } catch { throw FolioError.wrap(error) }
+        let signer = try commitSigner(for: actor, parent: parent)
+        do { prepared = try git.prepareCommit(changes.files, message: message, author: signature, parent: parent, signer: signer) } catch { throw FolioError.wrap(error) }
         let record = try OperationRecord.begin(gitDir: git.gitDir, locks: writeLocks(branch: prepared.branch),
                                                old: parent, new: prepared.commit, paths: prepared.paths)
         do {
@@ -200,6 +201,7 @@ public final class FolioRepository {
         }
         FaultPoint.reach("write.before-end")
         record.end()
+        if changes.files.keys.contains(DocumentPaths.parties) { try? refreshAllowedSigners() }
         return (prepared.commit, warnings)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import FolioGit
 import FolioModel
+import FolioTrust
 
 /// Who asks and when: the inputs of every write besides its arguments.
 public struct Caller {
@@ -122,7 +123,29 @@ extension FolioRepository {
 
     // MARK: Parties
 
-    public func addParty(email rawEmail: String, role: PartyRole, customerId: String?, name: String?, series: String?, caller: Caller) throws -> Written<Party> {
+    /// Gives a party its key, or a new one (rotation: the old key stays valid for the commits
+    /// made before this one). Only a seller may, and only with a signed commit where signatures
+    /// are required (SPEC §9).
+    public func setPartyKey(email rawEmail: String, key: String, caller: Caller) throws -> Written<Party> {
+        try transact(caller) { snap, actor, stamp in
+            guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can give a party a key")) }
+            let email = rawEmail.lowercased()
+            var parties = try snap.parties()
+            guard var party = parties.parties[email] else { throw FolioError.notFound(kind: "party", id: email) }
+            let newKey = try SigningKeys.publicKey(key).openSSH
+            if party.key == newKey { throw FolioError.refused(Refusal("\(email) already has this key")) }
+            if let old = party.key {
+                party.retiredKeys = (party.retiredKeys ?? []) + [RetiredKey(key: old, until: stamp.at)]
+            }
+            party.key = newKey
+            parties.parties[email] = party
+            var changes = Changes()
+            changes.put(DocumentPaths.parties, parties)
+            return try staged(party, changes, party.retiredKeys == nil ? "Give \(email) a signing key" : "Rotate the signing key of \(email)")
+        }
+    }
+
+    public func addParty(email rawEmail: String, role: PartyRole, customerId: String?, name: String?, series: String?, key: String? = nil, caller: Caller) throws -> Written<Party> {
         try transact(caller) { snap, actor, _ in
             guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can add parties")) }
             let email = rawEmail.lowercased()
@@ -137,7 +160,7 @@ extension FolioRepository {
             var parties = try snap.parties()
             if parties.parties[email] != nil { throw FolioError.refused(Refusal("\(email) is already a party of this repository")) }
             if let series { try requireFreeSeries(series, for: email, parties: parties) }
-            let party = Party(name: name, role: role, customerId: customerId, series: series)
+            let party = Party(name: name, role: role, customerId: customerId, series: series, key: try key.map { try SigningKeys.publicKey($0).openSSH })
             parties.parties[email] = party
             var changes = Changes()
             changes.put(DocumentPaths.parties, parties)

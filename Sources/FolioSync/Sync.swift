@@ -136,6 +136,8 @@ public struct Syncer {
             attempt += 1
             try fetch(remote)
             try repo.withWriteLock { try integrate(remote: remote, caller: caller, into: &summary) }
+            // What arrived may have changed the parties' keys: plain git checks with them.
+            try? repo.refreshAllowedSigners()
             guard let head = try git.headCommit() else { summary.upToDate = true; return summary }
             let remoteHead = try remoteTip(remote)
             let outgoing = try git.walk(from: head, hiding: remoteHead).count
@@ -241,7 +243,8 @@ public struct Syncer {
         full.duplicateNumbers = try duplicateNumbers(ours: ours, theirs: theirs)
         let message = Self.mergeMessage(remote: remote, branch: branch, report: full)
         let signature = try mergeSignature(caller: caller)
-        let commit = try git.createCommit(tree: tree, parents: [ours, theirs], message: message, author: signature, committer: signature)
+        let signer = try repo.mergeSigner(for: signature.email, parent: ours)
+        let commit = try git.createCommit(tree: tree, parents: [ours, theirs], message: message, author: signature, committer: signature, signer: signer)
         let changed = try git.diff(from: ours, to: commit).map(\.path)
         let dirty = try git.dirtyPaths(changed, comparedTo: ours)
         if !dirty.isEmpty { throw FolioError.dirtyWorkingTree(dirty) }

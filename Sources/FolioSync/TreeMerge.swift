@@ -217,3 +217,11 @@ public struct TreeMerger {
         return (outcome.result.map { Data(CanonicalJSON.bytes($0)) }, outcome)
     }
 }
+
+extension HistoryCheck {
+    /// The history checks with Folio's own merge for merge commits (a merge commit is checked
+    /// as that merge plus whatever its author changed on top of it).
+    public init(repo: FolioRepository) {
+        self.init(repo: repo, mergeTree: { ours, theirs in try TreeMerger(git: repo.git).merge(ours: ours, theirs: theirs).tree })
+    }
+}

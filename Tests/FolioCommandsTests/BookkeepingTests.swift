@@ -214,7 +214,7 @@ struct BookkeepingTests {
         func folio(_ args: [String]) throws -> RunResult {
             try Tool.run(Tool.folioPath, ["-C", repo, "--as", Fixture.seller] + args, cwd: dir.path)
         }
-        try expectOK(Tool.run(Tool.folioPath, ["--as", Fixture.seller, "init", repo, "--company", "Co", "--currency", "USD", "--no-require-approval"], cwd: dir.path))
+        try expectOK(Tool.run(Tool.folioPath, ["--as", Fixture.seller, "init", repo, "--company", "Co", "--currency", "USD", "--no-require-approval", "--unsigned"], cwd: dir.path))
         let order = dir.write("o.json", """
             {"id": "O-1", "customer": {"id": "C1"}, "items": [{"ref": "1", "description": "Hat", "quantity": "1", "unitPrice": 500, "taxRate": "0"}]}
             """)

@@ -265,7 +265,7 @@ struct IOFaultTests {
         func folio(_ args: [String]) throws -> RunResult {
             try Tool.run(Tool.folioPath, ["-C", repo, "--as", Fixture.seller] + args, cwd: base.path)
         }
-        try expectOK(Tool.run(Tool.folioPath, ["--as", Fixture.seller, "init", repo, "--company", "Co", "--currency", "USD"], cwd: base.path))
+        try expectOK(Tool.run(Tool.folioPath, ["--as", Fixture.seller, "init", repo, "--company", "Co", "--currency", "USD", "--unsigned"], cwd: base.path))
         try expectOK(folio(["party", "add", Fixture.buyer, "--role", "buyer", "--customer", "C1"]))
         let order = base.write("o.json", """
             {"id": "O-1", "customer": {"id": "C1"}, "items": [{"ref": "1", "description": "Hat", "quantity": "1", "unitPrice": 500, "taxRate": "0"}]}

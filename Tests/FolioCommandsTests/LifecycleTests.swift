@@ -90,7 +90,7 @@ struct LifecycleTests {
     func issueWithoutApproval() throws {
         let dir = TempDir()
         let repo = dir.file("r")
-        try expectOK(Tool.run(Tool.folioPath, ["init", repo, "--company", "M", "--currency", "JPY", "--seller", "m@s.example", "--invoicing", "manual"], cwd: dir.path))
+        try expectOK(Tool.run(Tool.folioPath, ["init", repo, "--company", "M", "--currency", "JPY", "--seller", "m@s.example", "--invoicing", "manual", "--unsigned"], cwd: dir.path))
         let order = dir.write("o.json", #"{"id": "O-9", "customer": {"id": "C9"}, "items": [{"description": "Tea", "quantity": "3", "unitPrice": 333, "taxRate": "8"}]}"#)
         try expectOK(Tool.run(Tool.folioPath, ["-C", repo, "--as", "m@s.example", "order", "create", "--file", order], cwd: dir.path))
         let r = try Tool.run(Tool.folioPath, ["-C", repo, "--as", "m@s.example", "invoice", "create", "--order", "O-9", "--email", "--json"], cwd: dir.path)

@@ -41,7 +41,7 @@ import ArgumentParser
     func outputThatCannotBeWrittenIsAnIOError(args: [String]) throws {
         let dir = TempDir("folio-full")
         if args.first == "validate" {
-            let init_ = try Tool.run(Tool.folioPath, ["init", dir.file("repo"), "--company", "Full Co", "--currency", "EUR", "--seller", "s@e.x"], cwd: dir.path)
+            let init_ = try Tool.run(Tool.folioPath, ["init", dir.file("repo"), "--company", "Full Co", "--currency", "EUR", "--seller", "s@e.x", "--unsigned"], cwd: dir.path)
             #expect(init_.code == 0, "\(init_.stderr)")
         }
         let command = ([Tool.folioPath, "-C", dir.file("repo")] + args).map { "'\($0)'" }.joined(separator: " ")

@@ -49,7 +49,7 @@ struct PlainGitPullTests {
             {"id": "O-1", "customer": {"id": "C1", "name": "Bea"}, "currency": "USD",
              "items": [{"ref": "1", "description": "Shirt", "quantity": "3", "unitPrice": 1999, "taxRate": "10"}]}
             """)
-        try expectOK(sh.run("folio init shop --company Shop --currency USD", in: work, as: Self.seller))
+        try expectOK(sh.run("folio init shop --company Shop --currency USD --unsigned", in: work, as: Self.seller))
         let shop = work + "/shop"
         let driver = try Tool.git(["config", "merge.folio.driver"], cwd: shop).stdout
         #expect(driver.hasPrefix(sh.bin + "/folio "), "the driver names the folio that ran, not \(driver)")
@@ -79,7 +79,7 @@ struct PlainGitPullTests {
     func brokenDriver() throws {
         let sh = try Shell()
         let work = sh.dir.file("work")
-        try expectOK(sh.run("folio init shop --company Shop --currency USD", in: work, as: Self.seller))
+        try expectOK(sh.run("folio init shop --company Shop --currency USD --unsigned", in: work, as: Self.seller))
         let shop = work + "/shop"
         #expect(try Tool.git(["init", "-q", "--bare", "-b", "main", sh.dir.file("remote.git")], cwd: sh.dir.path).code == 0)
         try expectOK(sh.run("git remote add origin ../../remote.git", in: shop, as: nil))

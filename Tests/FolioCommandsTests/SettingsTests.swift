@@ -22,7 +22,7 @@ struct SettingsTests {
         #expect(try Tool.git(["log", "-1", "--format=%ae %s"], cwd: f.repo).stdout.hasPrefix("\(Fixture.seller) Set dueDays to 14"))
         // init --invoicing manual stores the two settings in step too.
         let other = f.dir.file("manual")
-        try expectOK(Tool.run(Tool.folioPath, ["--as", Fixture.seller, "init", other, "--company", "M", "--currency", "EUR", "--invoicing", "manual"], cwd: f.dir.path))
+        try expectOK(Tool.run(Tool.folioPath, ["--as", Fixture.seller, "init", other, "--company", "M", "--currency", "EUR", "--invoicing", "manual", "--unsigned"], cwd: f.dir.path))
         let config = try String(contentsOfFile: other + "/.folio/config.json", encoding: .utf8)
         #expect(config.contains("\"requireApproval\": false"), "\(config)")
     }

@@ -14,7 +14,7 @@ struct Fixture {
 
     init() throws {
         dir = TempDir()
-        try expectOK(folio(["init", repo, "--company", "Test Co", "--currency", "USD", "--seller", Fixture.seller], as: Fixture.seller, cwd: dir.path))
+        try expectOK(folio(["init", repo, "--company", "Test Co", "--currency", "USD", "--seller", Fixture.seller, "--unsigned"], as: Fixture.seller, cwd: dir.path))
         try expectOK(folio(["party", "add", Fixture.buyer, "--role", "buyer", "--customer", "C1", "--name", "Bea"]))
         try expectOK(folio(["party", "add", Fixture.otherBuyer, "--role", "buyer", "--customer", "C2"]))
         let order = dir.write("order.json", """

@@ -1,0 +1,210 @@
+import Foundation
+import FolioGit
+import FolioModel
+import FolioTrust
+
+/// History mode (SPEC §7, §9): every commit of a range, merges included, was signed by its
+/// author's key where signatures are required, and made only changes that its author's role
+/// allows. What `folio validate --since REV` and the server's pre-receive hook run.
+public struct HistoryCheck {
+    let repo: FolioRepository
+    /// Folio's own merge of two commits (the sync core lives above this module): a merge
+    /// commit is checked as that merge plus whatever its author changed on top of it.
+    let mergeTree: ((GitOID, GitOID) throws -> GitOID)?
+
+    public init(repo: FolioRepository, mergeTree: ((GitOID, GitOID) throws -> GitOID)?) {
+        self.repo = repo
+        self.mergeTree = mergeTree
+    }
+
+    var git: GitRepository { repo.git }
+
+    /// Findings for every commit reachable from `head` and not from `base` (nil: the whole
+    /// history). A `base` that is not an ancestor of `head` means history was rewritten.
+    public func check(base: GitOID?, head: GitOID) throws -> [Finding] {
+        var findings: [Finding] = []
+        if let base, base != head, !(try git.isAncestor(base, of: head)) {
+            findings.append(Finding("history/rewritten", file: "", "commit \(base.hex.prefix(10)) is no longer in the history of \(head.hex.prefix(10)): history was rewritten (a reset, a rebase, a forced push); the commits it dropped are lost to everyone who has not got them", commit: head.hex))
+        }
+        let commits: [GitOID]
+        do { commits = try git.walk(from: head, hiding: base.flatMap { try? git.isAncestor($0, of: head) == true ? $0 : nil }) } catch { throw FolioError.wrap(error) }
+        for id in commits { findings += try checkCommit(id) }
+        return findings
+    }
+
+    func checkCommit(_ id: GitOID) throws -> [Finding] {
+        let info = try git.commitInfo(id)
+        var findings: [Finding] = []
+        func add(_ rule: String, _ file: String, _ message: String) { findings.append(Finding(rule, file: file, message, commit: id.hex)) }
+        // The rules in force are those of the state the commit started from (its first parent);
+        // a root commit sets them.
+        let before = Snapshot(git: git, commit: info.parents.first ?? id)
+        let parties = (try? before.parties()) ?? Parties()
+        let required = ((try? before.config())?.requireSignatures) ?? false
+        let author = info.author.email.lowercased()
+        let party = parties[author]
+
+        let signatureFindings = checkSignature(id, info: info, party: party, author: author, required: required)
+        findings += signatureFindings
+
+        // What the commit itself changed: against its parent, or for a merge against the merge
+        // Folio computes from its parents (so an edit hidden in a merge is the merge author's).
+        let changes: [GitTreeChange]
+        if info.parents.count >= 2 {
+            guard let mergeTree else { return findings }
+            let expected = try mergeTree(info.parents[0], info.parents[1])
+            changes = try git.diff(fromTree: expected, toTree: info.tree)
+        } else {
+            changes = try git.diff(from: info.parents.first, to: id)
+        }
+        if changes.isEmpty { return findings }
+        guard let party else {
+            add("history/unknown-author", changes[0].path, "commit by \(author), who is not a party of the repository")
+            return findings
+        }
+        for change in changes { findings += try checkChange(change, author: author, party: party, parties: parties, commit: id) }
+        return findings
+    }
+
+    /// SPEC §9: signed by the key the author held at that commit.
+    func checkSignature(_ id: GitOID, info: GitCommitInfo, party: Party?, author: String, required: Bool) -> [Finding] {
+        func finding(_ rule: String, _ message: String) -> [Finding] { [Finding(rule, file: "", message, commit: id.hex)] }
+        guard let signed = try? git.commitSignature(id) else {
+            return required ? finding("history/unsigned", "commit by \(author) is not signed; this repository requires every commit signed by its author's key (SPEC §9)") : []
+        }
+        let key: SSHPublicKey
+        do { key = try SSHSig.verify(signed.signature, message: signed.signedData) } catch {
+            return finding("history/bad-signature", "the signature of this commit by \(author) does not verify: \(error.description)")
+        }
+        let held = Self.keys(of: party, at: info.author.time)
+        guard held.contains(key) else {
+            let whose = party == nil ? "\(author) is not a party" : held.isEmpty ? "\(author) has no key" : "\(author)'s key at that time is \(held.map(\.fingerprint).joined(separator: " or "))"
+            return finding("history/wrong-key", "commit by \(author) is signed by \(key.fingerprint), but \(whose)")
+        }
+        return []
+    }
+
+    /// The keys a party held at `time` (Unix seconds): its key, and keys retired after `time`.
+    static func keys(of party: Party?, at time: Int64) -> [SSHPublicKey] {
+        guard let party else { return [] }
+        let when = Clock(now: Date(timeIntervalSince1970: TimeInterval(time))).timestamp
+        var keys = party.key.flatMap { try? SSHPublicKey(parsing: $0) }.map { [$0] } ?? []
+        for retired in party.retiredKeys ?? [] where when < retired.until {
+            if let key = try? SSHPublicKey(parsing: retired.key) { keys.append(key) }
+        }
+        return keys
+    }
+
+    /// One changed path of one commit, against the author's role (SPEC §7).
+    func checkChange(_ change: GitTreeChange, author: String, party: Party, parties: Parties, commit: GitOID) throws -> [Finding] {
+        var findings: [Finding] = []
+        let path = change.path
+        func add(_ rule: String, _ message: String) { findings.append(Finding(rule, file: path, message, commit: commit.hex)) }
+        let isBuyer = party.role == .buyer
+        guard let (kind, _) = DocumentPaths.parse(path) else {
+            // Settings, keys, series, .gitattributes, CI files: a buyer changes none of them;
+            // a seller's series counters only move forward.
+            if isBuyer && !path.hasPrefix(DocumentPaths.seriesFolder + "/") {
+                add(path == DocumentPaths.parties ? "history/buyer-parties" : "history/buyer-files",
+                    path == DocumentPaths.parties ? "buyer \(author) changed the parties (roles and keys are a seller's to change)"
+                        : "buyer \(author) changed \(path), which only a seller may change")
+            }
+            if path.hasPrefix(DocumentPaths.seriesFolder + "/") {
+                let old = try read(change.oldBlob, SeriesState.self, Schemas.series)
+                let new = try read(change.newBlob, SeriesState.self, Schemas.series)
+                if let old, let new, new.last < old.last { add("history/series-back", "series \(new.prefix) went back from \(old.last) to \(new.last); numbers are never reused") }
+                if old != nil && change.newBlob == nil { add("history/series-back", "the state of a series in use was deleted; numbers are never reused") }
+            }
+            return findings
+        }
+        if change.newBlob != nil, try read(change.newBlob, JSONValue.self, nil) == nil {
+            add("history/unreadable", "this commit leaves the document unreadable; every commit must leave every document valid (a change made in two steps is checked at the first)")
+            return findings
+        }
+        if kind == .order {
+            if isBuyer { add("history/buyer-content", "buyer \(author) changed an order") }
+            return findings
+        }
+        let old = try read(change.oldBlob, Invoice.self, Schemas.invoice)
+        let new = try read(change.newBlob, Invoice.self, Schemas.invoice)
+        guard let old else {
+            if isBuyer { add("history/buyer-content", "buyer \(author) created an invoice") }
+            return findings
+        }
+        guard let new else {
+            if old.events.contains(where: { $0.type == .sent || $0.type == .issued }) || old.number != nil {
+                add("history/delete-sent", "invoice \(Workflow.label(old)) was sent and then deleted; sent invoices are voided, never deleted")
+            } else if isBuyer {
+                add("history/buyer-content", "buyer \(author) deleted an invoice")
+            }
+            return findings
+        }
+        let oldJSON = JSONValue.encoding(old), newJSON = JSONValue.encoding(new)
+        let contentChanged = Workflow.content(of: oldJSON) != Workflow.content(of: newJSON)
+        let oldStatus = Workflow.status(events: old.events, revision: old.revision)
+        if contentChanged && (oldStatus == .accepted || oldStatus == .issued) {
+            add("history/accepted-content", "the content of \(oldStatus.rawValue) invoice \(Workflow.label(old)) changed; corrections go through credit notes")
+        }
+        if let number = old.number, new.number != number {
+            add("history/number-changed", "invoice \(Workflow.label(old)) changed its number to \(new.number ?? "none"); a number never changes once given")
+        }
+        // Events and payments are a log: never dropped, never rewritten.
+        let newEvents = Dictionary(new.events.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for event in old.events {
+            guard let kept = newEvents[event.id] else { add("history/event-dropped", "event \(event.id) (\(event.type.rawValue)) of invoice \(Workflow.label(old)) was removed; events are never dropped"); continue }
+            if kept != event { add("history/event-changed", "event \(event.id) (\(event.type.rawValue)) of invoice \(Workflow.label(old)) was rewritten; events are never changed") }
+        }
+        let newPayments = Dictionary(new.payments.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for payment in old.payments {
+            guard let kept = newPayments[payment.id] else { add("history/payment-dropped", "payment \(payment.id) of invoice \(Workflow.label(old)) was removed; payments are never dropped"); continue }
+            if kept != payment { add("history/payment-changed", "payment \(payment.id) of invoice \(Workflow.label(old)) was changed; payments are never changed") }
+        }
+        let oldIDs = Set(old.events.map(\.id)), oldPaymentIDs = Set(old.payments.map(\.id))
+        let added = new.events.filter { !oldIDs.contains($0.id) }
+        let addedPayments = new.payments.filter { !oldPaymentIDs.contains($0.id) }
+        let buyerTypes: Set<EventType> = [.accepted, .declined, .changesRequested]
+        if isBuyer {
+            if contentChanged { add("history/buyer-content", "buyer \(author) changed the content of invoice \(Workflow.label(old))") }
+            if added.contains(where: { !buyerTypes.contains($0.type) }) { add("history/buyer-event", "buyer \(author) recorded a seller's action on invoice \(Workflow.label(old))") }
+            if party.customerId != new.customer.id || party.customerId != old.customer.id {
+                add("history/buyer-customer", "buyer \(author) of \(party.customerId ?? "?") changed invoice \(Workflow.label(old)) of customer \(old.customer.id)")
+            }
+        } else if added.contains(where: { buyerTypes.contains($0.type) }) {
+            add("history/seller-answer", "seller \(author) answered for the buyer on invoice \(Workflow.label(old))")
+        }
+        if added.contains(where: { $0.by.lowercased() != author }) || addedPayments.contains(where: { $0.by.lowercased() != author }) {
+            add("history/event-author", "an event or payment recorded in this commit names someone other than its author \(author)")
+        }
+        // The workflow's own rules, on what the commit added.
+        if oldStatus == .accepted || oldStatus == .issued, added.contains(where: { $0.type == .voided }) {
+            add("history/final-void", "\(oldStatus.rawValue) invoice \(Workflow.label(old)) was voided; a final invoice is corrected by a credit note")
+        }
+        if oldStatus == .declined || oldStatus == .voided, added.contains(where: { $0.type == .sent || $0.type == .issued }) {
+            add("history/resend", "\(oldStatus.rawValue) invoice \(Workflow.label(old)) was sent again; it is never resent")
+        }
+        if !addedPayments.isEmpty, [.draft, .declined, .voided].contains(oldStatus), old.type != InvoiceType.creditNote {
+            add("history/payment-status", "a payment was recorded on \(oldStatus.rawValue) invoice \(Workflow.label(old))")
+        }
+        if let answer = added.first(where: { buyerTypes.contains($0.type) }), ![.pendingApproval].contains(oldStatus) {
+            add("history/answer-status", "invoice \(Workflow.label(old)) was \(answer.type.rawValue.replacingOccurrences(of: "_", with: " ")) while \(oldStatus.rawValue); a buyer answers a sent invoice")
+        }
+        return findings
+    }
+
+    func read<T: Decodable>(_ blob: GitOID?, _ type: T.Type, _ schema: Schema?) throws -> T? {
+        guard let blob else { return nil }
+        let data = try git.readBlob(blob)
+        if let schema { return try? DocumentCodec.decode(T.self, data: data, schema: schema, file: "").0 }
+        return (try? DocumentCodec.parse(data, file: "")) as? T
+    }
+}
+
+extension HistoryCheck {
+    /// `validate --since REV` (SPEC §7): every commit after REV, up to HEAD.
+    public func since(_ rev: String) throws -> [Finding] {
+        guard let head = try repo.head() else { return [] }
+        let base: GitOID
+        do { base = try git.resolveCommit(rev) } catch { throw FolioError.usage("--since \"\(rev)\" is not a commit of this repository") }
+        return try check(base: base, head: head)
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+
+/// SPEC §9 through the binary: every commit Folio makes is signed with the acting party's
+/// key, plain git verifies it, and nobody can act as somebody else.
+@Suite("Signed commits, checked by plain git", .serialized)
+struct SignatureTests {
+    /// A repository that requires signatures: the seller's key from `folio init`, the buyer's
+    /// added by the seller; each party acts with its own key (FOLIO_SIGNING_KEY).
+    struct SignedShop {
+        let dir = TempDir("folio-signed")
+        var repo: String { dir.file("shop") }
+        static let seller = Fixture.seller, buyer = Fixture.buyer
+
+        func key(_ name: String) -> String { dir.file("keys/\(name)") }
+
+        func makeKey(_ name: String) throws {
+            try FileManager.default.createDirectory(atPath: dir.file("keys"), withIntermediateDirectories: true)
+            let r = try Tool.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", key(name)])
+            try #require(r.code == 0, "\(r.stderr)")
+        }
+
+        init() throws {
+            try makeKey("seller")
+            try makeKey("buyer")
+            try makeKey("seller-new")
+            try expectOK(run(["init", repo, "--company", "Signed Co", "--currency", "USD", "--seller", Self.seller], as: Self.seller, key: "seller", cwd: dir.path))
+            try expectOK(run(["party", "add", Self.buyer, "--role", "buyer", "--customer", "C1", "--key", key("buyer") + ".pub"]))
+            let order = dir.write("order.json", """
+                {"id": "O-1", "customer": {"id": "C1", "name": "Bea's Shop"}, "channel": "b2b", "currency": "USD",
+                 "items": [{"ref": "1", "description": "Shirt", "quantity": "3", "unitPrice": 1999, "taxRate": "10"},
+                           {"ref": "2", "description": "Coat", "quantity": "1", "unitPrice": 15000, "taxRate": "7.5"}]}
+                """)
+            try expectOK(run(["order", "create", "--file", order]))
+        }
+
+        @discardableResult
+        func run(_ args: [String], as who: String = SignedShop.seller, key name: String? = nil, cwd: String? = nil, repo: String? = nil) throws -> RunResult {
+            let keyName = name ?? (who == Self.buyer ? "buyer" : "seller")
+            var full = cwd == nil ? ["-C", repo ?? self.repo] : []
+            full += ["--as", who]
+            return try Tool.run(Tool.folioPath, full + args, cwd: cwd ?? dir.path, env: ["FOLIO_SIGNING_KEY": key(keyName)])
+        }
+
+        func json(_ args: [String], as who: String = SignedShop.seller) throws -> [String: Any] {
+            let r = try run(args + ["--json"], as: who)
+            try #require(r.code == 0, "\(args): \(r.stderr)")
+            return try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        }
+
+        func git(_ args: [String], in folder: String? = nil) throws -> RunResult { try Tool.git(args, cwd: folder ?? repo) }
+        func head(_ folder: String? = nil) throws -> String { try git(["rev-parse", "HEAD"], in: folder).stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+        func commits(_ folder: String? = nil) throws -> [String] { try git(["rev-list", "HEAD"], in: folder).stdout.split(separator: "\n").map(String.init) }
+
+        /// A sent and accepted invoice: commits by the seller and by the buyer.
+        func acceptedInvoice() throws -> String {
+            let id = try #require(json(["invoice", "create", "--order", "O-1", "--items", "1"])["id"] as? String)
+            try expectOK(run(["invoice", "send", id]))
+            try expectOK(run(["invoice", "accept", id], as: Self.buyer))
+            return id
+        }
+    }
+
+    @Test("every commit Folio makes verifies with git verify-commit and git log --show-signature")
+    func plainGitVerifies() throws {
+        let shop = try SignedShop()
+        let id = try shop.acceptedInvoice()
+        try expectOK(shop.run(["invoice", "pay", id, "--amount", "10.00"], as: SignedShop.buyer))
+        let commits = try shop.commits()
+        #expect(commits.count == 7)
+        for commit in commits {
+            let r = try shop.git(["verify-commit", commit])
+            #expect(r.code == 0, "\(commit): \(r.stderr)")
+        }
+        let log = try shop.git(["log", "--show-signature", "--format=%H %ae"]).stdout + shop.git(["log", "--show-signature", "--format=%H %ae"]).stderr
+        let good = log.components(separatedBy: "Good \"git\" signature for ").count - 1
+        #expect(good == commits.count, "\(log)")
+        #expect(log.contains("Good \"git\" signature for \(SignedShop.buyer)"))
+        let config = try shop.json(["config", "show"])
+        #expect(config["requireSignatures"] as? Bool == true)
+        try expectOK(shop.run(["validate", "--since", commits.last!]))
+    }
+
+    @Test("--as the seller with the buyer's key, or with no key, is refused and writes nothing")
+    func noActingAsSomebodyElse() throws {
+        let shop = try SignedShop()
+        let id = try #require(shop.json(["invoice", "create", "--order", "O-1"])["id"] as? String)
+        let head = try shop.head()
+        let forged = try shop.run(["invoice", "update", id, "--set", "/note=pay twice"], as: SignedShop.seller, key: "buyer")
+        #expect(forged.code == 1 && forged.stderr.contains("needs that party's key"), "\(forged.stderr)")
+        let keyless = try Tool.run(Tool.folioPath, ["-C", shop.repo, "--as", SignedShop.seller, "invoice", "update", id, "--set", "/note=x"], cwd: shop.dir.path,
+                                   env: ["FOLIO_SIGNING_KEY": "", "HOME": shop.dir.path])
+        #expect(keyless.code == 1 && keyless.stderr.contains("no signing key is configured"), "\(keyless.stderr)")
+        #expect(try shop.head() == head)
+        #expect(try shop.git(["status", "--porcelain"]).stdout.isEmpty)
+    }
+
+    @Test("init without a key says what to do; --unsigned makes a repository that does not require signatures")
+    func initWithoutKey() throws {
+        let dir = TempDir("folio-nokey")
+        let env = ["HOME": dir.path, "FOLIO_SIGNING_KEY": ""]
+        let r = try Tool.run(Tool.folioPath, ["init", dir.file("a"), "--company", "A", "--currency", "EUR", "--seller", "a@a.example"], cwd: dir.path, env: env)
+        #expect(r.code == 1 && r.stderr.contains("ssh-keygen -t ed25519") && r.stderr.contains("--unsigned"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("a/.git")))
+        try expectOK(Tool.run(Tool.folioPath, ["init", dir.file("b"), "--company", "B", "--currency", "EUR", "--seller", "b@b.example", "--unsigned"], cwd: dir.path, env: env))
+        let show = try Tool.run(Tool.folioPath, ["-C", dir.file("b"), "config", "show", "--json"], cwd: dir.path, env: env)
+        #expect(!show.stdout.contains("\"requireSignatures\": true"), "\(show.stdout)")
+    }
+
+    @Test("key rotation: commits signed with the old key before it still verify; after it only the new key does")
+    func keyRotation() throws {
+        let shop = try SignedShop()
+        let id = try #require(shop.json(["invoice", "create", "--order", "O-1"])["id"] as? String)
+        let before = try shop.head()
+        // The rotation commit is signed with the key the seller holds until then.
+        try expectOK(shop.run(["party", "key", SignedShop.seller, "--key", shop.key("seller-new") + ".pub"]))
+        let old = try shop.run(["invoice", "update", id, "--set", "/note=old key"], key: "seller")
+        #expect(old.code == 1 && old.stderr.contains("needs that party's key"), "the old key no longer signs: \(old.stderr)")
+        try expectOK(shop.run(["invoice", "update", id, "--set", "/note=new key"], key: "seller-new"))
+        #expect(try shop.git(["verify-commit", before]).code == 0, "a commit signed with the old key before the rotation still verifies")
+        #expect(try shop.git(["verify-commit", "HEAD"]).code == 0)
+        // A commit made after the rotation with the old key, by plain git: git and Folio refuse it.
+        try "x".write(toFile: shop.repo + "/stray.txt", atomically: true, encoding: .utf8)
+        _ = try shop.git(["add", "stray.txt"])
+        let later = "@\(Int(Date().timeIntervalSince1970) + 3_600) +0000"     // an hour after the rotation
+        let commit = try Tool.git(["-c", "user.email=\(SignedShop.seller)", "-c", "user.name=Sam", "-c", "user.signingKey=\(shop.key("seller"))",
+                                   "commit", "-q", "-S", "-m", "late old-key commit"], cwd: shop.repo,
+                                  env: ["GIT_AUTHOR_DATE": later, "GIT_COMMITTER_DATE": later])
+        try #require(commit.code == 0, "\(commit.stderr)")
+        #expect(try shop.git(["verify-commit", "HEAD"]).code != 0, "after the rotation the old key does not verify")
+        let validate = try shop.run(["validate", "--since", before])
+        #expect(validate.code == 1 && validate.stdout.contains("history/wrong-key"), "\(validate.stdout)")
+    }
+}
