@@ -52,6 +52,16 @@ public final class GitRepository: @unchecked Sendable {
         return GitRepository(pointer: repository!)
     }
 
+    /// The repository git names in the environment (GIT_DIR, GIT_OBJECT_DIRECTORY,
+    /// GIT_ALTERNATE_OBJECT_DIRECTORIES): what a hook runs in, where the objects of a push
+    /// still wait in git's quarantine until the hook accepts them.
+    public static func openFromEnvironment() throws -> GitRepository {
+        LibGit2.ensureInitialized()
+        var repository: OpaquePointer?
+        try check(git_repository_open_ext(&repository, nil, GIT_REPOSITORY_OPEN_FROM_ENV.rawValue, nil), "open the repository of this hook")
+        return GitRepository(pointer: repository!)
+    }
+
     /// The working directory, without a trailing slash; nil for a bare repository.
     public var workdir: String? {
         git_repository_workdir(pointer).map { Self.trimmingTrailingSlash(String(cString: $0)) }

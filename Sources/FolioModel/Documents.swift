@@ -182,6 +182,18 @@ public struct InvoiceEvent: Codable, Sendable, Hashable {
     /// A `credited` event's credit note (its id) and what it took of each line.
     public var creditNote: String?
     public var credited: [CreditedQuantity]?
+    /// A buyer's answer: the hash of the content it answered ("sha256:…" of the canonical
+    /// content), and the buyer's own SSHSIG over the event (namespace "folio-answer"), so the
+    /// answer stays provable after merges and rebases, and in another repository (SPEC §9).
+    public var contentHash: String?
+    public var signature: String?
+
+    /// The bytes an answer's signature covers: the event without its signature.
+    public var signedPayload: [UInt8] {
+        var unsigned = self
+        unsigned.signature = nil
+        return CanonicalJSON.bytes(JSONValue.encoding(unsigned))
+    }
 }
 
 public struct Shipment: Codable, Sendable, Hashable {

@@ -229,7 +229,7 @@ public enum Schemas {
                                 optional: ["method": shortText, "reference": shortText])
 
     static let event = Schema(required: ["id": .identifier, "type": .enumeration(EventType.allCases.map(\.rawValue)), "revision": .count, "by": .email, "at": .timestamp],
-                              optional: ["note": text, "reason": text, "fee": .amount, "creditNote": .identifier,
+                              optional: ["note": text, "reason": text, "fee": .amount, "creditNote": .identifier, "contentHash": shortText, "signature": .string(maxLength: 1_000),
                                          "credited": .array(.object(Schema(required: ["lineId": .identifier, "quantity": quantity])), maxCount: 1_000)])
 
     static let shipment = Schema(optional: ["dispatchDate": .date, "carrier": shortText, "trackingCode": shortText, "shipmentReference": shortText])

@@ -15,7 +15,7 @@ public final class FolioRepository {
     /// standard error), such as what was cleaned up after an interrupted command.
     public var notice: (String) -> Void = { _ in }
 
-    init(git: GitRepository) { self.git = git }
+    public init(git: GitRepository) { self.git = git }
 
     public static func open(_ path: String) throws -> FolioRepository {
         let git: GitRepository

@@ -62,7 +62,9 @@ public struct HistoryCheck {
             add("history/unknown-author", changes[0].path, "commit by \(author), who is not a party of the repository")
             return findings
         }
-        for change in changes { findings += try checkChange(change, author: author, party: party, parties: parties, commit: id) }
+        for change in changes {
+            findings += try checkChange(change, author: author, party: party, parties: parties, commit: id, commitTime: info.author.time, requireSignatures: required)
+        }
         return findings
     }
 
@@ -96,7 +98,8 @@ public struct HistoryCheck {
     }
 
     /// One changed path of one commit, against the author's role (SPEC §7).
-    func checkChange(_ change: GitTreeChange, author: String, party: Party, parties: Parties, commit: GitOID) throws -> [Finding] {
+    func checkChange(_ change: GitTreeChange, author: String, party: Party, parties: Parties, commit: GitOID,
+                     commitTime: Int64, requireSignatures: Bool) throws -> [Finding] {
         var findings: [Finding] = []
         let path = change.path
         func add(_ rule: String, _ message: String) { findings.append(Finding(rule, file: path, message, commit: commit.hex)) }
@@ -184,6 +187,25 @@ public struct HistoryCheck {
         }
         if !addedPayments.isEmpty, [.draft, .declined, .voided].contains(oldStatus), old.type != InvoiceType.creditNote {
             add("history/payment-status", "a payment was recorded on \(oldStatus.rawValue) invoice \(Workflow.label(old))")
+        }
+        // An answer is bound to the content it answered, and signed by the buyer itself.
+        for answer in added where buyerTypes.contains(answer.type) {
+            if let hash = answer.contentHash {
+                if hash != FolioRepository.contentHash(of: new) {
+                    add("history/answer-content", "the \(answer.type.rawValue) answer \(answer.id) on invoice \(Workflow.label(old)) records other content than the invoice has (an answer replayed from another revision?)")
+                }
+            } else if requireSignatures {
+                add("history/answer-content", "the \(answer.type.rawValue) answer \(answer.id) on invoice \(Workflow.label(old)) does not record the content it answered")
+            }
+            if let signature = answer.signature {
+                let key = try? SSHSig.verify(signature, message: Data(answer.signedPayload), namespace: FolioRepository.answerNamespace)
+                let answerer = parties[answer.by]
+                if key == nil || !Self.keys(of: answerer, at: commitTime).contains(key!) {
+                    add("history/answer-signature", "the \(answer.type.rawValue) answer \(answer.id) on invoice \(Workflow.label(old)) is not signed by \(answer.by)'s key")
+                }
+            } else if requireSignatures {
+                add("history/answer-signature", "the \(answer.type.rawValue) answer \(answer.id) on invoice \(Workflow.label(old)) carries no signature of \(answer.by)")
+            }
         }
         if let answer = added.first(where: { buyerTypes.contains($0.type) }), ![.pendingApproval].contains(oldStatus) {
             add("history/answer-status", "invoice \(Workflow.label(old)) was \(answer.type.rawValue.replacingOccurrences(of: "_", with: " ")) while \(oldStatus.rawValue); a buyer answers a sent invoice")

@@ -333,10 +333,29 @@ extension FolioRepository {
         }
     }
 
+    /// A buyer's answer records the hash of the content it answered and, when the buyer's key
+    /// is at hand, the buyer's signature over the event itself (SPEC §9).
+    func bindAnswer(_ answered: inout Invoice, answering invoice: Invoice, actor: Actor) throws {
+        let before = Set(invoice.events.map(\.id))
+        guard let i = answered.events.firstIndex(where: { !before.contains($0.id) }) else { return }
+        answered.events[i].contentHash = Self.contentHash(of: invoice)
+        if let key = try? SigningKeys.find(git: git), let partyKey = actor.party.key, key.publicKey.openSSH == partyKey {
+            answered.events[i].signature = try key.sign(Data(answered.events[i].signedPayload), namespace: Self.answerNamespace)
+        }
+    }
+
+    static let answerNamespace = "folio-answer"
+
+    /// "sha256:…" of an invoice's content (what a buyer answers), in canonical form.
+    public static func contentHash(of invoice: Invoice) -> String {
+        ContentHash.sha256(Data(CanonicalJSON.bytes(Workflow.content(of: JSONValue.encoding(invoice)))))
+    }
+
     public func respond(id: String, with type: EventType, text: String?, caller: Caller) throws -> Written<Invoice> {
         try transact(caller) { snap, actor, stamp in
             let (invoice, _) = try snap.invoice(id)
-            let answered = try Workflow.respond(invoice, with: type, by: actor, at: stamp.at, eventID: IDs.make("ev_"), text: text)
+            var answered = try Workflow.respond(invoice, with: type, by: actor, at: stamp.at, eventID: IDs.make("ev_"), text: text)
+            try bindAnswer(&answered, answering: invoice, actor: actor)
             var changes = Changes()
             try changes.put(invoice: answered)
             let label = Workflow.label(invoice)

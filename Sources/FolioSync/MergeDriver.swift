@@ -32,7 +32,7 @@ public enum MergeDriver {
         try git.setConfig("merge.folio-virtual-base.driver", "\(shellQuote(executable)) merge-driver --virtual-base %O %A %B %P")
     }
 
-    static func shellQuote(_ s: String) -> String {
+    public static func shellQuote(_ s: String) -> String {
         s.allSatisfy { $0.isLetter || $0.isNumber || "/._-+".contains($0) } ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 

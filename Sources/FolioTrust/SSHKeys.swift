@@ -195,3 +195,10 @@ struct WireReader {
         return s
     }
 }
+
+/// The hash a buyer's answer records of the content it answered.
+public enum ContentHash {
+    public static func sha256(_ data: Data) -> String {
+        "sha256:" + SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}
