@@ -3,6 +3,7 @@ import Foundation
 import FolioGit
 import FolioModel
 import FolioRepo
+import FolioSync
 
 struct InvoiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -235,18 +236,27 @@ struct InvoiceLog: ParsableCommand {
         try checkVisible(invoice, repo: repo, snap: snap, global: global)
         guard let head = snap.commit else { return }
         let history = try repo.git.log(path: DocumentPaths.path(.invoice, id: id), from: head)
+        // Who signed each step, and whether it verifies (SPEC §9); a buyer's answers carry
+        // their own signatures, which survive rebases and other repositories.
+        let check = HistoryCheck(repo: repo)
+        let signatures = try history.map { try check.signature(of: $0.commit.id) }
+        let parties = try snap.parties()
+        let answers = invoice.events.filter { [.accepted, .declined, .changesRequested].contains($0.type) }
         if global.wantsJSON {
-            let rows: [JSONValue] = history.map { entry in
+            let rows: [JSONValue] = zip(history, signatures).map { entry, signature in
                 .object(["commit": .string(entry.commit.id.hex), "author": .string(entry.commit.author.email), "name": .string(entry.commit.author.name),
                          "time": .int(entry.commit.author.time), "message": .string(entry.commit.message.trimmingCharacters(in: .whitespacesAndNewlines)),
-                         "deleted": .bool(entry.blob == nil)])
+                         "deleted": .bool(entry.blob == nil), "signature": .string(signature.description)])
             }
             Output.data(CanonicalJSON.string(.array(rows)))
             return
         }
-        for entry in history {
+        for (entry, signature) in zip(history, signatures) {
             let when = Date(timeIntervalSince1970: TimeInterval(entry.commit.author.time))
-            Output.data("\(entry.commit.id.hex.prefix(10))  \(Display.isoMinute(when))  \(entry.commit.author.email)  \(entry.commit.message.split(separator: "\n").first ?? "")")
+            Output.data("\(entry.commit.id.hex.prefix(10))  \(Display.isoMinute(when))  \(entry.commit.author.email)  \(entry.commit.message.split(separator: "\n").first ?? "")  [\(signature)]")
+        }
+        for e in answers {
+            Output.data("answer \(e.type.rawValue) of revision \(e.revision) by \(e.by): \(check.answerSignature(e, parties: parties))\(e.contentHash.map { ", answering \($0.prefix(19))…" } ?? "")")
         }
     }
 }

@@ -62,6 +62,8 @@ struct CloneCommand: ParsableCommand {
         // next read builds it again, and says why.
         if let repo {
             do { _ = try IndexAccess.open(repo) } catch { Output.info("folio: the index was not built (\(error)); the next `folio list` builds it") }
+            try? repo.refreshAllowedSigners()
+            if let advice = repo.signingAdvice(for: identity?.email ?? (try? repo.identityEmail(explicit: nil))) { Output.info("folio: \(advice)") }
         }
         if global.wantsJSON {
             Output.data(CanonicalJSON.string(.object(["path": .string(git.workdir ?? target), "url": .string(url), "folio": .bool(ok)])))

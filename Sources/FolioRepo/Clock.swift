@@ -22,7 +22,7 @@ public struct Clock: Sendable {
 
     public var unixSeconds: Int64 { Int64(now.timeIntervalSince1970.rounded(.down)) }
 
-    static func parse(_ text: String) -> Date? {
+    public static func parse(_ text: String) -> Date? {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
         if let d = f.date(from: text) { return d }

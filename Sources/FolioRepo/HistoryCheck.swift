@@ -62,8 +62,17 @@ public struct HistoryCheck {
             add("history/unknown-author", changes[0].path, "commit by \(author), who is not a party of the repository")
             return findings
         }
+        let signedBySeller = party.role == .seller && signatureFindings.isEmpty && (try? git.commitSignature(id)) != nil
         for change in changes {
             findings += try checkChange(change, author: author, party: party, parties: parties, commit: id, commitTime: info.author.time, requireSignatures: required)
+            if change.path == DocumentPaths.parties, !signedBySeller {
+                let old = try read(change.oldBlob, Parties.self, Schemas.parties)?.parties ?? [:]
+                let new = try read(change.newBlob, Parties.self, Schemas.parties)?.parties ?? [:]
+                let changed = Set(old.keys).union(new.keys).filter { old[$0]?.key != new[$0]?.key || old[$0]?.retiredKeys != new[$0]?.retiredKeys }.sorted()
+                if !changed.isEmpty {
+                    findings.append(Finding("history/key-unsigned", file: change.path, "the key of \(changed.joined(separator: ", ")) changed in a commit that no seller signed; only a seller's signed commit may add or change a key (SPEC §9)", commit: id.hex))
+                }
+            }
         }
         return findings
     }
@@ -221,7 +230,42 @@ public struct HistoryCheck {
     }
 }
 
+/// Who signed a commit, as `folio invoice log` shows it.
+public enum SignatureStatus: Sendable, Equatable, CustomStringConvertible {
+    case unsigned
+    case good(String)
+    case bad(String)
+
+    public var description: String {
+        switch self {
+        case .unsigned: "unsigned"
+        case .good(let who): "signed by \(who), verified"
+        case .bad(let why): "BAD SIGNATURE: \(why)"
+        }
+    }
+}
+
 extension HistoryCheck {
+    /// The signature of `commit` against the keys its author held then.
+    public func signature(of commit: GitOID) throws -> SignatureStatus {
+        let info = try git.commitInfo(commit)
+        let parties = (try? Snapshot(git: git, commit: info.parents.first ?? commit).parties()) ?? Parties()
+        let author = info.author.email.lowercased()
+        guard (try? git.commitSignature(commit)) != nil else { return .unsigned }
+        if let finding = checkSignature(commit, info: info, party: parties[author], author: author, required: true).first { return .bad(finding.message) }
+        return .good(author)
+    }
+
+    /// A buyer's answer against the key the buyer held when it answered.
+    public func answerSignature(_ event: InvoiceEvent, parties: Parties) -> SignatureStatus {
+        guard let signature = event.signature else { return .unsigned }
+        guard let key = try? SSHSig.verify(signature, message: Data(event.signedPayload), namespace: FolioRepository.answerNamespace) else {
+            return .bad("the answer's signature does not verify")
+        }
+        let time = Clock.parse(event.at).map { Int64($0.timeIntervalSince1970) } ?? 0
+        return Self.keys(of: parties[event.by], at: time).contains(key) ? .good(event.by) : .bad("signed by \(key.fingerprint), not \(event.by)'s key")
+    }
+
     /// `validate --since REV` (SPEC §7): every commit after REV, up to HEAD.
     public func since(_ rev: String) throws -> [Finding] {
         guard let head = try repo.head() else { return [] }

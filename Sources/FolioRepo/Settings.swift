@@ -6,7 +6,7 @@ import FolioModel
 /// is one commit by a seller, checked like any other write.
 extension FolioRepository {
     /// The settings `folio config set` knows, in seed spelling.
-    public static let configKeys = ["company", "currency", "dueDays", "invoicing", "requireApproval", "terms", "padding"]
+    public static let configKeys = ["company", "currency", "dueDays", "invoicing", "requireApproval", "terms", "padding", "requireSignatures"]
 
     public func setConfig(key: String, value: String, caller: Caller) throws -> Written<FolioConfig> {
         try transact(caller) { snap, actor, _ in
@@ -34,6 +34,16 @@ extension FolioRepository {
                     throw FolioError.refused(Refusal("invoicing is manual, which has no buyer approval (seed 000); set invoicing to api first"))
                 }
                 config.requireApproval = flag
+            case "requireSignatures":
+                // From the commit after this one, every commit must be signed by its author's key
+                // (SPEC §9); this one is signed too when the seller's key is at hand.
+                guard let flag = Bool(value.lowercased()) else { throw FolioError.usage("requireSignatures must be true or false") }
+                if flag {
+                    guard actor.party.key != nil, (try? SigningKeys.signer(for: actor, required: true, key: try SigningKeys.find(git: git))) != nil else {
+                        throw FolioError.refused(Refusal("requiring signatures starts with your own: \(actor.email) needs a key in parties.json (`folio party key \(actor.email) --key FILE.pub`) and this clone must sign with it (git config user.signingKey); nothing was written"))
+                    }
+                }
+                config.requireSignatures = flag ? true : nil
             case "terms":
                 config.terms = value.isEmpty ? nil : value
             case "padding":

@@ -90,6 +90,27 @@ extension FolioRepository {
         if (try? git.config("gpg.format")) != "ssh" { try git.setConfig("gpg.format", "ssh") }
     }
 
+    /// What a user who cloned as `email` must do before acting, if anything: the repository
+    /// requires signatures and this clone has no key that signs as that party (nil: ready).
+    public func signingAdvice(for email: String?) -> String? {
+        guard let snap = try? snapshot(), let config = try? snap.config() else { return nil }
+        let required = config.requireSignatures ?? false
+        let key: SSHSigningKey?
+        do { key = try SigningKeys.find(git: git) } catch { return "\(error)" }
+        guard let email = email?.lowercased() else {
+            return required && key == nil ? "this repository requires signed commits and no signing key is configured here; \(SigningKeys.howToMakeOne)" : nil
+        }
+        guard let party = (try? snap.parties())?[email] else { return nil }
+        if let partyKey = party.key.flatMap({ try? SSHPublicKey(parsing: $0) }) {
+            if key?.publicKey == partyKey { return nil }
+            let have = key.map { "this clone signs with \($0.publicKey.fingerprint)" } ?? "no signing key is configured here"
+            return "\(email) signs with \(partyKey.fingerprint) and \(have): point `git config user.signingKey` at that private key file before acting"
+        }
+        guard required else { return nil }
+        let mine = key.map { " (yours: `folio party key \(email) --key '\($0.publicKey.openSSH)'`)" } ?? "; \(SigningKeys.howToMakeOne)"
+        return "this repository requires signed commits and \(email) has no key yet: a seller adds it\(mine)"
+    }
+
     /// The signer for a merge commit that `email` makes on `parent` (sync): the same rule as for
     /// every other commit.
     public func mergeSigner(for email: String, parent: GitOID) throws -> CommitSigner? {

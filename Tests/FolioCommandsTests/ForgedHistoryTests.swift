@@ -162,6 +162,8 @@ struct ForgedHistoryTests {
             try f.write(".gitattributes", "* -merge\n"); try f.commit(buyer, key: "buyer", "no driver") }),
         ("a buyer adding a CI workflow", "history/buyer-files", false, { f, b in
             try f.write(".github/workflows/ci.yml", "on: push\n"); try f.commit(buyer, key: "buyer", "ci") }),
+        ("a key changed in a commit no seller signed", "history/key-unsigned", false, { f, b in
+            try f.edit(".folio/parties.json", "d['parties']['\(buyer)']['key']=d['parties']['\(seller)']['key']"); try f.commit(seller, key: nil, "keys") }),
         ("a commit by somebody who is not a party", "history/unknown-author", false, { f, b in
             try f.edit(try b.path(b.b), "d['note']='hi'"); try f.commit("eve@evil.example", key: "buyer", "hello") }),
     ]

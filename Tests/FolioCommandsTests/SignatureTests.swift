@@ -131,4 +131,60 @@ struct SignatureTests {
         let validate = try shop.run(["validate", "--since", before])
         #expect(validate.code == 1 && validate.stdout.contains("history/wrong-key"), "\(validate.stdout)")
     }
+
+    @Test("sync's merge commit and a plain git pull's (commit.gpgSign) are signed, verify with git, and pass validate --since")
+    func mergesAreSigned() throws {
+        let shop = try SignedShop()
+        let id = try #require(shop.json(["invoice", "create", "--order", "O-1"])["id"] as? String)
+        try expectOK(shop.run(["invoice", "send", id]))
+        let bare = shop.dir.file("remote.git")
+        #expect(try Tool.git(["init", "-q", "--bare", "-b", "main", bare], cwd: shop.dir.path).code == 0)
+        _ = try shop.git(["remote", "add", "origin", bare])
+        try expectOK(shop.run(["sync"]))
+        let start = try shop.head()
+        let buyer = shop.dir.file("buyer")
+        let clone = try Tool.run(Tool.folioPath, ["--as", SignedShop.buyer, "clone", bare, buyer], cwd: shop.dir.path, env: ["FOLIO_SIGNING_KEY": shop.key("buyer")])
+        #expect(clone.code == 0 && !clone.stderr.contains("signs with"), "a clone with the party's key needs no advice: \(clone.stderr)")
+        let keyless = try Tool.run(Tool.folioPath, ["--as", SignedShop.buyer, "clone", bare, shop.dir.file("keyless")], cwd: shop.dir.path,
+                                   env: ["FOLIO_SIGNING_KEY": "", "HOME": shop.dir.path])
+        #expect(keyless.code == 0 && keyless.stderr.contains("user.signingKey"), "a clone without the key is told what to do: \(keyless.stderr)")
+        // Offline on both sides, then folio sync on the buyer's side: a signed merge commit.
+        try expectOK(shop.run(["invoice", "request-changes", id, "--note", "two shirts"], as: SignedShop.buyer, repo: buyer))
+        try expectOK(shop.run(["invoice", "update", id, "--set", "/note=thanks"]))
+        try expectOK(shop.run(["sync"]))
+        try expectOK(shop.run(["sync"], as: SignedShop.buyer, repo: buyer))
+        #expect(try Tool.git(["rev-list", "--merges", "-1", "HEAD"], cwd: buyer).stdout.isEmpty == false)
+        let merge = try Tool.git(["verify-commit", "HEAD"], cwd: buyer)
+        #expect(merge.code == 0, "folio sync's merge commit verifies: \(merge.stderr)")
+        // The seller edits again and merges with plain git, configured to sign.
+        try expectOK(shop.run(["invoice", "update", id, "--set", "/note=two shirts it is"]))
+        try expectOK(shop.run(["invoice", "pay", id, "--amount", "5.00"], as: SignedShop.buyer, repo: buyer))
+        try expectOK(shop.run(["sync"], as: SignedShop.buyer, repo: buyer))
+        let pull = try Tool.git(["-c", "commit.gpgSign=true", "-c", "user.signingKey=\(shop.key("seller"))", "-c", "user.email=\(SignedShop.seller)",
+                                 "pull", "--no-edit", "origin", "main"], cwd: shop.repo)
+        #expect(pull.code == 0, "\(pull.stderr)")
+        #expect(try shop.git(["verify-commit", "HEAD"]).code == 0, "the plain git merge commit is signed")
+        let validate = try shop.run(["validate", "--since", start])
+        #expect(validate.code == 0, "\(validate.stdout)")
+    }
+
+    @Test("a buyer's answer records the content it answered and stays provable after a rebase; invoice log shows who signed what")
+    func answersStayProvable() throws {
+        let shop = try SignedShop()
+        let id = try shop.acceptedInvoice()
+        let shown = try shop.json(["invoice", "show", id])
+        let accepted = try #require((shown["events"] as? [[String: Any]])?.first { $0["type"] as? String == "accepted" })
+        #expect((accepted["contentHash"] as? String)?.hasPrefix("sha256:") == true)
+        #expect((accepted["signature"] as? String)?.contains("BEGIN SSH SIGNATURE") == true)
+        var log = try shop.run(["invoice", "log", id])
+        #expect(log.stdout.contains("signed by \(SignedShop.buyer), verified"), "\(log.stdout)")
+        #expect(log.stdout.contains("answer accepted of revision 1 by \(SignedShop.buyer): signed by \(SignedShop.buyer), verified"), "\(log.stdout)")
+        // Rebase the acceptance with plain git: its commit signature is gone, the answer's is not.
+        _ = try shop.git(["-c", "user.email=x@y.z", "-c", "user.name=x", "-c", "commit.gpgSign=false", "commit", "-q", "--allow-empty", "--no-gpg-sign", "-m", "later"])
+        let rebase = try shop.git(["-c", "user.email=x@y.z", "-c", "user.name=x", "rebase", "-q", "--no-gpg-sign", "--force-rebase", "HEAD~3"])
+        #expect(rebase.code == 0, "\(rebase.stderr)")
+        log = try shop.run(["invoice", "log", id])
+        #expect(log.stdout.contains("unsigned"), "the rebased commits lost their signatures: \(log.stdout)")
+        #expect(log.stdout.contains("answer accepted of revision 1 by \(SignedShop.buyer): signed by \(SignedShop.buyer), verified"), "\(log.stdout)")
+    }
 }
