@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         .systemLibrary(
@@ -32,7 +33,8 @@ let package = Package(
         .target(name: "FolioModel", swiftSettings: strict),
         .target(name: "FolioGit", dependencies: ["CLibgit2"], swiftSettings: strict),
         // Keys and signatures: ssh-ed25519 keys, git's SSH signature format (SSHSIG).
-        .target(name: "FolioTrust", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
+        .target(name: "FolioTrust", dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "SystemPackage", package: "swift-system")],
+                swiftSettings: strict),
         .target(name: "FolioRepo", dependencies: ["FolioModel", "FolioGit", "FolioTrust"], swiftSettings: strict),
         .target(
             name: "FolioIndex",

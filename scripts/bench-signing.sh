@@ -24,13 +24,12 @@ echo "generating $N invoices…" >&2
 "$BIN" -C "$WORK/repo" --as $SELLER party key $SELLER --key "$WORK/ana.pub" >/dev/null
 cp -a "$WORK/repo" "$WORK/unsigned"
 FOLIO_SIGNING_KEY="$WORK/ana" "$BIN" -C "$WORK/repo" --as $SELLER config set requireSignatures true >/dev/null
-INV=$(git -C "$WORK/repo" ls-files invoices | head -1 | xargs basename | sed 's/\.json$//')
 draft=$("$BIN" -C "$WORK/repo" --as $SELLER list --status draft --limit 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
 
 writes() { # repo, key (empty: none)
   local start end
   start=$(date +%s.%N)
-  for i in $(seq "$WRITES"); do FOLIO_SIGNING_KEY="$2" "$BIN" -C "$1" --as $SELLER invoice update "$draft" --set "/note=w$i" >/dev/null; done
+  for i in $(seq "$WRITES"); do FOLIO_SIGNING_KEY="$2" "$BIN" -C "$1" --as $SELLER invoice update "$draft" --set "/note=w$i" >/dev/null 2>&1; done
   end=$(date +%s.%N)
   awk -v s="$start" -v e="$end" -v n="$WRITES" 'BEGIN { printf "%.1f", (e - s) * 1000 / n }'
 }
@@ -42,7 +41,7 @@ printf '%-46s %10s\n' "signing adds (ms/write)" "$(awk -v a="$s" -v b="$u" 'BEGI
 
 echo "making $COMMITS signed commits…" >&2
 BASE=$(git -C "$WORK/repo" rev-parse HEAD)
-for i in $(seq "$COMMITS"); do FOLIO_SIGNING_KEY="$WORK/ana" "$BIN" -C "$WORK/repo" --as $SELLER invoice update "$draft" --set "/note=c$i" >/dev/null; done
+for i in $(seq "$COMMITS"); do FOLIO_SIGNING_KEY="$WORK/ana" "$BIN" -C "$WORK/repo" --as $SELLER invoice update "$draft" --set "/note=c$i" >/dev/null 2>&1; done
 HEAD=$(git -C "$WORK/repo" rev-parse HEAD)
 hook=$(cd "$WORK/repo" && echo "$BASE $HEAD refs/heads/main" | GIT_DIR="$WORK/repo/.git" /usr/bin/time -f %e -o "$WORK/t" "$BIN" hook pre-receive >/dev/null && cat "$WORK/t")
 val=$(secs "$BIN" -C "$WORK/repo" validate --since "$BASE")
@@ -54,7 +53,7 @@ printf '%-46s %10s\n' "git verify-commit of the $COMMITS commits (s)" "$ver"
 git clone -q --bare "$WORK/repo" "$WORK/plain.git"
 git clone -q --bare "$WORK/repo" "$WORK/hooked.git"
 "$BIN" hook install --server "$WORK/hooked.git" >/dev/null
-for i in $(seq 10); do FOLIO_SIGNING_KEY="$WORK/ana" "$BIN" -C "$WORK/repo" --as $SELLER invoice update "$draft" --set "/note=p$i" >/dev/null; done
+for i in $(seq 10); do FOLIO_SIGNING_KEY="$WORK/ana" "$BIN" -C "$WORK/repo" --as $SELLER invoice update "$draft" --set "/note=p$i" >/dev/null 2>&1; done
 plain=$(cd "$WORK/repo" && secs git push -q "$WORK/plain.git" HEAD:main)
 hooked=$(cd "$WORK/repo" && secs git push -q "$WORK/hooked.git" HEAD:main)
 printf '%-46s %10s\n' "push of 10 signed commits, no hook (s)" "$plain"

@@ -12,9 +12,35 @@ public struct HistoryCheck {
     /// commit is checked as that merge plus whatever its author changed on top of it.
     let mergeTree: ((GitOID, GitOID) throws -> GitOID)?
 
+    /// Settings and parties by blob id: most commits leave them alone, so each version is
+    /// read once however many commits are checked.
+    final class Cache {
+        var parties: [GitOID: Parties] = [:]
+        var configs: [GitOID: FolioConfig] = [:]
+    }
+    let cache = Cache()
+
     public init(repo: FolioRepository, mergeTree: ((GitOID, GitOID) throws -> GitOID)?) {
         self.repo = repo
         self.mergeTree = mergeTree
+    }
+
+    /// The parties and settings in force at `commit`.
+    func rules(at commit: GitOID) -> (parties: Parties, config: FolioConfig?) {
+        var parties = Parties(), config: FolioConfig?
+        if let blob = try? git.blobID(path: DocumentPaths.parties, at: commit) {
+            if let known = cache.parties[blob] { parties = known } else if let read = try? read(blob, Parties.self, Schemas.parties) {
+                cache.parties[blob] = read
+                parties = read
+            }
+        }
+        if let blob = try? git.blobID(path: DocumentPaths.config, at: commit) {
+            if let known = cache.configs[blob] { config = known } else {
+                config = try? read(blob, FolioConfig.self, Schemas.config)
+                cache.configs[blob] = config
+            }
+        }
+        return (parties, config)
     }
 
     var git: GitRepository { repo.git }
@@ -38,9 +64,8 @@ public struct HistoryCheck {
         func add(_ rule: String, _ file: String, _ message: String) { findings.append(Finding(rule, file: file, message, commit: id.hex)) }
         // The rules in force are those of the state the commit started from (its first parent);
         // a root commit sets them.
-        let before = Snapshot(git: git, commit: info.parents.first ?? id)
-        let parties = (try? before.parties()) ?? Parties()
-        let required = ((try? before.config())?.requireSignatures) ?? false
+        let (parties, config) = rules(at: info.parents.first ?? id)
+        let required = config?.requireSignatures ?? false
         let author = info.author.email.lowercased()
         let party = parties[author]
 
@@ -249,7 +274,7 @@ extension HistoryCheck {
     /// The signature of `commit` against the keys its author held then.
     public func signature(of commit: GitOID) throws -> SignatureStatus {
         let info = try git.commitInfo(commit)
-        let parties = (try? Snapshot(git: git, commit: info.parents.first ?? commit).parties()) ?? Parties()
+        let parties = rules(at: info.parents.first ?? commit).parties
         let author = info.author.email.lowercased()
         guard (try? git.commitSignature(commit)) != nil else { return .unsigned }
         if let finding = checkSignature(commit, info: info, party: parties[author], author: author, required: true).first { return .bad(finding.message) }

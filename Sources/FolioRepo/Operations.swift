@@ -339,7 +339,7 @@ extension FolioRepository {
         let before = Set(invoice.events.map(\.id))
         guard let i = answered.events.firstIndex(where: { !before.contains($0.id) }) else { return }
         answered.events[i].contentHash = Self.contentHash(of: invoice)
-        if let key = try? SigningKeys.find(git: git), let partyKey = actor.party.key, key.publicKey.openSSH == partyKey {
+        if let partyKey = actor.party.key, let key = try? SigningKeys.find(git: git, matching: try? SSHPublicKey(parsing: partyKey)), key.publicKey.openSSH == partyKey {
             answered.events[i].signature = try key.sign(Data(answered.events[i].signedPayload), namespace: Self.answerNamespace)
         }
     }

@@ -7,20 +7,52 @@ import FolioTrust
 /// git finds a signing key: `FOLIO_SIGNING_KEY`, else `git config user.signingKey` (a private
 /// key file, or the `.pub` beside one).
 public enum SigningKeys {
-    /// The configured key (nil: none configured); throws when one is configured but unusable.
-    public static func find(git: GitRepository?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SSHSigningKey? {
+    /// The key this user signs with (nil: none), found as git finds it: `FOLIO_SIGNING_KEY`,
+    /// else `user.signingKey` (a private key file; a `.pub` file or a literal public key whose
+    /// private half ssh-agent holds), else ssh-agent's key (`matching` the party's, when it
+    /// holds several). Throws when a key is configured but cannot sign.
+    public static func find(git: GitRepository?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            matching wanted: SSHPublicKey? = nil) throws -> (any SSHSigner)? {
         let fromGit = git.map { try? $0.config("user.signingKey") } ?? (try? GitRepository.userConfig("user.signingKey"))
-        let configured = environment["FOLIO_SIGNING_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? fromGit ?? nil
-        guard var path = configured else { return nil }
-        if path.hasPrefix("key::") || path.hasPrefix("ssh-") {
-            throw FolioError.identity("user.signingKey holds a public key, whose private half would be in ssh-agent; Folio reads private key files only: point user.signingKey (or FOLIO_SIGNING_KEY) at the private key file")
+        let source = environment["FOLIO_SIGNING_KEY"] != nil ? "FOLIO_SIGNING_KEY" : "git config user.signingKey"
+        let agent = environment["SSH_AUTH_SOCK"].flatMap { $0.isEmpty ? nil : $0 }
+        func fromAgent(_ key: SSHPublicKey?) throws -> (any SSHSigner)? {
+            guard let agent else {
+                if key == nil { return nil }
+                throw FolioError.identity("\(source) names a public key whose private half would be in ssh-agent, and no agent is running (SSH_AUTH_SOCK)")
+            }
+            let keys: [SSHAgentKey]
+            do { keys = try SSHAgentKey.keys(socket: agent) } catch { throw FolioError.identity(error.description) }
+            if let key {
+                guard let held = keys.first(where: { $0.publicKey == key }) else { throw FolioError.identity("ssh-agent does not hold the key \(key.fingerprint) that \(source) names; `ssh-add` it") }
+                return held
+            }
+            return keys.first { $0.publicKey == wanted } ?? keys.first
         }
+        guard let configured = environment["FOLIO_SIGNING_KEY"].flatMap({ $0.isEmpty ? nil : $0 }) ?? fromGit ?? nil else {
+            return environment["FOLIO_SIGNING_KEY"] == "" ? nil : try fromAgent(nil)
+        }
+        if configured.hasPrefix("key::") || configured.hasPrefix("ssh-") {
+            do { return try fromAgent(try SSHPublicKey(parsing: String(configured.hasPrefix("key::") ? configured.dropFirst(5) : configured[...]))) } catch let e as TrustError {
+                throw FolioError.identity("\(source): \(e.description)")
+            }
+        }
+        var path = configured
         if path.hasPrefix("~/") { path = NSHomeDirectory() + path.dropFirst(1) }
-        if path.hasSuffix(".pub") { path = String(path.dropLast(4)) }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw FolioError.identity("the signing key \(path) cannot be read (set by \(environment["FOLIO_SIGNING_KEY"] != nil ? "FOLIO_SIGNING_KEY" : "git config user.signingKey"))")
+        let privatePath = path.hasSuffix(".pub") ? String(path.dropLast(4)) : path
+        if let text = try? String(contentsOfFile: privatePath, encoding: .utf8), text.contains("PRIVATE KEY") {
+            do { return try SSHSigningKey(openSSH: text, file: privatePath) } catch TrustError.encryptedPrivateKey(let file) {
+                // A passphrase: the agent may hold it unlocked.
+                if let pub = try? String(contentsOfFile: privatePath + ".pub", encoding: .utf8), let key = try? SSHPublicKey(parsing: pub), agent != nil {
+                    return try fromAgent(key)
+                }
+                throw FolioError.identity(TrustError.encryptedPrivateKey(file).description)
+            } catch { throw FolioError.identity("\(error)") }
         }
-        do { return try SSHSigningKey(openSSH: text, file: path) } catch { throw FolioError.identity(error.description) }
+        if path.hasSuffix(".pub"), let pub = try? String(contentsOfFile: path, encoding: .utf8) {
+            do { return try fromAgent(try SSHPublicKey(parsing: pub)) } catch let e as TrustError { throw FolioError.identity("\(path): \(e.description)") }
+        }
+        throw FolioError.identity("the signing key \(path) cannot be read (set by \(source))")
     }
 
     /// A public key given on the command line: the key itself, or the path of a `.pub` file.
@@ -43,7 +75,7 @@ public enum SigningKeys {
     /// not require signatures and the party has no key, or no key of its is at hand).
     /// Refuses when signatures are required and this clone cannot sign as the actor: typing
     /// someone else's email is no way in.
-    static func signer(for actor: Actor, required: Bool, key: SSHSigningKey?) throws -> SSHSigningKey? {
+    static func signer(for actor: Actor, required: Bool, key: (any SSHSigner)?) throws -> (any SSHSigner)? {
         let partyKey = actor.party.key.flatMap { try? SSHPublicKey(parsing: $0) }
         if let partyKey, let key, key.publicKey == partyKey { return key }
         guard required else { return nil }
@@ -95,8 +127,8 @@ extension FolioRepository {
     public func signingAdvice(for email: String?) -> String? {
         guard let snap = try? snapshot(), let config = try? snap.config() else { return nil }
         let required = config.requireSignatures ?? false
-        let key: SSHSigningKey?
-        do { key = try SigningKeys.find(git: git) } catch { return "\(error)" }
+        let key: (any SSHSigner)?
+        do { key = try SigningKeys.find(git: git, matching: (try? snap.parties())?[email ?? ""]?.key.flatMap { try? SSHPublicKey(parsing: $0) }) } catch { return "\(error)" }
         guard let email = email?.lowercased() else {
             return required && key == nil ? "this repository requires signed commits and no signing key is configured here; \(SigningKeys.howToMakeOne)" : nil
         }
@@ -127,7 +159,8 @@ extension FolioRepository {
     /// are required).
     func commitSigner(for actor: Actor, parent: GitOID?) throws -> CommitSigner? {
         let required = (try? Snapshot(git: git, commit: parent).config().requireSignatures) ?? nil ?? false
-        guard let key = try SigningKeys.signer(for: actor, required: required, key: try SigningKeys.find(git: git)) else { return nil }
-        return { data in try key.sign(data) }
+        let partyKey = actor.party.key.flatMap { try? SSHPublicKey(parsing: $0) }
+        guard let key = try SigningKeys.signer(for: actor, required: required, key: try SigningKeys.find(git: git, matching: partyKey)) else { return nil }
+        return { data in try key.sign(data, namespace: "git") }
     }
 }

@@ -7,14 +7,16 @@ public enum TrustError: Error, Sendable, Equatable, CustomStringConvertible {
     case malformedPrivateKey(String)
     case encryptedPrivateKey(String)
     case badSignature(String)
+    case agent(String)
 
     public var description: String {
         switch self {
         case .malformedPublicKey(let why): "not an ssh-ed25519 public key: \(why)"
         case .malformedPrivateKey(let why): "not an OpenSSH ed25519 private key: \(why)"
         case .encryptedPrivateKey(let file):
-            "\(file) is protected by a passphrase, which Folio cannot unlock; load it into ssh-agent is not supported yet, so use a key without a passphrase for signing (ssh-keygen -t ed25519 -N '' -f FILE) and point git config user.signingKey at it"
+            "\(file) is protected by a passphrase, which Folio does not ask for: load it into ssh-agent (`ssh-add \(file)`) and point user.signingKey at \(file).pub, or use a key without a passphrase"
         case .badSignature(let why): why
+        case .agent(let why): "ssh-agent: \(why)"
         }
     }
 }
@@ -101,15 +103,7 @@ public struct SSHSigningKey: Sendable {
         var sig = WireWriter()
         sig.string(Data(SSHPublicKey.algorithm.utf8))
         sig.string(Data(signature))
-        var w = WireWriter()
-        w.bytes(SSHSig.magic)
-        w.uint32(1)
-        w.string(publicKey.wire)
-        w.string(Data(namespace.utf8))
-        w.string(Data())
-        w.string(Data(SSHSig.hash.utf8))
-        w.string(sig.data)
-        return SSHSig.armor(w.data)
+        return SSHSig.assemble(publicKey: publicKey, namespace: namespace, signatureBlob: sig.data)
     }
 }
 
@@ -126,6 +120,19 @@ public enum SSHSig {
         w.string(Data(hash.utf8))
         w.string(Data(SHA512.hash(data: message)))
         return w.data
+    }
+
+    /// The armored SSHSIG around an SSH signature blob (string "ssh-ed25519", string sig).
+    static func assemble(publicKey: SSHPublicKey, namespace: String, signatureBlob: Data) -> String {
+        var w = WireWriter()
+        w.bytes(magic)
+        w.uint32(1)
+        w.string(publicKey.wire)
+        w.string(Data(namespace.utf8))
+        w.string(Data())
+        w.string(Data(hash.utf8))
+        w.string(signatureBlob)
+        return armor(w.data)
     }
 
     static func armor(_ blob: Data) -> String {
@@ -182,6 +189,11 @@ struct WireReader {
     var rest: Data
     init(_ data: Data) { rest = Data(data) }
     var atEnd: Bool { rest.isEmpty }
+    mutating func byte() -> UInt8? {
+        guard let b = rest.first else { return nil }
+        rest = Data(rest.dropFirst())
+        return b
+    }
     mutating func uint32() -> UInt32? {
         guard rest.count >= 4 else { return nil }
         let b = Array(rest.prefix(4))

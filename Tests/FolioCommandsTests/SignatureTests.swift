@@ -187,4 +187,26 @@ struct SignatureTests {
         #expect(log.stdout.contains("unsigned"), "the rebased commits lost their signatures: \(log.stdout)")
         #expect(log.stdout.contains("answer accepted of revision 1 by \(SignedShop.buyer): signed by \(SignedShop.buyer), verified"), "\(log.stdout)")
     }
+
+    @Test("with no user.signingKey, init and every write use the key ssh-agent holds (passphrase-protected); git verifies")
+    func agentSigns() throws {
+        let dir = TempDir("folio-agent-shop")
+        let key = dir.file("ana")
+        #expect(try Tool.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "secret", "-f", key]).code == 0)
+        let agent = try SSHAgentProcess()
+        try agent.add(key, passphrase: "secret")
+        let env = ["SSH_AUTH_SOCK": agent.socket, "HOME": dir.path]
+        try expectOK(Tool.run(Tool.folioPath, ["--as", "ana@a.example", "init", dir.file("shop"), "--company", "A", "--currency", "EUR"], cwd: dir.path, env: env))
+        let parties = try String(contentsOfFile: dir.file("shop/.folio/parties.json"), encoding: .utf8)
+        let pub = try String(contentsOfFile: key + ".pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        #expect(parties.contains(pub), "the agent's key became the seller's")
+        try expectOK(Tool.run(Tool.folioPath, ["-C", dir.file("shop"), "--as", "ana@a.example", "config", "set", "terms", "Net 30"], cwd: dir.path, env: env))
+        for commit in try Tool.git(["rev-list", "HEAD"], cwd: dir.file("shop")).stdout.split(separator: "\n") {
+            #expect(try Tool.git(["verify-commit", String(commit)], cwd: dir.file("shop")).code == 0)
+        }
+        // A passphrase-protected key named by user.signingKey, without the agent: a sentence.
+        let locked = try Tool.run(Tool.folioPath, ["-C", dir.file("shop"), "--as", "ana@a.example", "config", "set", "terms", "Net 10"], cwd: dir.path,
+                                  env: ["HOME": dir.path, "FOLIO_SIGNING_KEY": key])
+        #expect(locked.code != 0 && locked.stderr.contains("ssh-add"), "\(locked.stderr)")
+    }
 }

@@ -29,7 +29,7 @@ public enum Tool {
 
     /// Variables of the test runner's own environment that would change what folio or git
     /// does (who acts, where the repository is, test hooks): never inherited.
-    static let scrubbed = ["FOLIO_USER", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_DIR", "GIT_WORK_TREE",
+    static let scrubbed = ["FOLIO_USER", "SSH_AUTH_SOCK", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_DIR", "GIT_WORK_TREE",
                            "FOLIO_INDEX_TEST_CRASH", "FOLIO_INDEX_TEST_SLOW", "FOLIO_INDEX_TIMING"]
 
     public static func run(_ executable: String, _ args: [String], cwd: String? = nil, env: [String: String] = [:], stdin: Data? = nil) throws -> RunResult {
@@ -118,3 +118,36 @@ public final class TempDir: @unchecked Sendable {
         return p
     }
 }
+
+/// ssh-agent, started by the test on a socket of its own and stopped by its PID.
+public final class SSHAgentProcess: @unchecked Sendable {
+    let dir = TempDir("folio-agent")
+    let running: Running
+    public var socket: String { dir.file("agent.sock") }
+
+    public init() throws {
+        running = try Tool.start("/usr/bin/ssh-agent", ["-D", "-a", dir.file("agent.sock")])
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: dir.file("agent.sock")) { usleep(20_000) }
+    }
+
+    /// Adds a key; a passphrase is given through SSH_ASKPASS, as a desktop would.
+    public func add(_ keyPath: String, passphrase: String? = nil) throws {
+        var env = ["SSH_AUTH_SOCK": socket]
+        if let passphrase {
+            let askpass = dir.write("askpass.sh", "#!/bin/sh\necho '\(passphrase)'\n")
+            chmod(askpass, 0o755)
+            env["SSH_ASKPASS"] = askpass
+            env["SSH_ASKPASS_REQUIRE"] = "force"
+            env["DISPLAY"] = ":0"
+        }
+        let r = try Tool.run("/usr/bin/ssh-add", [keyPath], env: env)
+        guard r.code == 0 else { throw CancellationError() }
+    }
+
+    deinit {
+        // SIGKILL: an agent started from a process that ignores SIGTERM inherits that.
+        kill(running.process.processIdentifier, SIGKILL)
+        running.process.waitUntilExit()
+    }
+}
+

@@ -73,3 +73,25 @@ struct SSHSigTests {
         #expect(throws: TrustError.encryptedPrivateKey(dir.file("locked"))) { try SSHSigningKey(openSSH: text, file: dir.file("locked")) }
     }
 }
+
+@Suite("ssh-agent signs for Folio")
+struct SSHAgentTests {
+    @Test("a passphrase-protected key held by ssh-agent signs; ssh-keygen verifies it")
+    func agentSigns() throws {
+        let dir = TempDir("folio-key")
+        let r = try Tool.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "secret", "-C", "ann@seller.example", "-f", dir.file("id")])
+        try #require(r.code == 0)
+        let agent = try SSHAgentProcess()
+        try agent.add(dir.file("id"), passphrase: "secret")
+        let keys = try SSHAgentKey.keys(socket: agent.socket)
+        let expected = try SSHPublicKey(parsing: String(contentsOfFile: dir.file("id.pub"), encoding: .utf8))
+        #expect(keys.map(\.publicKey) == [expected])
+        let message = Data("commit bytes\n".utf8)
+        let armored = try #require(keys.first).sign(message, namespace: "git")
+        #expect(try SSHSig.verify(armored, message: message) == expected)
+        try armored.write(toFile: dir.file("m.sig"), atomically: true, encoding: .utf8)
+        try "ann@seller.example \(expected.openSSH)\n".write(toFile: dir.file("allowed"), atomically: true, encoding: .utf8)
+        let verify = try Tool.run("/usr/bin/ssh-keygen", ["-Y", "verify", "-f", dir.file("allowed"), "-I", "ann@seller.example", "-n", "git", "-s", dir.file("m.sig")], stdin: message)
+        #expect(verify.code == 0, "\(verify.stderr)")
+    }
+}
