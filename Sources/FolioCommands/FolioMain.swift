@@ -199,7 +199,7 @@ struct Folio: ParsableCommand {
             InitCommand.self, PartyCommand.self, OrderCommand.self, InvoiceCommand.self, ListCommand.self,
             InboxCommand.self, CloneCommand.self, SyncCommand.self, PullCommand.self, PushCommand.self, ConflictsCommand.self, ResolveCommand.self,
             ValidateCommand.self, GenerateCommand.self, DemoCommand.self, MergeDriverCommand.self, IndexCommand.self,
-            ConfigCommand.self, FieldCommand.self, SeriesCommand.self, OutboxCommand.self, DeliverCommand.self, HookCommand.self,
+            ConfigCommand.self, FieldCommand.self, SeriesCommand.self, OutboxCommand.self, DeliverCommand.self, HookCommand.self, ShareCommand.self,
         ]
     )
 }

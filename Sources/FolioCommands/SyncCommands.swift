@@ -133,6 +133,21 @@ struct SyncCommand: ParsableCommand {
         let repo = try global.openRepository()
         repairMergeDriver(repo)
         do { printSummary(try Syncer(repo: repo).sync(remote: remote.remote, caller: global.caller), verb: "sync", global) } catch { throw syncFailure(error) }
+        // SPEC §10: a seller's sync also publishes to every customer's share.
+        if let snap = try? repo.snapshot(), let shares = try? snap.shares(), !shares.shares.isEmpty,
+           (try? repo.actor(explicit: global.actingAs, snapshot: snap))?.isSeller == true {
+            reportShares(try SharePublisher(repo: repo).publish())
+        }
+    }
+}
+
+func reportShares(_ results: [SharePublication]) {
+    for r in results {
+        if let message = r.message, !r.pushed {
+            Output.info("folio: share of \(r.customer) (\(r.url)): \(message)")
+        } else {
+            Output.info("folio: share of \(r.customer) (\(r.url)): at \(r.shareCommit.map { String($0.hex.prefix(10)) } ?? "-")")
+        }
     }
 }
 

@@ -110,6 +110,8 @@ public struct GitOID: Hashable, Sendable, CustomStringConvertible, Comparable {
 
     /// git's id of the empty tree; libgit2 knows it without the object being stored.
     static let emptyTree = GitOID(hex: "4b825dc642cb6eb9a060e54bf8d69288fbee4904")!
+    /// The id of the tree with nothing in it.
+    public static var emptyTreeID: GitOID { emptyTree }
 
     private static let digits = Array("0123456789abcdef".utf8)
 

@@ -41,6 +41,16 @@ extension GitRepository {
         return commits
     }
 
+    /// Commits reachable from `from` but from none of `hidingAll`, oldest first.
+    public func walk(from: GitOID, hidingAll: [GitOID]) throws -> [GitOID] {
+        var commits: [GitOID] = []
+        try walkCommits(from: from, hiding: hidingAll,
+                        sorting: GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue | GIT_SORT_REVERSE.rawValue) {
+            commits.append($0)
+        }
+        return commits
+    }
+
     /// The newest `limit` commits reachable from `from`, newest first (by commit time).
     public func newestCommits(from: GitOID, limit: Int) throws -> [GitOID] {
         struct Enough: Error {}

@@ -425,3 +425,17 @@ public struct VoidNumber: Codable, Sendable, Hashable {
     public var reason: String
     public init(number: String, invoiceId: String, reason: String) { self.number = number; self.invoiceId = invoiceId; self.reason = reason }
 }
+
+/// `.folio/shares.json` (SPEC §10): each customer's share, a git remote that a seller's sync
+/// publishes that customer's projection to. Seller-only: it is never part of a share.
+public struct Shares: Codable, Sendable, Hashable {
+    public var shares: [String: Share]
+    public init(shares: [String: Share] = [:]) { self.shares = shares }
+}
+
+public struct Share: Codable, Sendable, Hashable {
+    public var url: String
+    public var addedBy: String
+    public var addedAt: String
+    public init(url: String, addedBy: String, addedAt: String) { self.url = url; self.addedBy = addedBy; self.addedAt = addedAt }
+}

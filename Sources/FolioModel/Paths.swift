@@ -11,6 +11,9 @@ public enum DocumentPaths {
     public static let config = ".folio/config.json"
     public static let parties = ".folio/parties.json"
     public static let fields = ".folio/fields.json"
+    public static let shares = ".folio/shares.json"
+    /// In a share only: which customer's projection this is.
+    public static let shareMarker = ".folio/share.json"
     public static let seriesFolder = ".folio/series"
     public static let gitattributes = ".gitattributes"
 

@@ -263,6 +263,7 @@ public enum Schemas {
                               optional: ["name": shortText, "customerId": .identifier, "series": shortText, "key": publicKey,
                                          "retiredKeys": .array(.object(Schema(required: ["key": publicKey, "until": .timestamp])), maxCount: 100)])
     public static let parties = Schema(required: ["parties": .map(.object(party))])
+    public static let shares = Schema(required: ["shares": .map(.object(Schema(required: ["url": .string(maxLength: 2_000), "addedBy": .email, "addedAt": .timestamp])))])
 
     static let fieldDefinition = Schema(
         required: ["fieldName": shortText, "fieldType": .enumeration(ExtraFieldType.allCases.map(\.rawValue)), "isRequired": .bool, "isUnique": .bool],

@@ -69,7 +69,9 @@ public struct Validator {
         }
         checkUniqueExtraFields(invoices, fields, &findings)
         checkItemAccounting(invoices, orders, &findings)
-        checkNumbers(invoices, series, &findings)
+        // A share (SPEC §10) holds one customer's invoices; the series, and the numbers of the
+        // other customers, stay in the seller's repository, which checks them.
+        if files[DocumentPaths.shareMarker] == nil { checkNumbers(invoices, series, &findings) }
         checkCredits(invoices, &findings)
         return findings.sorted { ($0.file, $0.pointer, $0.rule) < ($1.file, $1.pointer, $1.rule) }
     }

@@ -282,6 +282,10 @@ public struct Snapshot {
 
     public func config() throws -> FolioConfig { try required(DocumentPaths.config, Schemas.config, FolioConfig.self) }
     public func parties() throws -> Parties { try required(DocumentPaths.parties, Schemas.parties, Parties.self) }
+    public func shares() throws -> Shares {
+        guard try data(DocumentPaths.shares) != nil else { return Shares() }
+        return try required(DocumentPaths.shares, Schemas.shares, Shares.self)
+    }
     public func fields() throws -> FieldDefinitions {
         guard try data(DocumentPaths.fields) != nil else { return FieldDefinitions() }
         return try required(DocumentPaths.fields, Schemas.fields, FieldDefinitions.self)

@@ -58,6 +58,37 @@ extension FolioRepository {
         }
     }
 
+    // MARK: Shares (SPEC §10)
+
+    /// Gives `customer` a share at `url`: the seller's sync publishes that customer's
+    /// projection there. Seller only; one share per customer.
+    public func addShare(customer: String, url: String, caller: Caller) throws -> Written<Share> {
+        try transact(caller) { snap, actor, stamp in
+            guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller gives customers their shares")) }
+            if let problem = DocumentPaths.validateID(customer) { throw FolioError.usage("customer \"\(customer)\" \(problem)") }
+            guard !url.trimmingCharacters(in: .whitespaces).isEmpty else { throw FolioError.usage("the share needs a URL (a path, file://, git:// or ssh)") }
+            var shares = try snap.shares()
+            if let existing = shares.shares[customer] { throw FolioError.refused(Refusal("customer \(customer) already has a share (\(existing.url)); remove it first")) }
+            let share = Share(url: url, addedBy: actor.email, addedAt: stamp.at)
+            shares.shares[customer] = share
+            var changes = Changes()
+            changes.put(DocumentPaths.shares, shares)
+            return try staged(share, changes, "Share customer \(customer)'s documents at \(url)")
+        }
+    }
+
+    /// Stops publishing to `customer`'s share (what it holds stays where it is).
+    public func removeShare(customer: String, caller: Caller) throws -> Written<Share> {
+        try transact(caller) { snap, actor, _ in
+            guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller removes shares")) }
+            var shares = try snap.shares()
+            guard let share = shares.shares.removeValue(forKey: customer) else { throw FolioError.notFound(kind: "share", id: customer) }
+            var changes = Changes()
+            changes.put(DocumentPaths.shares, shares)
+            return try staged(share, changes, "Stop sharing customer \(customer)'s documents (was \(share.url))")
+        }
+    }
+
     // MARK: Parties
 
     public func updateParty(email rawEmail: String, name: String?, customerId: String?, series: String?, caller: Caller) throws -> Written<Party> {

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import FolioGit
+import FolioModel
+import FolioRepo
+import FolioSync
+
+/// Confidential shares (SPEC §10): each customer's buyers clone a share that holds only that
+/// customer's documents.
+struct ShareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "share", abstract: "Per-customer remotes that hold only that customer's documents.",
+                                                    subcommands: [ShareAdd.self, ShareList.self, ShareRemove.self, SharePublish.self, ShareRebuild.self])
+}
+
+struct ShareAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Give a customer a share at URL (published by every seller's sync).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The customer id.") var customer: String
+    @Argument(help: "The share's git remote: a path, file://, git:// or ssh.") var url: String
+    func run() throws { reportChange(try global.openRepository().addShare(customer: customer, url: url, caller: global.caller), global) }
+}
+
+struct ShareRemove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Stop publishing to a customer's share.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The customer id.") var customer: String
+    func run() throws { reportChange(try global.openRepository().removeShare(customer: customer, caller: global.caller), global) }
+}
+
+struct ShareList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Each share: what it holds and how far behind it is.")
+    @OptionGroup var global: GlobalOptions
+    func run() throws {
+        let repo = try global.openRepository()
+        let snap = try repo.snapshot()
+        let publisher = SharePublisher(repo: repo)
+        var rows: [JSONValue] = []
+        for (customer, share) in try snap.shares().shares.sorted(by: { $0.key < $1.key }) {
+            let projected = try publisher.project(customer: customer)
+            let published = try repo.git.resolveReference("refs/remotes/folio-share-\(customer)/main") ?? repo.git.resolveReference("refs/folio/shares/\(customer)")
+            let behind = try projected.map { p in try published.map { try repo.git.walk(from: p, hiding: $0).count } ?? repo.git.walk(from: p, hiding: nil).count } ?? 0
+            let documents = try projected.map { try repo.git.listFiles(at: $0, under: "invoices").count } ?? 0
+            let orders = try projected.map { try repo.git.listFiles(at: $0, under: "orders").count } ?? 0
+            rows.append(.object(["customer": .string(customer), "url": .string(share.url), "invoices": .int(Int64(documents)), "orders": .int(Int64(orders)),
+                                 "shareCommit": projected.map { .string($0.hex) } ?? .null, "behind": .int(Int64(behind))]))
+            if !global.wantsJSON {
+                Output.data("\(customer)\t\(share.url)\t\(documents) invoice(s), \(orders) order(s)\t\(behind == 0 ? "published" : "\(behind) commit(s) to publish")")
+            }
+        }
+        if global.wantsJSON { Output.data(CanonicalJSON.string(.array(rows))) }
+    }
+}
+
+struct SharePublish: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "publish", abstract: "Publish to the shares now (sync does it too).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Only these customers.") var customers: [String] = []
+    func run() throws {
+        let results = try SharePublisher(repo: try global.openRepository()).publish(customers: customers.isEmpty ? nil : customers)
+        reportShares(results)
+        if results.contains(where: { !$0.pushed && !$0.upToDate }) { throw ExitCode(1) }
+    }
+}
+
+struct ShareRebuild: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rebuild", abstract: "Project a customer's share again from scratch and compare.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The customer id.") var customer: String
+    func run() throws {
+        let publisher = SharePublisher(repo: try global.openRepository())
+        let cached = try publisher.project(customer: customer)
+        let fresh = try publisher.project(customer: customer, rebuild: true)
+        Output.data("\(customer): \(fresh.map(\.hex) ?? "nothing to share") \(fresh == cached ? "(the same as published)" : "DIFFERS from the cached projection \(cached.map(\.hex) ?? "-")")")
+        if fresh != cached { throw ExitCode(1) }
+    }
+}
