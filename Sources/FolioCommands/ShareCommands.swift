@@ -34,9 +34,10 @@ struct ShareList: ParsableCommand {
         let repo = try global.openRepository()
         let snap = try repo.snapshot()
         let publisher = SharePublisher(repo: repo)
+        let changes = SellerChanges(git: repo.git)
         var rows: [JSONValue] = []
         for (customer, share) in try snap.shares().shares.sorted(by: { $0.key < $1.key }) {
-            let projected = try publisher.project(customer: customer)
+            let projected = try publisher.project(customer: customer, changes: changes)
             let published = try repo.git.resolveReference("refs/remotes/folio-share-\(customer)/main") ?? repo.git.resolveReference("refs/folio/shares/\(customer)")
             let behind = try projected.map { p in try published.map { try repo.git.walk(from: p, hiding: $0).count } ?? repo.git.walk(from: p, hiding: nil).count } ?? 0
             let documents = try projected.map { try repo.git.listFiles(at: $0, under: "invoices").count } ?? 0

@@ -142,13 +142,15 @@ struct SyncCommand: ParsableCommand {
 }
 
 func reportShares(_ results: [SharePublication]) {
-    for r in results {
+    for r in results where !r.upToDate {
         if let message = r.message, !r.pushed {
             Output.info("folio: share of \(r.customer) (\(r.url)): \(message)")
         } else {
-            Output.info("folio: share of \(r.customer) (\(r.url)): at \(r.shareCommit.map { String($0.hex.prefix(10)) } ?? "-")")
+            Output.info("folio: share of \(r.customer) (\(r.url)): published \(r.shareCommit.map { String($0.hex.prefix(10)) } ?? "-")")
         }
     }
+    let same = results.filter(\.upToDate).count
+    Output.info("folio: \(results.count - same) share(s) published, \(same) already up to date")
 }
 
 struct PullCommand: ParsableCommand {

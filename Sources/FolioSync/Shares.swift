@@ -25,11 +25,14 @@ public struct ShareProjector {
     /// Seller commit → share commit (nil: the commit has no share commit at all, i.e. the
     /// customer had nothing yet).
     var map: [GitOID: GitOID?] = [:]
+    /// What each seller commit changed, grouped by customer: read once for all shares.
+    let changes: SellerChanges
 
-    public init(git: GitRepository, customer: String, known: [GitOID: GitOID?] = [:]) {
+    public init(git: GitRepository, customer: String, known: [GitOID: GitOID?] = [:], changes: SellerChanges? = nil) {
         self.git = git
         self.customer = customer
         self.map = known
+        self.changes = changes ?? SellerChanges(git: git)
     }
 
     static let sharedFiles: Set<String> = [DocumentPaths.config, DocumentPaths.fields, DocumentPaths.gitattributes]
@@ -57,27 +60,21 @@ public struct ShareProjector {
         let baseTree = try (first.flatMap { map[$0] ?? nil }).map { try git.commitInfo($0).tree }
         var changes: [String: Data?] = [:]
         var blobs: [String: GitOID] = [:]
-        var dropped = false
+        let grouped = try self.changes.grouped(commit, firstParent: first)
+        let mine = grouped.byCustomer[customer] ?? []
+        // Nothing of this customer's: the commit is not in the share (the common case, read
+        // from the grouping without touching git).
+        if mine.isEmpty && grouped.shared.isEmpty && grouped.parties == nil && mappedParents.count <= 1 && baseTree != nil { return mappedParents.first }
+        var dropped = grouped.byCustomer.count > (mine.isEmpty ? 0 : 1) || grouped.other || grouped.parties != nil
         // Every share commit says whose share it is (validate then leaves the series to the
         // seller's repository).
         if baseTree == nil { changes[DocumentPaths.shareMarker] = .some(Data(CanonicalJSON.bytes(.object(["customer": .string(customer)])))) }
-        for change in try git.diff(from: first, to: commit) {
-            let path = change.path
-            if DocumentPaths.parse(path) != nil {
-                let owner = try (change.newBlob ?? change.oldBlob).flatMap { try customerID(blob: $0, path: path) }
-                if owner == customer {
-                    if let blob = change.newBlob { blobs[path] = blob } else { changes[path] = .some(nil) }
-                } else {
-                    dropped = true
-                }
-            } else if Self.sharedFiles.contains(path) {
-                if let blob = change.newBlob { blobs[path] = blob } else { changes[path] = .some(nil) }
-            } else if path == DocumentPaths.parties {
-                changes[path] = .some(try change.newBlob.map { try filteredParties(git.readBlob($0)) })
-                dropped = true
-            } else {
-                dropped = true
-            }
+        for change in mine + grouped.shared {
+            if let blob = change.newBlob { blobs[change.path] = blob } else { changes[change.path] = .some(nil) }
+        }
+        if let parties = grouped.parties {
+            changes[parties.path] = .some(try parties.newBlob.map { try filteredParties(git.readBlob($0)) })
+            dropped = true
         }
         if changes.isEmpty && blobs.isEmpty && mappedParents.count <= 1 { return mappedParents.first }
         let tree = try git.writeTree(base: baseTree, changes: changes, blobs: blobs)
@@ -96,11 +93,6 @@ public struct ShareProjector {
         return try git.createCommit(tree: tree, parents: mappedParents, message: message, author: info.author, committer: info.committer)
     }
 
-    /// The customer a document belongs to (`customer.id`), nil if it cannot be read.
-    func customerID(blob: GitOID, path: String) throws -> String? {
-        let data = try git.readBlob(blob)
-        return (try? DocumentCodec.parse(data, file: path))?["customer"]?["id"]?.stringValue
-    }
 
     /// parties.json with the sellers and this customer's buyers: nobody learns who buys for
     /// another customer.
@@ -108,6 +100,52 @@ public struct ShareProjector {
         let parties = try DocumentCodec.decode(Parties.self, data: data, schema: Schemas.parties, file: DocumentPaths.parties).0
         let kept = Parties(parties: parties.parties.filter { $0.value.role == .seller || $0.value.customerId == customer })
         return DocumentCodec.encode(kept)
+    }
+}
+
+/// Each seller commit's changes against its first parent, grouped by the customer whose
+/// document changed (read once, whatever the number of shares), the shared settings apart.
+public final class SellerChanges: @unchecked Sendable {
+    public struct Grouped {
+        var byCustomer: [String: [GitTreeChange]] = [:]
+        var shared: [GitTreeChange] = []
+        var parties: GitTreeChange?
+        /// Something no share holds changed (series, the shares list, other files).
+        var other = false
+    }
+
+    let git: GitRepository
+    var byCommit: [GitOID: Grouped] = [:]
+    var owners: [GitOID: String] = [:]
+
+    public init(git: GitRepository) { self.git = git }
+
+    func grouped(_ commit: GitOID, firstParent: GitOID?) throws -> Grouped {
+        if let known = byCommit[commit] { return known }
+        var g = Grouped()
+        for change in try git.diff(from: firstParent, to: commit) {
+            let path = change.path
+            if DocumentPaths.parse(path) != nil {
+                guard let blob = change.newBlob ?? change.oldBlob, let owner = try owner(blob, path) else { g.other = true; continue }
+                g.byCustomer[owner, default: []].append(change)
+            } else if ShareProjector.sharedFiles.contains(path) {
+                g.shared.append(change)
+            } else if path == DocumentPaths.parties {
+                g.parties = change
+            } else {
+                g.other = true
+            }
+        }
+        byCommit[commit] = g
+        return g
+    }
+
+    /// The customer a document belongs to (`customer.id`), by blob: a customer never changes.
+    func owner(_ blob: GitOID, _ path: String) throws -> String? {
+        if let known = owners[blob] { return known }
+        let owner = (try? DocumentCodec.parse(try git.readBlob(blob), file: path))?["customer"]?["id"]?.stringValue
+        if let owner { owners[blob] = owner }
+        return owner
     }
 }
 
@@ -145,46 +183,66 @@ public struct SharePublisher {
         return map
     }
 
-    func saveMap(_ customer: String, _ map: [GitOID: GitOID?]) throws {
+    /// Appends the entries `map` has beyond `known` (the file only grows, a line a commit).
+    func saveMap(_ customer: String, _ map: [GitOID: GitOID?], known: [GitOID: GitOID?]) throws {
+        let fresh = map.filter { known[$0.key] == nil }
+        guard !fresh.isEmpty else { return }
         let folder = git.gitDir + "/folio/shares"
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let text = map.map { "\($0.key.hex) \($0.value.map { $0.hex } ?? "-")\n" }.sorted().joined()
-        do { try Data(text.utf8).write(to: URL(fileURLWithPath: mapPath(customer)), options: .atomic) } catch {
-            throw FolioError.io("\(mapPath(customer)): \(error.localizedDescription)")
-        }
+        let text = fresh.map { "\($0.key.hex) \($0.value.map { $0.hex } ?? "-")\n" }.sorted().joined()
+        let path = mapPath(customer)
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        do {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(text.utf8))
+        } catch { throw FolioError.io("\(path): \(error.localizedDescription)") }
     }
 
     /// The share commit for the seller's HEAD, projected from scratch (`rebuild`) or from the cache.
-    public func project(customer: String, rebuild: Bool = false) throws -> GitOID? {
+    public func project(customer: String, rebuild: Bool = false, changes: SellerChanges? = nil) throws -> GitOID? {
         guard let head = try repo.head() else { return nil }
-        var projector = ShareProjector(git: git, customer: customer, known: rebuild ? [:] : loadMap(customer))
+        let known = rebuild ? [:] : loadMap(customer)
+        var projector = ShareProjector(git: git, customer: customer, known: known, changes: changes)
         let commit = try projector.project(head)
-        if !rebuild { try saveMap(customer, projector.mapping) }
+        if !rebuild { try saveMap(customer, projector.mapping, known: known) }
         return commit
     }
 
     /// Publishes to `customers` (nil: every share).
     public func publish(customers: [String]? = nil) throws -> [SharePublication] {
         let shares = try repo.snapshot().shares()
+        let changes = SellerChanges(git: git)
         var results: [SharePublication] = []
         for (customer, share) in shares.shares.sorted(by: { $0.key < $1.key }) where customers == nil || customers!.contains(customer) {
             var result = SharePublication(customer: customer, url: share.url, shareCommit: nil, pushed: false, upToDate: false, message: nil)
-            guard let commit = try project(customer: customer) else {
+            guard let commit = try project(customer: customer, changes: changes) else {
                 result.upToDate = true
                 result.message = "nothing to share yet"
                 results.append(result)
                 continue
             }
             result.shareCommit = commit
+            // refs/folio/shares/CUSTOMER is what the share took last: a share whose projection
+            // did not move costs nothing more.
+            let published = "refs/folio/shares/\(customer)", pending = "refs/folio/shares-pending/\(customer)"
+            if try git.resolveReference(published) == commit {
+                result.upToDate = true
+                result.pushed = true
+                results.append(result)
+                continue
+            }
             let remote = "folio-share-" + customer
             if try git.remoteURL(remote) != share.url {
                 if try git.remoteURL(remote) != nil { try git.setConfig("remote.\(remote).url", share.url) } else { try git.addRemote(remote, url: share.url) }
             }
-            let ref = "refs/folio/shares/\(customer)"
-            try git.updateRef(ref, to: commit, expected: try git.resolveReference(ref), logMessage: "folio share publish")
-            let pushed = try git.push(remote: remote, localRef: ref, remoteRef: "refs/heads/main")
+            try git.updateRef(pending, to: commit, expected: try git.resolveReference(pending), logMessage: "folio share publish")
+            let pushed = try git.push(remote: remote, localRef: pending, remoteRef: "refs/heads/main")
             result.pushed = pushed.accepted
-            if !pushed.accepted {
+            if pushed.accepted {
+                try git.updateRef(published, to: commit, expected: try git.resolveReference(published), logMessage: "folio share published")
+            } else {
                 result.message = (pushed.message ?? "rejected") + "; the share holds commits this repository has not projected (buyers' answers pushed there are not brought back yet)"
             }
             results.append(result)
