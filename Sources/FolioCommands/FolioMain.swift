@@ -25,7 +25,7 @@ public enum FolioMain {
     private static func executeCommand(_ arguments: [String]) -> Int32 {
         let (globals, rest) = GlobalOptions.extractLeading(arguments)
         GlobalOptions.leading = globals
-        var command: ParsableCommand
+        var command: any ParsableCommand
         if let unknown = unknownHelpTopic(rest) {
             Output.error("folio: error: no command \"\(unknown)\"\(suggestion(for: unknown, among: Folio.configuration.subcommands))\nSee 'folio --help' for the commands.")
             return 2
@@ -127,7 +127,7 @@ extension FolioMain {
     /// subcommand's options first (about a twentieth of a `folio list`). Whatever does not
     /// parse cleanly that way (help, a mistake) is parsed again from the root, so that help
     /// and messages read `folio list` as always.
-    static func parse(_ rest: [String]) throws -> ParsableCommand {
+    static func parse(_ rest: [String]) throws -> any ParsableCommand {
         if rest.first == "list", let list = (try? ListCommand.parseAsRoot(Array(rest.dropFirst()))) as? ListCommand { return list }
         return try Folio.parseAsRoot(rest)
     }

@@ -109,7 +109,7 @@ func printSummary(_ s: SyncSummary, verb: String, _ global: GlobalOptions) {
     Output.data(lines.isEmpty ? "\(verb): nothing to do." : lines.joined(separator: "\n"))
 }
 
-func syncFailure(_ error: any Error) -> Error {
+func syncFailure(_ error: any Error) -> any Error {
     switch error {
     case let e as SyncFailure:
         switch e {

@@ -146,7 +146,7 @@ extension GitRepository {
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let chunkCount = max(1, min(plan.folders.count / 16, cores * 8))
         let workers = min(cores, chunkCount)
-        var failures = [Error?](repeating: nil, count: workers)
+        var failures = [(any Error)?](repeating: nil, count: workers)
         results.withUnsafeMutableBufferPointer { buffer in
             failures.withUnsafeMutableBufferPointer { failed in
                 nonisolated(unsafe) let out = buffer

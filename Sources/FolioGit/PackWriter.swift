@@ -30,7 +30,7 @@ enum PackWriter {
         guard !ids.isEmpty else { return [] }
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let chunkCount = max(1, min(ids.count / 64, cores * 8))
-        var chunks = [Result<DeflatedChunk, Error>?](repeating: nil, count: chunkCount)
+        var chunks = [Result<DeflatedChunk, any Error>?](repeating: nil, count: chunkCount)
         chunks.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let out = buffer
             nonisolated(unsafe) let input = ids
@@ -298,7 +298,7 @@ final class BackgroundDeflater: @unchecked Sendable {
     /// The zlib level of this bulk's pack.
     let level: Int32
     /// Touched on `queue` only.
-    private var failure: Error?
+    private var failure: (any Error)?
     /// Touched on the submitting thread only.
     private var submitted = Set<ObjectKey>()
 

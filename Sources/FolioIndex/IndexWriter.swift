@@ -252,7 +252,7 @@ final class PipelineState: @unchecked Sendable {
     private var results: [Int: [IngestResult]] = [:]
     private var next = 0
     private var taken = 0
-    private var error: Error?
+    private var error: (any Error)?
     private var cancelled = false
     private var finishedWorkers = 0
     private let chunks: Int
@@ -276,7 +276,7 @@ final class PipelineState: @unchecked Sendable {
         condition.unlock()
     }
 
-    func fail(_ e: Error) {
+    func fail(_ e: any Error) {
         condition.lock()
         if error == nil { error = e }
         cancelled = true

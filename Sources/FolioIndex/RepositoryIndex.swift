@@ -413,7 +413,7 @@ public enum IndexError: Error, CustomStringConvertible {
         }
     }
 
-    static func from(_ error: any Error) -> Error {
+    static func from(_ error: any Error) -> any Error {
         guard let e = error as? DatabaseError else { return error }
         let message = e.message ?? "\(e.resultCode)"
         return RepositoryIndex.isDamage(e) ? IndexError.damaged(message) : IndexError.sqlite(message)

@@ -43,7 +43,7 @@ struct JSONValueEncoder {
         var count: Int { if case .array(let a) = kind { return a.count }; return 0 }
     }
 
-    static func primitive<T: Encodable>(_ value: T, _ path: [CodingKey]) throws -> JSONValue? {
+    static func primitive<T: Encodable>(_ value: T, _ path: [any CodingKey]) throws -> JSONValue? {
         switch value {
         case let v as JSONValue: return v
         case let v as String: return .string(v)
@@ -58,30 +58,30 @@ struct JSONValueEncoder {
         }
     }
 
-    static func encode<T: Encodable>(_ value: T, into node: Node, path: [CodingKey]) throws {
+    static func encode<T: Encodable>(_ value: T, into node: Node, path: [any CodingKey]) throws {
         if let p = try primitive(value, path) { node.kind = .value(p); return }
         try value.encode(to: NodeEncoder(node: node, codingPath: path))
     }
 
     struct NodeEncoder: Encoder {
         let node: Node
-        var codingPath: [CodingKey]
+        var codingPath: [any CodingKey]
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
             node.asObject()
             return KeyedEncodingContainer(Keyed<Key>(node: node, codingPath: codingPath))
         }
-        func unkeyedContainer() -> UnkeyedEncodingContainer {
+        func unkeyedContainer() -> any UnkeyedEncodingContainer {
             node.asArray()
             return Unkeyed(node: node, codingPath: codingPath)
         }
-        func singleValueContainer() -> SingleValueEncodingContainer { Single(node: node, codingPath: codingPath) }
+        func singleValueContainer() -> any SingleValueEncodingContainer { Single(node: node, codingPath: codingPath) }
     }
 
     struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
         let node: Node
-        var codingPath: [CodingKey]
+        var codingPath: [any CodingKey]
 
         mutating func encodeNil(forKey key: Key) throws { let c = Node(); c.kind = .value(.null); node.set(key.stringValue, c) }
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
@@ -95,14 +95,14 @@ struct JSONValueEncoder {
             node.set(key.stringValue, child)
             return KeyedEncodingContainer(Keyed<NestedKey>(node: child, codingPath: codingPath + [key]))
         }
-        mutating func nestedUnkeyedContainer(forKey key: Key) -> UnkeyedEncodingContainer {
+        mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
             let child = Node()
             child.asArray()
             node.set(key.stringValue, child)
             return Unkeyed(node: child, codingPath: codingPath + [key])
         }
-        mutating func superEncoder() -> Encoder { superEncoder(forKey: Key(stringValue: "super")!) }
-        mutating func superEncoder(forKey key: Key) -> Encoder {
+        mutating func superEncoder() -> any Encoder { superEncoder(forKey: Key(stringValue: "super")!) }
+        mutating func superEncoder(forKey key: Key) -> any Encoder {
             let child = Node()
             node.set(key.stringValue, child)
             return NodeEncoder(node: child, codingPath: codingPath + [key])
@@ -119,7 +119,7 @@ struct JSONValueEncoder {
 
     struct Unkeyed: UnkeyedEncodingContainer {
         let node: Node
-        var codingPath: [CodingKey]
+        var codingPath: [any CodingKey]
         var count: Int { node.count }
 
         mutating func encodeNil() throws { let c = Node(); c.kind = .value(.null); node.append(c) }
@@ -135,14 +135,14 @@ struct JSONValueEncoder {
             node.append(child)
             return KeyedEncodingContainer(Keyed<NestedKey>(node: child, codingPath: path))
         }
-        mutating func nestedUnkeyedContainer() -> UnkeyedEncodingContainer {
+        mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
             let child = Node()
             child.asArray()
             let path = codingPath + [IndexKey(count)]
             node.append(child)
             return Unkeyed(node: child, codingPath: path)
         }
-        mutating func superEncoder() -> Encoder {
+        mutating func superEncoder() -> any Encoder {
             let child = Node()
             let path = codingPath + [IndexKey(count)]
             node.append(child)
@@ -152,7 +152,7 @@ struct JSONValueEncoder {
 
     struct Single: SingleValueEncodingContainer {
         let node: Node
-        var codingPath: [CodingKey]
+        var codingPath: [any CodingKey]
         mutating func encodeNil() throws { node.kind = .value(.null) }
         mutating func encode<T: Encodable>(_ value: T) throws { try JSONValueEncoder.encode(value, into: node, path: codingPath) }
     }
