@@ -8,6 +8,18 @@ import Testing
 struct BookkeepingTests {
     static func count(_ f: Fixture) throws -> String { try f.head() }
 
+    /// Sets one field of the first line of an invoice file by hand and commits it with plain
+    /// git, as someone who bypasses Folio would.
+    static func commitHandEdit(_ f: Fixture, file: String, firstLine key: String, to value: Any) throws {
+        let path = f.repo + "/" + file
+        var json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        var lines = try #require(json["lines"] as? [[String: Any]])
+        lines[0][key] = value
+        json["lines"] = lines
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        #expect(try Tool.git(["commit", "-qam", "hand edit"], cwd: f.repo).code == 0)
+    }
+
     @Test("a discount larger than its line, or quantity 0 with a discount, is refused naming the line; nothing written")
     func negativeMoney() throws {
         let f = try Fixture()
@@ -61,13 +73,7 @@ struct BookkeepingTests {
         let f = try Fixture()
         _ = try f.draft(items: "1")
         let file = try #require(Tool.git(["ls-files", "invoices"], cwd: f.repo).stdout.split(separator: "\n").first.map(String.init))
-        let path = f.repo + "/" + file
-        var json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
-        var lines = try #require(json["lines"] as? [[String: Any]])
-        lines[0]["quantity"] = "1"
-        json["lines"] = lines
-        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
-        #expect(try Tool.git(["commit", "-qam", "hand edit"], cwd: f.repo).code == 0)
+        try Self.commitHandEdit(f, file: file, firstLine: "quantity", to: "1")
         let r = try f.folio(["validate"])
         #expect(r.code == 1)
         #expect(r.stdout.contains("error[order/item-quantity]"), "\(r.stdout)")
@@ -78,13 +84,7 @@ struct BookkeepingTests {
         let f = try Fixture()
         let id = try f.draft()
         let file = try #require(Tool.git(["ls-files", "invoices"], cwd: f.repo).stdout.split(separator: "\n").first.map(String.init))
-        let path = f.repo + "/" + file
-        var json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
-        var lines = try #require(json["lines"] as? [[String: Any]])
-        lines[0]["discount"] = 999_999
-        json["lines"] = lines
-        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
-        #expect(try Tool.git(["commit", "-qam", "hand edit"], cwd: f.repo).code == 0)
+        try Self.commitHandEdit(f, file: file, firstLine: "discount", to: 999_999)
         let r = try f.folio(["validate"])
         #expect(r.code == 1)
         #expect(r.stdout.contains("\(file)#/lines/0/discount: error[money/negative]"), "\(r.stdout)")
