@@ -179,7 +179,7 @@ struct DemoStory {
         inv = try repo.respond(id: id, with: .changesRequested, text: "Coats: 3 delivered, not 4. Please also add the agreed 5% discount on shirts.", caller: caller(DemoStory.bob, afterMinutes: 90)).value
         show(DemoStory.bob, "requests changes: \"\(inv.events.last!.note!)\"", inv)
         let shirts = inv.lines[0]
-        let discount = (try ExactDecimal(shirts.quantity)! * ExactDecimal(shirts.unitPrice) * ExactDecimal("0.05")!).roundedHalfAwayFromZero()!
+        let discount = (ExactDecimal(shirts.quantity)! * ExactDecimal(shirts.unitPrice) * ExactDecimal("0.05")!).roundedHalfAwayFromZero()!
         inv = try repo.updateInvoice(id: id, edits: [.patch(.object(["note": .string("Revised: 3 coats delivered; 5% shirt discount applied.")])),
                                                      .set(pointer: "/lines/1/quantity", value: .string("3")),
                                                      .set(pointer: "/lines/0/discount", value: .int(discount))], caller: caller(DemoStory.seller)).value

@@ -58,9 +58,9 @@ struct HookPreReceive: ParsableCommand {
             errors += try check.check(base: fields[0] == zero ? nil : old, head: new).filter { $0.severity == .error }
         }
         guard !errors.isEmpty else { return }
-        for finding in errors.prefix(20) { FileHandle.standardError.write(Data("folio: \(finding.description)\n".utf8)) }
-        if errors.count > 20 { FileHandle.standardError.write(Data("folio: … and \(errors.count - 20) more\n".utf8)) }
-        FileHandle.standardError.write(Data("folio: push rejected: \(errors.count) finding(s) (SPEC §9)\n".utf8))
+        for finding in errors.prefix(20) { Output.error("folio: \(finding.description)") }
+        if errors.count > 20 { Output.error("folio: … and \(errors.count - 20) more") }
+        Output.error("folio: push rejected: \(errors.count) finding(s) (SPEC §9)")
         throw ExitCode(1)
     }
 }

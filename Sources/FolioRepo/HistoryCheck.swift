@@ -49,11 +49,12 @@ public struct HistoryCheck {
     /// history). A `base` that is not an ancestor of `head` means history was rewritten.
     public func check(base: GitOID?, head: GitOID) throws -> [Finding] {
         var findings: [Finding] = []
-        if let base, base != head, !(try git.isAncestor(base, of: head)) {
+        let baseHeld = try base.map { try git.isAncestor($0, of: head) } ?? true
+        if let base, !baseHeld {
             findings.append(Finding("history/rewritten", file: "", "commit \(base.hex.prefix(10)) is no longer in the history of \(head.hex.prefix(10)): history was rewritten (a reset, a rebase, a forced push); the commits it dropped are lost to everyone who has not got them", commit: head.hex))
         }
         let commits: [GitOID]
-        do { commits = try git.walk(from: head, hiding: base.flatMap { try? git.isAncestor($0, of: head) == true ? $0 : nil }) } catch { throw FolioError.wrap(error) }
+        do { commits = try git.walk(from: head, hiding: baseHeld ? base : nil) } catch { throw FolioError.wrap(error) }
         for id in commits { findings += try checkCommit(id) }
         return findings
     }
@@ -69,7 +70,8 @@ public struct HistoryCheck {
         let author = info.author.email.lowercased()
         let party = parties[author]
 
-        let signatureFindings = checkSignature(id, info: info, party: party, author: author, required: required)
+        let signed = (try? git.commitSignature(id)) ?? nil
+        let signatureFindings = checkSignature(id, signed: signed, info: info, party: party, author: author, required: required)
         findings += signatureFindings
 
         // What the commit itself changed: against its parent, or for a merge against the merge
@@ -87,7 +89,7 @@ public struct HistoryCheck {
             add("history/unknown-author", changes[0].path, "commit by \(author), who is not a party of the repository")
             return findings
         }
-        let signedBySeller = party.role == .seller && signatureFindings.isEmpty && (try? git.commitSignature(id)) != nil
+        let signedBySeller = party.role == .seller && signatureFindings.isEmpty && signed != nil
         for change in changes {
             findings += try checkChange(change, author: author, party: party, parties: parties, commit: id, commitTime: info.author.time, requireSignatures: required)
             if change.path == DocumentPaths.parties, !signedBySeller {
@@ -103,9 +105,9 @@ public struct HistoryCheck {
     }
 
     /// SPEC §9: signed by the key the author held at that commit.
-    func checkSignature(_ id: GitOID, info: GitCommitInfo, party: Party?, author: String, required: Bool) -> [Finding] {
+    func checkSignature(_ id: GitOID, signed: (signature: String, signedData: Data)?, info: GitCommitInfo, party: Party?, author: String, required: Bool) -> [Finding] {
         func finding(_ rule: String, _ message: String) -> [Finding] { [Finding(rule, file: "", message, commit: id.hex)] }
-        guard let signed = try? git.commitSignature(id) else {
+        guard let signed else {
             return required ? finding("history/unsigned", "commit by \(author) is not signed; this repository requires every commit signed by its author's key (SPEC §9)") : []
         }
         let key: SSHPublicKey
@@ -276,8 +278,8 @@ extension HistoryCheck {
         let info = try git.commitInfo(commit)
         let parties = rules(at: info.parents.first ?? commit).parties
         let author = info.author.email.lowercased()
-        guard (try? git.commitSignature(commit)) != nil else { return .unsigned }
-        if let finding = checkSignature(commit, info: info, party: parties[author], author: author, required: true).first { return .bad(finding.message) }
+        guard let signed = (try? git.commitSignature(commit)) ?? nil else { return .unsigned }
+        if let finding = checkSignature(commit, signed: signed, info: info, party: parties[author], author: author, required: true).first { return .bad(finding.message) }
         return .good(author)
     }
 
