@@ -37,7 +37,11 @@ struct ShareList: ParsableCommand {
         let changes = SellerChanges(git: repo.git)
         var rows: [JSONValue] = []
         for (customer, share) in try snap.shares().shares.sorted(by: { $0.key < $1.key }) {
-            let projected = try publisher.project(customer: customer, changes: changes)
+            let projected: GitOID?
+            do { projected = try publisher.project(customer: customer, changes: changes) } catch {
+                Output.info("folio: share of \(customer): \(FolioError.wrap(error).description)")
+                continue
+            }
             let published = try repo.git.resolveReference("refs/remotes/folio-share-\(customer)/main") ?? repo.git.resolveReference("refs/folio/shares/\(customer)")
             let behind = try projected.map { p in try published.map { try repo.git.walk(from: p, hiding: $0).count } ?? repo.git.walk(from: p, hiding: nil).count } ?? 0
             let documents = try projected.map { try repo.git.listFiles(at: $0, under: "invoices").count } ?? 0
@@ -56,8 +60,10 @@ struct SharePublish: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "publish", abstract: "Publish to the shares now (sync does it too).")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Only these customers.") var customers: [String] = []
+    @Flag(help: "Replace the shares' history with this repository's projection (drops what their buyers pushed there).") var force = false
     func run() throws {
-        let results = try SharePublisher(repo: try global.openRepository()).publish(customers: customers.isEmpty ? nil : customers)
+        let results = try SharePublisher(repo: try global.openRepository()).publish(customers: customers.isEmpty ? nil : customers,
+                                                                                     caller: Caller(identity: global.actingAs, clock: Clock()), force: force)
         reportShares(results)
         if results.contains(where: { !$0.pushed && !$0.upToDate }) { throw ExitCode(1) }
     }

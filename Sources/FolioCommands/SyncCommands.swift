@@ -136,13 +136,26 @@ struct SyncCommand: ParsableCommand {
         // SPEC §10: a seller's sync also publishes to every customer's share.
         if let snap = try? repo.snapshot(), let shares = try? snap.shares(), !shares.shares.isEmpty,
            (try? repo.actor(explicit: global.actingAs, snapshot: snap))?.isSeller == true {
-            reportShares(try SharePublisher(repo: repo).publish())
+            let results = try SharePublisher(repo: repo).publish(caller: Caller(identity: global.actingAs, clock: Clock()))
+            // What came back from the shares goes to the seller's remote too.
+            if results.contains(where: { $0.imported.commit != nil }) {
+                do { _ = try Syncer(repo: repo).sync(remote: remote.remote, caller: global.caller) } catch { throw syncFailure(error) }
+            }
+            reportShares(results)
+            if results.contains(where: { !$0.imported.findings.isEmpty }) { throw ExitCode(1) }
         }
     }
 }
 
 func reportShares(_ results: [SharePublication]) {
-    for r in results where !r.upToDate {
+    for r in results {
+        if let commit = r.imported.commit {
+            Output.info("folio: share of \(r.customer): brought back \(r.imported.buyerCommits) buyer commit(s) in commit \(commit.hex.prefix(10))")
+            for c in r.imported.report.conflicts { Output.info("  conflict \(c.path)#\(c.record.path): \(c.record.reason ?? "") (folio resolve)") }
+        }
+        for finding in r.imported.findings { Output.info("folio: share of \(r.customer): \(finding)") }
+    }
+    for r in results where !r.upToDate || r.message != nil {
         if let message = r.message, !r.pushed {
             Output.info("folio: share of \(r.customer) (\(r.url)): \(message)")
         } else {

@@ -130,7 +130,7 @@ extension GitRepository {
         try referenceTarget(name)
     }
 
-    /// `git push REMOTE LOCALREF:REMOTEREF`, never forced.
+    /// `git push REMOTE LOCALREF:REMOTEREF`, forced only when asked.
     ///
     /// A rejection is a result, not an error: `accepted` false with the reason in `message`. That
     /// covers the server's verdict (read through libgit2's push_update_reference callback, since
@@ -139,8 +139,9 @@ extension GitRepository {
     /// made before anything is sent (GIT_ENONFASTFORWARD: the remote's tip is unknown locally or
     /// not an ancestor of LOCALREF), so a caller can fetch, merge and try again.
     /// Throws for everything else: no such remote, unreachable URL, missing LOCALREF, authentication.
-    /// On acceptance libgit2 also moves the matching remote-tracking reference.
-    public func push(remote name: String, localRef: String, remoteRef: String) throws -> GitPushResult {
+    /// On acceptance libgit2 also moves the matching remote-tracking reference. `force`
+    /// replaces the remote's branch whatever it holds (only a share's owner does that).
+    public func push(remote name: String, localRef: String, remoteRef: String, force: Bool = false) throws -> GitPushResult {
         for ref in [localRef, remoteRef] where ref.isEmpty || ref.hasPrefix("+") || ref.contains(":") {
             throw GitError.invalidArgument("push needs plain reference names, got \"\(ref)\" (no force, no refspec)")
         }
@@ -151,7 +152,7 @@ extension GitRepository {
             state.install(into: &options.callbacks)
             let code = withExtendedLifetime(state) {
                 // A local C copy rather than the Worktree file's helper: one string, no shared code.
-                "\(localRef):\(remoteRef)".withCString { spec in
+                "\(force ? "+" : "")\(localRef):\(remoteRef)".withCString { spec in
                     var item: UnsafeMutablePointer<CChar>? = UnsafeMutablePointer(mutating: spec)
                     return withUnsafeMutablePointer(to: &item) { items in
                         var refspecs = git_strarray(strings: items, count: 1)

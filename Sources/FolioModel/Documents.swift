@@ -139,6 +139,17 @@ public struct Payment: Codable, Sendable, Hashable {
     public var reference: String?
     public var by: String
     public var at: String
+    /// A payment a buyer records carries the buyer's own SSHSIG over it (namespace
+    /// "folio-payment"), so that it stays provable when a seller's commit brings it back from
+    /// the buyer's share (SPEC §9, §10). A seller's payment is proved by the seller's commit.
+    public var signature: String?
+
+    /// The bytes a payment's signature covers: the payment without its signature.
+    public var signedPayload: [UInt8] {
+        var unsigned = self
+        unsigned.signature = nil
+        return CanonicalJSON.bytes(JSONValue.encoding(unsigned))
+    }
 }
 
 public enum EventType: String, Codable, Sendable, CaseIterable {

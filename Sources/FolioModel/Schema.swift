@@ -226,7 +226,7 @@ public enum Schemas {
     static let totals = Schema(required: ["subtotal": .int, "discount": .int, "tax": .int, "total": .int, "paid": .int, "open": .int])
 
     static let payment = Schema(required: ["id": .identifier, "amount": .positiveAmount, "date": .date, "by": .email, "at": .timestamp],
-                                optional: ["method": shortText, "reference": shortText])
+                                optional: ["method": shortText, "reference": shortText, "signature": .string(maxLength: 1_000)])
 
     static let event = Schema(required: ["id": .identifier, "type": .enumeration(EventType.allCases.map(\.rawValue)), "revision": .count, "by": .email, "at": .timestamp],
                               optional: ["note": text, "reason": text, "fee": .amount, "creditNote": .identifier, "contentHash": shortText, "signature": .string(maxLength: 1_000),

@@ -59,6 +59,14 @@ public struct HistoryCheck {
         return findings
     }
 
+    /// Findings for these commits alone, each against the rules of its own first parent (the
+    /// commits buyers pushed to a share, SPEC §10).
+    public func check(commits: [GitOID]) throws -> [Finding] {
+        var findings: [Finding] = []
+        for id in commits { findings += try checkCommit(id) }
+        return findings
+    }
+
     func checkCommit(_ id: GitOID) throws -> [Finding] {
         let info = try git.commitInfo(id)
         var findings: [Finding] = []
@@ -90,8 +98,12 @@ public struct HistoryCheck {
             return findings
         }
         let signedBySeller = party.role == .seller && signatureFindings.isEmpty && signed != nil
+        // A seller's commit that brought buyers' work back from a share: the buyers' answers
+        // and payments in it are accepted on their own signatures (SPEC §10).
+        let importing = party.role == .seller && info.parents.count == 1 ? ShareImportTrailer(message: info.message)?.customer : nil
         for change in changes {
-            findings += try checkChange(change, author: author, party: party, parties: parties, commit: id, commitTime: info.author.time, requireSignatures: required)
+            findings += try checkChange(change, author: author, party: party, parties: parties, commit: id, commitTime: info.author.time,
+                                        requireSignatures: required, importing: importing)
             if change.path == DocumentPaths.parties, !signedBySeller {
                 let old = try read(change.oldBlob, Parties.self, Schemas.parties)?.parties ?? [:]
                 let new = try read(change.newBlob, Parties.self, Schemas.parties)?.parties ?? [:]
@@ -135,11 +147,15 @@ public struct HistoryCheck {
 
     /// One changed path of one commit, against the author's role (SPEC §7).
     func checkChange(_ change: GitTreeChange, author: String, party: Party, parties: Parties, commit: GitOID,
-                     commitTime: Int64, requireSignatures: Bool) throws -> [Finding] {
+                     commitTime: Int64, requireSignatures: Bool, importing: String? = nil) throws -> [Finding] {
         var findings: [Finding] = []
         let path = change.path
         func add(_ rule: String, _ message: String) { findings.append(Finding(rule, file: path, message, commit: commit.hex)) }
         let isBuyer = party.role == .buyer
+        if let importing, DocumentPaths.parse(path)?.kind != .invoice {
+            add("history/import-scope", "a commit that brings back the answers of customer \(importing)'s share changed \(path); it may change that customer's invoices only")
+            return findings
+        }
         guard let (kind, _) = DocumentPaths.parse(path) else {
             // Settings, keys, series, .gitattributes, CI files: a buyer changes none of them;
             // a seller's series counters only move forward.
@@ -178,6 +194,10 @@ public struct HistoryCheck {
             }
             return findings
         }
+        if let importing, old.customer.id != importing || new.customer.id != importing {
+            add("history/import-scope", "a commit that brings back the answers of customer \(importing)'s share changed invoice \(Workflow.label(old)) of customer \(old.customer.id)")
+            return findings
+        }
         let oldJSON = JSONValue.encoding(old), newJSON = JSONValue.encoding(new)
         let contentChanged = Workflow.content(of: oldJSON) != Workflow.content(of: newJSON)
         let oldStatus = Workflow.status(events: old.events, revision: old.revision)
@@ -202,16 +222,25 @@ public struct HistoryCheck {
         let added = new.events.filter { !oldIDs.contains($0.id) }
         let addedPayments = new.payments.filter { !oldPaymentIDs.contains($0.id) }
         let buyerTypes: Set<EventType> = [.accepted, .declined, .changesRequested]
+        // What a buyer of the imported share's customer did there, brought back by a seller.
+        func isCustomersBuyer(_ email: String) -> Bool {
+            guard let importing, let p = parties[email.lowercased()] else { return false }
+            return p.role == .buyer && p.customerId == importing
+        }
+        let importedAnswers = added.filter { buyerTypes.contains($0.type) && isCustomersBuyer($0.by) }
+        let importedPayments = addedPayments.filter { isCustomersBuyer($0.by) }
+        let importedIDs = Set(importedAnswers.map(\.id) + importedPayments.map(\.id))
         if isBuyer {
             if contentChanged { add("history/buyer-content", "buyer \(author) changed the content of invoice \(Workflow.label(old))") }
             if added.contains(where: { !buyerTypes.contains($0.type) }) { add("history/buyer-event", "buyer \(author) recorded a seller's action on invoice \(Workflow.label(old))") }
             if party.customerId != new.customer.id || party.customerId != old.customer.id {
                 add("history/buyer-customer", "buyer \(author) of \(party.customerId ?? "?") changed invoice \(Workflow.label(old)) of customer \(old.customer.id)")
             }
-        } else if added.contains(where: { buyerTypes.contains($0.type) }) {
+        } else if added.contains(where: { buyerTypes.contains($0.type) && !importedIDs.contains($0.id) }) {
             add("history/seller-answer", "seller \(author) answered for the buyer on invoice \(Workflow.label(old))")
         }
-        if added.contains(where: { $0.by.lowercased() != author }) || addedPayments.contains(where: { $0.by.lowercased() != author }) {
+        if added.contains(where: { $0.by.lowercased() != author && !importedIDs.contains($0.id) })
+            || addedPayments.contains(where: { $0.by.lowercased() != author && !importedIDs.contains($0.id) }) {
             add("history/event-author", "an event or payment recorded in this commit names someone other than its author \(author)")
         }
         // The workflow's own rules, on what the commit added.
@@ -226,8 +255,11 @@ public struct HistoryCheck {
         }
         // An answer is bound to the content it answered, and signed by the buyer itself.
         for answer in added where buyerTypes.contains(answer.type) {
+            let imported = importedIDs.contains(answer.id)
+            // An imported answer was made on the share, before the merge: it must match the
+            // content only when it answers the revision the invoice now has.
             if let hash = answer.contentHash {
-                if hash != FolioRepository.contentHash(of: new) {
+                if hash != FolioRepository.contentHash(of: new) && (!imported || answer.revision == new.revision) {
                     add("history/answer-content", "the \(answer.type.rawValue) answer \(answer.id) on invoice \(Workflow.label(old)) records other content than the invoice has (an answer replayed from another revision?)")
                 }
             } else if requireSignatures {
@@ -236,14 +268,26 @@ public struct HistoryCheck {
             if let signature = answer.signature {
                 let key = try? SSHSig.verify(signature, message: Data(answer.signedPayload), namespace: FolioRepository.answerNamespace)
                 let answerer = parties[answer.by]
-                if key == nil || !Self.keys(of: answerer, at: commitTime).contains(key!) {
+                let when = imported ? (Clock.parse(answer.at).map { Int64($0.timeIntervalSince1970) } ?? commitTime) : commitTime
+                if key == nil || !Self.keys(of: answerer, at: when).contains(key!) {
                     add("history/answer-signature", "the \(answer.type.rawValue) answer \(answer.id) on invoice \(Workflow.label(old)) is not signed by \(answer.by)'s key")
                 }
             } else if requireSignatures {
                 add("history/answer-signature", "the \(answer.type.rawValue) answer \(answer.id) on invoice \(Workflow.label(old)) carries no signature of \(answer.by)")
             }
         }
-        if let answer = added.first(where: { buyerTypes.contains($0.type) }), ![.pendingApproval].contains(oldStatus) {
+        for payment in importedPayments {
+            if let signature = payment.signature {
+                let key = try? SSHSig.verify(signature, message: Data(payment.signedPayload), namespace: FolioRepository.paymentNamespace)
+                let when = Clock.parse(payment.at).map { Int64($0.timeIntervalSince1970) } ?? commitTime
+                if key == nil || !Self.keys(of: parties[payment.by.lowercased()], at: when).contains(key!) {
+                    add("history/payment-signature", "payment \(payment.id) on invoice \(Workflow.label(old)), brought back from the share, is not signed by \(payment.by)'s key")
+                }
+            } else if requireSignatures {
+                add("history/payment-signature", "payment \(payment.id) on invoice \(Workflow.label(old)), brought back from the share, carries no signature of \(payment.by)")
+            }
+        }
+        if let answer = added.first(where: { buyerTypes.contains($0.type) && !importedIDs.contains($0.id) }), ![.pendingApproval].contains(oldStatus) {
             add("history/answer-status", "invoice \(Workflow.label(old)) was \(answer.type.rawValue.replacingOccurrences(of: "_", with: " ")) while \(oldStatus.rawValue); a buyer answers a sent invoice")
         }
         return findings

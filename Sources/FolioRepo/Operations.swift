@@ -339,12 +339,21 @@ extension FolioRepository {
         let before = Set(invoice.events.map(\.id))
         guard let i = answered.events.firstIndex(where: { !before.contains($0.id) }) else { return }
         answered.events[i].contentHash = Self.contentHash(of: invoice)
-        if let partyKey = actor.party.key, let key = try? SigningKeys.find(git: git, matching: try? SSHPublicKey(parsing: partyKey)), key.publicKey.openSSH == partyKey {
+        if let key = ownKey(of: actor) {
             answered.events[i].signature = try key.sign(Data(answered.events[i].signedPayload), namespace: Self.answerNamespace)
         }
     }
 
+    /// The key a party recorded in parties.json, when it is at hand here (a buyer signs its
+    /// answers and payments with it, SPEC §9).
+    func ownKey(of actor: Actor) -> (any SSHSigner)? {
+        guard let partyKey = actor.party.key, let key = try? SigningKeys.find(git: git, matching: try? SSHPublicKey(parsing: partyKey)),
+              key.publicKey.openSSH == partyKey else { return nil }
+        return key
+    }
+
     static let answerNamespace = "folio-answer"
+    static let paymentNamespace = "folio-payment"
 
     /// "sha256:…" of an invoice's content (what a buyer answers), in canonical form.
     public static func contentHash(of invoice: Invoice) -> String {
@@ -389,8 +398,11 @@ extension FolioRepository {
             if minor > Schema.maxAmount { throw FolioError.refused(Refusal("--amount \(amount) is larger than any amount Folio accepts")) }
             let day = date ?? stamp.today
             guard Dates.isValidDate(day) else { throw FolioError.usage("--date \"\(day)\" is not a date in the form YYYY-MM-DD") }
-            let payment = Payment(id: IDs.make(refund ? "ref_" : "pay_"), amount: minor, date: day, method: method ?? (refund ? "refund" : nil),
+            var payment = Payment(id: IDs.make(refund ? "ref_" : "pay_"), amount: minor, date: day, method: method ?? (refund ? "refund" : nil),
                                   reference: reference, by: actor.email, at: stamp.at)
+            if actor.isBuyer, let key = ownKey(of: actor) {
+                payment.signature = try key.sign(Data(payment.signedPayload), namespace: Self.paymentNamespace)
+            }
             let updated = refund ? try Workflow.refund(invoice, by: actor, payment: payment) : try Workflow.pay(invoice, by: actor, payment: payment)
             var changes = Changes()
             try changes.put(invoice: updated)

@@ -53,7 +53,15 @@ public struct ShareProjector {
 
     func projectOne(_ commit: GitOID) throws -> GitOID? {
         let info = try git.commitInfo(commit)
-        let parents: [GitOID] = info.parents.compactMap { map[$0] ?? nil }
+        var parents: [GitOID] = info.parents.compactMap { map[$0] ?? nil }
+        // A commit that brought buyers' work back from this share has the share commit it took
+        // as a second parent, so the share fast-forwards to it (the buyers' commits stay).
+        if info.parents.count == 1, let trailer = ShareImportTrailer(message: info.message), trailer.customer == customer {
+            guard (try? git.commitInfo(trailer.shareCommit)) != nil else {
+                throw FolioError.io("commit \(commit.hex.prefix(10)) brought back share commit \(trailer.shareCommit.hex.prefix(10)) of customer \(customer), which this repository does not have; `folio share publish \(customer)` fetches it from the share")
+            }
+            parents.append(trailer.shareCommit)
+        }
         var mappedParents: [GitOID] = []
         for p in parents where !mappedParents.contains(p) { mappedParents.append(p) }
         let first = info.parents.first
@@ -149,6 +157,19 @@ public final class SellerChanges: @unchecked Sendable {
     }
 }
 
+/// What bringing back a share's buyer commits did (SPEC §10).
+public struct ShareImport: Sendable {
+    /// The buyers' commits found in the share (not projections of the seller's history).
+    public var buyerCommits = 0
+    /// The seller's commit that merged them into this repository.
+    public var commit: GitOID?
+    public var report = MergeReport()
+    /// Why the buyers' commits were refused: nothing was brought back, nothing published.
+    public var findings: [Finding] = []
+    /// Why bringing back waits (the share holds another seller replica's publication).
+    public var deferred: String?
+}
+
 /// What publishing did for one share.
 public struct SharePublication: Sendable {
     public var customer: String
@@ -157,11 +178,13 @@ public struct SharePublication: Sendable {
     public var pushed: Bool
     public var upToDate: Bool
     public var message: String?
+    public var imported = ShareImport()
 }
 
 /// Publishes the seller's HEAD to every share (`folio share publish`, and `folio sync` after
-/// its own push). The projection so far is kept in `.git/folio/shares/CUSTOMER.map` (a cache:
-/// the projection is a function of the history, rebuilt when the file is gone).
+/// its own push), first bringing back what the share's buyers pushed there. The projection so
+/// far is kept in `.git/folio/shares/CUSTOMER.map` (a cache: the projection is a function of
+/// the history, rebuilt when the file is gone).
 public struct SharePublisher {
     public let repo: FolioRepository
     public init(repo: FolioRepository) { self.repo = repo }
@@ -202,51 +225,130 @@ public struct SharePublisher {
 
     /// The share commit for the seller's HEAD, projected from scratch (`rebuild`) or from the cache.
     public func project(customer: String, rebuild: Bool = false, changes: SellerChanges? = nil) throws -> GitOID? {
-        guard let head = try repo.head() else { return nil }
-        let known = rebuild ? [:] : loadMap(customer)
-        var projector = ShareProjector(git: git, customer: customer, known: known, changes: changes)
-        let commit = try projector.project(head)
-        if !rebuild { try saveMap(customer, projector.mapping, known: known) }
-        return commit
+        try projection(customer: customer, rebuild: rebuild, changes: changes).commit
     }
 
-    /// Publishes to `customers` (nil: every share).
-    public func publish(customers: [String]? = nil) throws -> [SharePublication] {
+    /// The share commit for HEAD and every share commit of the projection so far.
+    func projection(customer: String, rebuild: Bool = false, changes: SellerChanges?) throws -> (commit: GitOID?, known: Set<GitOID>) {
+        guard let head = try repo.head() else { return (nil, []) }
+        let cached = rebuild ? [:] : loadMap(customer)
+        var projector = ShareProjector(git: git, customer: customer, known: cached, changes: changes)
+        let commit = try projector.project(head)
+        if !rebuild { try saveMap(customer, projector.mapping, known: cached) }
+        return (commit, Set(projector.mapping.values.compactMap { $0 }))
+    }
+
+    static func remoteName(_ customer: String) -> String { "folio-share-" + customer }
+
+    /// Publishes to `customers` (nil: every share): fetches each share, brings back what its
+    /// buyers pushed there (a seller's commit by `caller`), then pushes the projection.
+    /// `force` replaces a share's history with the projection (a share that holds refused
+    /// commits); what the buyers pushed there is then gone from the share.
+    public func publish(customers: [String]? = nil, caller: Caller, force: Bool = false) throws -> [SharePublication] {
         let shares = try repo.snapshot().shares()
         let changes = SellerChanges(git: git)
         var results: [SharePublication] = []
         for (customer, share) in shares.shares.sorted(by: { $0.key < $1.key }) where customers == nil || customers!.contains(customer) {
             var result = SharePublication(customer: customer, url: share.url, shareCommit: nil, pushed: false, upToDate: false, message: nil)
-            guard let commit = try project(customer: customer, changes: changes) else {
-                result.upToDate = true
-                result.message = "nothing to share yet"
-                results.append(result)
-                continue
-            }
-            result.shareCommit = commit
-            // refs/folio/shares/CUSTOMER is what the share took last: a share whose projection
-            // did not move costs nothing more.
-            let published = "refs/folio/shares/\(customer)", pending = "refs/folio/shares-pending/\(customer)"
-            if try git.resolveReference(published) == commit {
-                result.upToDate = true
-                result.pushed = true
-                results.append(result)
-                continue
-            }
-            let remote = "folio-share-" + customer
-            if try git.remoteURL(remote) != share.url {
-                if try git.remoteURL(remote) != nil { try git.setConfig("remote.\(remote).url", share.url) } else { try git.addRemote(remote, url: share.url) }
-            }
-            try git.updateRef(pending, to: commit, expected: try git.resolveReference(pending), logMessage: "folio share publish")
-            let pushed = try git.push(remote: remote, localRef: pending, remoteRef: "refs/heads/main")
-            result.pushed = pushed.accepted
-            if pushed.accepted {
-                try git.updateRef(published, to: commit, expected: try git.resolveReference(published), logMessage: "folio share published")
-            } else {
-                result.message = (pushed.message ?? "rejected") + "; the share holds commits this repository has not projected (buyers' answers pushed there are not brought back yet)"
+            do {
+                try publish(customer: customer, url: share.url, caller: caller, force: force, changes: changes, into: &result)
+            } catch {
+                result.message = FolioError.wrap(error).description
             }
             results.append(result)
         }
         return results
+    }
+
+    func publish(customer: String, url: String, caller: Caller, force: Bool, changes: SellerChanges, into result: inout SharePublication) throws {
+        let remote = Self.remoteName(customer)
+        if try git.remoteURL(remote) != url {
+            if try git.remoteURL(remote) != nil { try git.setConfig("remote.\(remote).url", url) } else { try git.addRemote(remote, url: url) }
+        }
+        _ = try repo.recordingLocks(remoteURL: url, remote: remote) { try git.fetch(remote: remote) }
+        result.imported = try bringBack(customer: customer, remote: remote, caller: caller, changes: changes)
+        if !force {
+            if !result.imported.findings.isEmpty {
+                result.message = "refused what its buyers pushed (\(result.imported.findings.count) finding(s)); nothing was brought back or published. Once the share is set right, or to drop those commits from it: `folio share publish --force \(customer)`"
+                return
+            }
+            if let deferred = result.imported.deferred { result.message = deferred; return }
+        }
+        guard let commit = try project(customer: customer, changes: changes) else {
+            result.upToDate = true
+            result.message = "nothing to share yet"
+            return
+        }
+        result.shareCommit = commit
+        // refs/folio/shares/CUSTOMER is what the share took last: a share whose projection
+        // did not move costs nothing more.
+        let published = "refs/folio/shares/\(customer)", pending = "refs/folio/shares-pending/\(customer)"
+        let shareTip = try git.resolveReference("refs/remotes/\(remote)/main")
+        if try git.resolveReference(published) == commit, shareTip == commit {
+            result.upToDate = true
+            result.pushed = true
+            return
+        }
+        try git.updateRef(pending, to: commit, expected: try git.resolveReference(pending), logMessage: "folio share publish")
+        let pushed = try repo.recordingLocks(remoteURL: url, remote: remote) {
+            try git.push(remote: remote, localRef: pending, remoteRef: "refs/heads/main", force: force)
+        }
+        result.pushed = pushed.accepted
+        if pushed.accepted {
+            try git.updateRef(published, to: commit, expected: try git.resolveReference(published), logMessage: "folio share published")
+        } else {
+            result.message = (pushed.message ?? "rejected") + "; a buyer pushed meanwhile: publish again"
+        }
+    }
+
+    /// Brings back the commits the share's buyers pushed (SPEC §10): they pass the history
+    /// checks against the share's own parties and settings, else nothing is brought back and
+    /// the findings say why; the invoices they changed are merged into this repository by
+    /// SPEC §4's rules (base: the projection they started from) in one commit by `caller`,
+    /// whose trailer names the share commit it took.
+    func bringBack(customer: String, remote: String, caller: Caller, changes: SellerChanges) throws -> ShareImport {
+        var result = ShareImport()
+        guard let tip = try git.resolveReference("refs/remotes/\(remote)/main") else { return result }
+        return try repo.withWriteLock {
+            let (projected, known) = try projection(customer: customer, changes: changes)
+            guard let head = try repo.head(), let projected else { return result }
+            if try git.isAncestor(tip, of: projected) { return result }
+            var hidden = [projected]
+            if let published = try git.resolveReference("refs/folio/shares/\(customer)") { hidden.append(published) }
+            let theirs = try git.walk(from: tip, hidingAll: hidden).filter { !known.contains($0) }
+            result.buyerCommits = theirs.count
+            let snapshot = repo.snapshot(at: head)
+            let parties = try snapshot.parties()
+            // Projections are made by sellers: one this repository has not made is another
+            // seller replica's, made from commits that the seller's remote brings.
+            let bySellers = try theirs.filter { parties[try git.commitInfo($0).author.email.lowercased()]?.role == .seller }
+            if !bySellers.isEmpty {
+                result.deferred = "the share holds \(bySellers.count) commit(s) by sellers that this repository has not published (another seller replica published first): sync with the seller's remote, then again. If they stay, `folio share publish --force \(customer)` replaces them"
+                return result
+            }
+            result.findings = try HistoryCheck(repo: repo).check(commits: theirs)
+            if !result.findings.isEmpty { return result }
+            let (tree, report) = try TreeMerger(git: git).merge(ours: projected, theirs: tip)
+            result.report = report
+            var files: [String: Data?] = [:]
+            for change in try git.diff(fromTree: try git.commitInfo(projected).tree, toTree: tree) {
+                let owner = try [change.newBlob, change.oldBlob].compactMap { $0 }.first.flatMap { try changes.owner($0, change.path) }
+                guard DocumentPaths.parse(change.path)?.kind == .invoice, owner == customer else {
+                    result.findings.append(Finding("share/scope", file: change.path, "the buyers' commits in the share of \(customer) change \(change.path), which is not one of that customer's invoices", commit: tip.hex))
+                    continue
+                }
+                files[change.path] = .some(try change.newBlob.map { try git.readBlob($0) })
+            }
+            if !result.findings.isEmpty { return result }
+            let actor = try repo.actor(explicit: caller.identity, environment: caller.environment, snapshot: snapshot)
+            guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; a seller brings back what buyers pushed to a share")) }
+            var commitChanges = Changes()
+            commitChanges.files = files
+            let conflicts = report.conflicts.isEmpty ? "" : ", \(report.conflicts.count) conflict(s) recorded"
+            let message = "Bring back from the share of customer \(customer): \(theirs.count) buyer commit(s), \(files.count) invoice(s)\(conflicts)\n\n"
+                + ShareImportTrailer(customer: customer, shareCommit: tip).line
+            result.commit = try repo.commit(commitChanges, message: message, actor: actor, clock: caller.clock, parent: head).commit
+            return result
+        }
     }
 }
