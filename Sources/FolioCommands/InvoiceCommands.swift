@@ -258,5 +258,8 @@ struct InvoiceLog: ParsableCommand {
         for e in answers {
             Output.data("answer \(e.type.rawValue) of revision \(e.revision) by \(e.by): \(check.answerSignature(e, parties: parties))\(e.contentHash.map { ", answering \($0.prefix(19))…" } ?? "")")
         }
+        for p in invoice.payments where p.signature != nil {
+            Output.data("payment \(p.id) by \(p.by): \(check.paymentSignature(p, parties: parties))")
+        }
     }
 }

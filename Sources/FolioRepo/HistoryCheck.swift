@@ -277,14 +277,11 @@ public struct HistoryCheck {
             }
         }
         for payment in importedPayments {
-            if let signature = payment.signature {
-                let key = try? SSHSig.verify(signature, message: Data(payment.signedPayload), namespace: FolioRepository.paymentNamespace)
-                let when = Clock.parse(payment.at).map { Int64($0.timeIntervalSince1970) } ?? commitTime
-                if key == nil || !Self.keys(of: parties[payment.by.lowercased()], at: when).contains(key!) {
-                    add("history/payment-signature", "payment \(payment.id) on invoice \(Workflow.label(old)), brought back from the share, is not signed by \(payment.by)'s key")
-                }
-            } else if requireSignatures {
-                add("history/payment-signature", "payment \(payment.id) on invoice \(Workflow.label(old)), brought back from the share, carries no signature of \(payment.by)")
+            switch paymentSignature(payment, parties: parties) {
+            case .good: break
+            case .unsigned where !requireSignatures: break
+            case .unsigned: add("history/payment-signature", "payment \(payment.id) on invoice \(Workflow.label(old)), brought back from the share, carries no signature of \(payment.by)")
+            case .bad: add("history/payment-signature", "payment \(payment.id) on invoice \(Workflow.label(old)), brought back from the share, is not signed by \(payment.by)'s key")
             }
         }
         if let answer = added.first(where: { buyerTypes.contains($0.type) && !importedIDs.contains($0.id) }), ![.pendingApproval].contains(oldStatus) {
@@ -335,6 +332,16 @@ extension HistoryCheck {
         }
         let time = Clock.parse(event.at).map { Int64($0.timeIntervalSince1970) } ?? 0
         return Self.keys(of: parties[event.by], at: time).contains(key) ? .good(event.by) : .bad("signed by \(key.fingerprint), not \(event.by)'s key")
+    }
+
+    /// A payment a buyer signed against the key the buyer held when it paid.
+    public func paymentSignature(_ payment: Payment, parties: Parties) -> SignatureStatus {
+        guard let signature = payment.signature else { return .unsigned }
+        guard let key = try? SSHSig.verify(signature, message: Data(payment.signedPayload), namespace: FolioRepository.paymentNamespace) else {
+            return .bad("the payment's signature does not verify")
+        }
+        let time = Clock.parse(payment.at).map { Int64($0.timeIntervalSince1970) } ?? 0
+        return Self.keys(of: parties[payment.by], at: time).contains(key) ? .good(payment.by) : .bad("signed by \(key.fingerprint), not \(payment.by)'s key")
     }
 
     /// `validate --since REV` (SPEC §7): every commit after REV, up to HEAD.

@@ -280,11 +280,12 @@ public struct SharePublisher {
             return
         }
         result.shareCommit = commit
-        // refs/folio/shares/CUSTOMER is what the share took last: a share whose projection
-        // did not move costs nothing more.
+        // refs/folio/shares/CUSTOMER is what the share took last. A share that already holds
+        // the projection (another seller replica published the same commits) costs nothing more.
         let published = "refs/folio/shares/\(customer)", pending = "refs/folio/shares-pending/\(customer)"
-        let shareTip = try git.resolveReference("refs/remotes/\(remote)/main")
-        if try git.resolveReference(published) == commit, shareTip == commit {
+        if try git.resolveReference("refs/remotes/\(remote)/main") == commit {
+            let last = try git.resolveReference(published)
+            if last != commit { try git.updateRef(published, to: commit, expected: last, logMessage: "folio share published") }
             result.upToDate = true
             result.pushed = true
             return
