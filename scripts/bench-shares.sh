@@ -56,9 +56,9 @@ for f in files:
     if changed == 10: break
 subprocess.run(["git", "-C", repo, "commit", "-qam", "10 invoices of 10 customers"], check=True)
 PY
-read -r again mem <<<"$(cd "$WORK/repo" && secs "$BIN" --as $SELLER share publish)"
+read -r again mem <<<"$(cd "$WORK/repo" && secs "$BIN" --as $SELLER share publish)" || true
 pushed=$(grep -c "published [0-9a-f]" "$WORK/err" || true)
 printf '%-58s %10s\n' "publication after 10 invoices of 10 customers changed (s)" "$again"
 printf '%-58s %10s\n' "  shares pushed to" "$pushed"
 printf '%-58s %10s\n' "  peak memory (MB)" "$((mem / 1024))"
-rm -rf "$WORK"
+[ -n "${KEEP:-}" ] && echo "kept $WORK" >&2 || rm -rf "$WORK"

@@ -123,6 +123,32 @@ extension GitRepository {
         }
     }
 
+    /// What the remote's `branch` points at now (`git ls-remote REMOTE refs/heads/BRANCH`):
+    /// nil when the remote has no such branch. Only the remote's reference list is read, no
+    /// pack is negotiated, so asking many remotes whether they moved stays cheap.
+    public func remoteBranchTip(remote name: String, branch: String) throws -> GitOID? {
+        try withRemote(name) { remote, url in
+            var callbacks = git_remote_callbacks()
+            try check(git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION)), "remote callbacks")
+            let state = RemoteCallbackState(url: url)
+            state.install(into: &callbacks)
+            return try withExtendedLifetime(state) {
+                let code = git_remote_connect(remote, GIT_DIRECTION_FETCH, &callbacks, nil, nil)
+                if code < 0 { throw state.error(code, "list the references of remote \(name) (\(url))") }
+                defer { git_remote_disconnect(remote) }
+                var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
+                var count = 0
+                try check(git_remote_ls(&heads, &count, remote), "list the references of remote \(name)")
+                let wanted = "refs/heads/" + branch
+                for i in 0..<count {
+                    guard let head = heads?[i] else { continue }
+                    if String(cString: head.pointee.name) == wanted { return GitOID(head.pointee.oid) }
+                }
+                return nil
+            }
+        }
+    }
+
     /// The commit a reference resolves to, following symbolic references ("HEAD",
     /// "refs/remotes/origin/main", "refs/heads/main"); nil when it does not exist or is unborn.
     /// Takes a full reference name, not a revision expression (see `resolveCommit`).

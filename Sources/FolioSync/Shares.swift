@@ -265,7 +265,17 @@ public struct SharePublisher {
         if try git.remoteURL(remote) != url {
             if try git.remoteURL(remote) != nil { try git.setConfig("remote.\(remote).url", url) } else { try git.addRemote(remote, url: url) }
         }
-        _ = try repo.recordingLocks(remoteURL: url, remote: remote) { try git.fetch(remote: remote) }
+        // Ask the share where its branch is (cheap), and fetch only when buyers moved it: a
+        // seller's sync asks every share, and most have not moved.
+        let tracking = "refs/remotes/\(remote)/main"
+        let known = try git.resolveReference(tracking)
+        if let tip = try git.remoteBranchTip(remote: remote, branch: "main"), tip != known {
+            if (try? git.commitInfo(tip)) != nil {
+                try git.updateRef(tracking, to: tip, expected: known, logMessage: "folio share: the share is at a commit this repository has")
+            } else {
+                _ = try repo.recordingLocks(remoteURL: url, remote: remote) { try git.fetch(remote: remote) }
+            }
+        }
         result.imported = try bringBack(customer: customer, remote: remote, caller: caller, changes: changes)
         if !force {
             if !result.imported.findings.isEmpty {
