@@ -42,7 +42,7 @@ struct ShareList: ParsableCommand {
                 Output.info("folio: share of \(customer): \(FolioError.wrap(error).description)")
                 continue
             }
-            let published = try repo.git.resolveReference("refs/remotes/folio-share-\(customer)/main") ?? repo.git.resolveReference("refs/folio/shares/\(customer)")
+            let published = try repo.git.resolveReference(SharePublisher.trackingRef(customer)) ?? repo.git.resolveReference("refs/folio/shares/\(customer)")
             let behind = try projected.map { p in try published.map { try repo.git.walk(from: p, hiding: $0).count } ?? repo.git.walk(from: p, hiding: nil).count } ?? 0
             let documents = try projected.map { try repo.git.listFiles(at: $0, under: "invoices").count } ?? 0
             let orders = try projected.map { try repo.git.listFiles(at: $0, under: "orders").count } ?? 0

@@ -31,6 +31,19 @@ public struct GitPushResult: Sendable, Equatable {
 }
 
 // MARK: - Remote operations
+
+/// Where a fetch or push goes: a configured remote, or a URL.
+enum GitRemoteTarget: CustomStringConvertible {
+    case named(String)
+    case url(String)
+
+    var description: String {
+        switch self {
+        case .named(let name): "remote \(name)"
+        case .url(let url): url
+        }
+    }
+}
 //
 // Transports are libgit2's own: local paths and file:// (in-process, so the remote's hooks never
 // run), git:// (plain TCP), ssh:// and scp-like `user@host:path` (libssh2), http(s)://.
@@ -111,34 +124,45 @@ extension GitRepository {
     /// names remote and URL, the message is the transport's) when the URL is unreachable or there
     /// is no repository there.
     public func fetch(remote name: String) throws -> [GitRefUpdate] {
-        try withRemote(name) { remote, url in
+        let prefix = "refs/remotes/\(name)/"
+        return try fetch(.named(name), refspec: nil).filter { $0.ref.hasPrefix(prefix) }
+    }
+
+    /// `git fetch URL +refs/heads/BRANCH:TRACKINGREF`, with no remote in the configuration.
+    public func fetch(url: String, branch: String, into trackingRef: String) throws -> [GitRefUpdate] {
+        try fetch(.url(url), refspec: "+refs/heads/\(branch):\(trackingRef)")
+    }
+
+    private func fetch(_ target: GitRemoteTarget, refspec: String?) throws -> [GitRefUpdate] {
+        try withRemote(target) { remote, url in
             var options = git_fetch_options()
             try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "fetch options")
             let state = RemoteCallbackState(url: url)
             state.install(into: &options.callbacks)
-            let code = withExtendedLifetime(state) { git_remote_fetch(remote, nil, &options, nil) }
-            if code < 0 { throw state.error(code, "fetch from remote \(name) (\(url))") }
-            let prefix = "refs/remotes/\(name)/"
-            return state.updatedRefs.filter { $0.ref.hasPrefix(prefix) }.sorted { $0.ref < $1.ref }
+            let code = withExtendedLifetime(state) {
+                withRefspecs(refspec.map { [$0] } ?? []) { specs in git_remote_fetch(remote, refspec == nil ? nil : specs, &options, nil) }
+            }
+            if code < 0 { throw state.error(code, "fetch from \(target) (\(url))") }
+            return state.updatedRefs.sorted { $0.ref < $1.ref }
         }
     }
 
     /// What the remote's `branch` points at now (`git ls-remote REMOTE refs/heads/BRANCH`):
     /// nil when the remote has no such branch. Only the remote's reference list is read, no
     /// pack is negotiated, so asking many remotes whether they moved stays cheap.
-    public func remoteBranchTip(remote name: String, branch: String) throws -> GitOID? {
-        try withRemote(name) { remote, url in
+    public func remoteBranchTip(url: String, branch: String) throws -> GitOID? {
+        try withRemote(.url(url)) { remote, url in
             var callbacks = git_remote_callbacks()
             try check(git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION)), "remote callbacks")
             let state = RemoteCallbackState(url: url)
             state.install(into: &callbacks)
             return try withExtendedLifetime(state) {
                 let code = git_remote_connect(remote, GIT_DIRECTION_FETCH, &callbacks, nil, nil)
-                if code < 0 { throw state.error(code, "list the references of remote \(name) (\(url))") }
+                if code < 0 { throw state.error(code, "list the references of \(url)") }
                 defer { git_remote_disconnect(remote) }
                 var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
                 var count = 0
-                try check(git_remote_ls(&heads, &count, remote), "list the references of remote \(name)")
+                try check(git_remote_ls(&heads, &count, remote), "list the references of \(url)")
                 let wanted = "refs/heads/" + branch
                 for i in 0..<count {
                     guard let head = heads?[i] else { continue }
@@ -168,30 +192,32 @@ extension GitRepository {
     /// On acceptance libgit2 also moves the matching remote-tracking reference. `force`
     /// replaces the remote's branch whatever it holds (only a share's owner does that).
     public func push(remote name: String, localRef: String, remoteRef: String, force: Bool = false) throws -> GitPushResult {
+        try push(.named(name), localRef: localRef, remoteRef: remoteRef, force: force)
+    }
+
+    /// The same, to a URL with no remote in the configuration (no remote-tracking reference moves).
+    public func push(url: String, localRef: String, remoteRef: String, force: Bool = false) throws -> GitPushResult {
+        try push(.url(url), localRef: localRef, remoteRef: remoteRef, force: force)
+    }
+
+    private func push(_ target: GitRemoteTarget, localRef: String, remoteRef: String, force: Bool) throws -> GitPushResult {
         for ref in [localRef, remoteRef] where ref.isEmpty || ref.hasPrefix("+") || ref.contains(":") {
             throw GitError.invalidArgument("push needs plain reference names, got \"\(ref)\" (no force, no refspec)")
         }
-        return try withRemote(name) { remote, url in
+        return try withRemote(target) { remote, url in
             var options = git_push_options()
             try check(git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "push options")
             let state = RemoteCallbackState(url: url)
             state.install(into: &options.callbacks)
             let code = withExtendedLifetime(state) {
-                // A local C copy rather than the Worktree file's helper: one string, no shared code.
-                "\(force ? "+" : "")\(localRef):\(remoteRef)".withCString { spec in
-                    var item: UnsafeMutablePointer<CChar>? = UnsafeMutablePointer(mutating: spec)
-                    return withUnsafeMutablePointer(to: &item) { items in
-                        var refspecs = git_strarray(strings: items, count: 1)
-                        return git_remote_push(remote, &refspecs, &options)
-                    }
-                }
+                withRefspecs(["\(force ? "+" : "")\(localRef):\(remoteRef)"]) { specs in git_remote_push(remote, specs, &options) }
             }
             if code == GIT_ENONFASTFORWARD.rawValue {
                 let detail = GitError.last(code, "push").libgit2Message
                 return GitPushResult(ref: remoteRef, accepted: false,
                                      message: "non-fast-forward: fetch and merge first (\(detail))")
             }
-            if code < 0 { throw state.error(code, "push \(localRef) to \(remoteRef) on remote \(name) (\(url))") }
+            if code < 0 { throw state.error(code, "push \(localRef) to \(remoteRef) on \(target) (\(url))") }
             // No report for the reference (e.g. nothing to update): libgit2 succeeded, so it stands.
             guard let status = state.pushStatus[remoteRef], let reason = status else {
                 return GitPushResult(ref: remoteRef, accepted: true, message: nil)
@@ -213,14 +239,32 @@ extension GitRepository {
 
     // MARK: Helpers
 
-    private func withRemote<T>(_ name: String, _ body: (OpaquePointer, String) throws -> T) throws -> T {
+    /// A remote by name (read from the configuration), or an anonymous one for a URL: looking
+    /// a remote up snapshots the whole configuration, which costs time and memory per call
+    /// once thousands of remotes (shares) would be configured.
+    private func withRemote<T>(_ target: GitRemoteTarget, _ body: (OpaquePointer, String) throws -> T) throws -> T {
         var remote: OpaquePointer?
-        let code = git_remote_lookup(&remote, pointer, name)
-        if code == notFoundCode { throw GitError.notFound("remote \"\(name)\"") }
-        try check(code, "look up remote \(name)")
+        switch target {
+        case .named(let name):
+            let code = git_remote_lookup(&remote, pointer, name)
+            if code == notFoundCode { throw GitError.notFound("remote \"\(name)\"") }
+            try check(code, "look up remote \(name)")
+        case .url(let url):
+            try check(git_remote_create_anonymous(&remote, pointer, url), "a remote for \(url)")
+        }
         defer { git_remote_free(remote) }
         let url = git_remote_url(remote).map { String(cString: $0) } ?? ""
         return try body(remote!, url)
+    }
+
+    /// `specs` as a C string array for the duration of `body`.
+    private func withRefspecs<T>(_ specs: [String], _ body: (UnsafeMutablePointer<git_strarray>) -> T) -> T {
+        var copies = specs.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        return copies.withUnsafeMutableBufferPointer { buffer in
+            var array = git_strarray(strings: buffer.baseAddress, count: specs.count)
+            return body(&array)
+        }
     }
 
     /// Drops empty and "." components: libgit2 1.5 fails to create folders for a path with "//"

@@ -238,7 +238,8 @@ public struct SharePublisher {
         return (commit, Set(projector.mapping.values.compactMap { $0 }))
     }
 
-    static func remoteName(_ customer: String) -> String { "folio-share-" + customer }
+    /// What the share's branch was when this repository last looked (fetched or pushed).
+    public static func trackingRef(_ customer: String) -> String { "refs/remotes/folio-share-\(customer)/main" }
 
     /// Publishes to `customers` (nil: every share): fetches each share, brings back what its
     /// buyers pushed there (a seller's commit by `caller`), then pushes the projection.
@@ -261,22 +262,19 @@ public struct SharePublisher {
     }
 
     func publish(customer: String, url: String, caller: Caller, force: Bool, changes: SellerChanges, into result: inout SharePublication) throws {
-        let remote = Self.remoteName(customer)
-        if try git.remoteURL(remote) != url {
-            if try git.remoteURL(remote) != nil { try git.setConfig("remote.\(remote).url", url) } else { try git.addRemote(remote, url: url) }
-        }
         // Ask the share where its branch is (cheap), and fetch only when buyers moved it: a
-        // seller's sync asks every share, and most have not moved.
-        let tracking = "refs/remotes/\(remote)/main"
+        // seller's sync asks every share, and most have not moved. Shares are reached by URL,
+        // not as configured remotes: thousands of those would slow every read of the config.
+        let tracking = Self.trackingRef(customer)
         let known = try git.resolveReference(tracking)
-        if let tip = try git.remoteBranchTip(remote: remote, branch: "main"), tip != known {
+        if let tip = try git.remoteBranchTip(url: url, branch: "main"), tip != known {
             if (try? git.commitInfo(tip)) != nil {
                 try git.updateRef(tracking, to: tip, expected: known, logMessage: "folio share: the share is at a commit this repository has")
             } else {
-                _ = try repo.recordingLocks(remoteURL: url, remote: remote) { try git.fetch(remote: remote) }
+                _ = try repo.recordingLocks(remoteURL: url, remote: "folio-share-\(customer)") { try git.fetch(url: url, branch: "main", into: tracking) }
             }
         }
-        result.imported = try bringBack(customer: customer, remote: remote, caller: caller, changes: changes)
+        result.imported = try bringBack(customer: customer, tracking: tracking, caller: caller, changes: changes)
         if !force {
             if !result.imported.findings.isEmpty {
                 result.message = "refused what its buyers pushed (\(result.imported.findings.count) finding(s)); nothing was brought back or published. Once the share is set right, or to drop those commits from it: `folio share publish --force \(customer)`"
@@ -293,7 +291,7 @@ public struct SharePublisher {
         // refs/folio/shares/CUSTOMER is what the share took last. A share that already holds
         // the projection (another seller replica published the same commits) costs nothing more.
         let published = "refs/folio/shares/\(customer)", pending = "refs/folio/shares-pending/\(customer)"
-        if try git.resolveReference("refs/remotes/\(remote)/main") == commit {
+        if try git.resolveReference(tracking) == commit {
             let last = try git.resolveReference(published)
             if last != commit { try git.updateRef(published, to: commit, expected: last, logMessage: "folio share published") }
             result.upToDate = true
@@ -301,12 +299,13 @@ public struct SharePublisher {
             return
         }
         try git.updateRef(pending, to: commit, expected: try git.resolveReference(pending), logMessage: "folio share publish")
-        let pushed = try repo.recordingLocks(remoteURL: url, remote: remote) {
-            try git.push(remote: remote, localRef: pending, remoteRef: "refs/heads/main", force: force)
+        let pushed = try repo.recordingLocks(remoteURL: url, remote: "folio-share-\(customer)") {
+            try git.push(url: url, localRef: pending, remoteRef: "refs/heads/main", force: force)
         }
         result.pushed = pushed.accepted
         if pushed.accepted {
             try git.updateRef(published, to: commit, expected: try git.resolveReference(published), logMessage: "folio share published")
+            try git.updateRef(tracking, to: commit, expected: try git.resolveReference(tracking), logMessage: "folio share published")
         } else {
             result.message = (pushed.message ?? "rejected") + "; a buyer pushed meanwhile: publish again"
         }
@@ -317,9 +316,9 @@ public struct SharePublisher {
     /// the findings say why; the invoices they changed are merged into this repository by
     /// SPEC §4's rules (base: the projection they started from) in one commit by `caller`,
     /// whose trailer names the share commit it took.
-    func bringBack(customer: String, remote: String, caller: Caller, changes: SellerChanges) throws -> ShareImport {
+    func bringBack(customer: String, tracking: String, caller: Caller, changes: SellerChanges) throws -> ShareImport {
         var result = ShareImport()
-        guard let tip = try git.resolveReference("refs/remotes/\(remote)/main") else { return result }
+        guard let tip = try git.resolveReference(tracking) else { return result }
         return try repo.withWriteLock {
             let (projected, known) = try projection(customer: customer, changes: changes)
             guard let head = try repo.head(), let projected else { return result }
