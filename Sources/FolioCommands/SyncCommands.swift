@@ -37,42 +37,6 @@ func repairMergeDriver(_ repo: FolioRepository) {
     }
 }
 
-struct CloneCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "clone", abstract: "Clone a Folio repository, register the merge driver, ready to use.")
-    @OptionGroup var global: GlobalOptions
-    @Argument(help: "Remote URL: a path, file://, git://, ssh:// or https://.") var url: String
-    @Argument(help: "Where to clone (default: the URL's last component).") var path: String?
-
-    func run() throws {
-        var target = path ?? URL(fileURLWithPath: url).deletingPathExtension().lastPathComponent
-        if path == nil, let d = global.directory { target = (d as NSString).appendingPathComponent(target) }
-        if FileManager.default.fileExists(atPath: target), let items = try? FileManager.default.contentsOfDirectory(atPath: target), !items.isEmpty {
-            throw FolioError.usage("\(target) exists and is not empty")
-        }
-        let git: GitRepository
-        do { git = try GitRepository.clone(url: url, to: target) } catch {
-            throw FolioError.io("cannot clone \(url): \(error)")
-        }
-        let repo = (try? git.headCommit()) != nil ? try? FolioRepository.open(target) : nil
-        var identity = global.explicitIdentity
-        if let email = identity?.email { identity?.name = (try? repo?.snapshot().parties()[email]?.name) ?? nil }
-        try MergeDriver.install(in: git, executable: currentExecutable(), identity: identity)
-        let ok = repo != nil
-        // SPEC §5: ready to use, index included. A failed build is not a failed clone: the
-        // next read builds it again, and says why.
-        if let repo {
-            do { _ = try IndexAccess.open(repo) } catch { Output.info("folio: the index was not built (\(error)); the next `folio list` builds it") }
-            try? repo.refreshAllowedSigners()
-            if let advice = repo.signingAdvice(for: identity?.email ?? (try? repo.identityEmail(explicit: nil))) { Output.info("folio: \(advice)") }
-        }
-        if global.wantsJSON {
-            Output.data(CanonicalJSON.string(.object(["path": .string(git.workdir ?? target), "url": .string(url), "folio": .bool(ok)])))
-        } else {
-            Output.data("Cloned \(url) into \(git.workdir ?? target)" + (ok ? "" : " (no Folio repository on its main branch yet)"))
-        }
-    }
-}
-
 struct RemoteOptions: ParsableArguments {
     @Argument(help: "The remote (default: origin).") var remote: String = "origin"
 }
@@ -184,68 +148,5 @@ struct PushCommand: ParsableCommand {
     func run() throws {
         let repo = try global.openRepository()
         do { printSummary(try Syncer(repo: repo).push(remote: remote.remote), verb: "push", global) } catch { throw syncFailure(error) }
-    }
-}
-
-struct MergeDriverCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "merge-driver", abstract: "Called by git: merge one document (%O %A %B %P).", shouldDisplay: false)
-    @Argument var base: String
-    @Argument var ours: String
-    @Argument var theirs: String
-    @Argument var path: String
-    @Flag(help: "Git's inner merge of two merge bases (merge.folio.recursive): no conflict records.") var virtualBase = false
-    func run() throws {
-        do {
-            let outcome = try MergeDriver.run(base: base, ours: ours, theirs: theirs, path: path, environment: ProcessInfo.processInfo.environment,
-                                              virtualBase: virtualBase)
-            for c in outcome.conflicts { Output.info("folio: \(path)#\(c.path): conflict recorded (\(c.reason ?? "")); see `folio conflicts`") }
-        } catch {
-            Output.error("folio merge-driver: \(path): \(error)")
-            throw ExitCode(1)
-        }
-    }
-}
-
-struct ConflictsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "conflicts", abstract: "List unresolved conflict records.")
-    @OptionGroup var global: GlobalOptions
-    func run() throws {
-        let repo = try global.openRepository()
-        let visibility = try repo.visibility(explicit: global.actingAs, snapshot: repo.snapshot())
-        let open = try repo.openConflicts().filter { visibility.allows(customerID: $0.customerID) }
-        if global.wantsJSON {
-            Output.data(CanonicalJSON.string(.object(["data": .array(open.map { c in
-                var o = JSONValue.encoding(c.record).objectValue ?? [:]
-                o["document"] = .string(c.documentID); o["kind"] = .string(c.kind.rawValue); o["file"] = .string(c.file)
-                return .object(o)
-            })])))
-            return
-        }
-        if open.isEmpty { Output.data("No unresolved conflicts."); return }
-        for c in open {
-            let show: (JSONValue?) -> String = { $0.map { String(CanonicalJSON.compact($0).prefix(60)) } ?? "(absent)" }
-            Output.data("\(c.kind.rawValue) \(c.documentID) \(c.record.path): kept \(show(c.record.ours)) by \(c.record.oursBy ?? "?"); other \(show(c.record.theirs)) by \(c.record.theirsBy ?? "?") — \(c.record.reason ?? "")")
-        }
-        Output.info("\(open.count) conflict(s); clear one with `folio resolve ID --path P --take ours|theirs|VALUE`")
-    }
-}
-
-struct ResolveCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "resolve", abstract: "Clear a conflict record, keeping ours, taking theirs, or setting a value.")
-    @OptionGroup var global: GlobalOptions
-    @Argument(help: "The invoice or order id.") var id: String
-    @Option(help: "The conflict's JSON pointer (or its record id).") var path: String
-    @Option(help: "ours (keep the merged value), theirs (take the other), or a value (JSON, else a string).") var take: String
-
-    func run() throws {
-        let resolution: FolioRepository.Resolution
-        switch take {
-        case "ours": resolution = .ours
-        case "theirs": resolution = .theirs
-        default: resolution = .value((try? JSONValue.parse(Data(take.utf8))) ?? .string(take))
-        }
-        let repo = try global.openRepository()
-        let written = try repo.resolve(id: repo.invoiceID(for: id), path: path, take: resolution, caller: global.caller)
-        if global.wantsJSON { Output.data(CanonicalJSON.string(written.value)) } else { Output.data(written.message) }
     }
 }

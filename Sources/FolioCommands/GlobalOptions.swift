@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import FolioIndex
+import FolioModel
+import FolioRepo
+
+/// -C, --as and --json, accepted before the command (`folio -C repo --as a@b invoice show X`)
+/// and after it.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if folio was started in PATH.", valueName: "PATH"))
+    var directory: String?
+
+    @Option(name: .customLong("as"), help: ArgumentHelp("Act as this party (else FOLIO_USER, else git config user.email).", valueName: "EMAIL"))
+    var identity: String?
+
+    @Flag(help: "Print data as JSON.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Writes: a key that makes a retry safe; a write whose key this identity's commits already record is not made again (exit 0).", valueName: "KEY"))
+    var idempotencyKey: String?
+
+    nonisolated(unsafe) static var leading = (directory: String?.none, identity: String?.none, json: false)
+
+    var path: String { directory ?? GlobalOptions.leading.directory ?? FileManager.default.currentDirectoryPath }
+    var actingAs: String? { identity ?? GlobalOptions.leading.identity }
+    var wantsJSON: Bool { json || GlobalOptions.leading.json }
+
+    var caller: Caller { Caller(identity: actingAs, clock: Clock(), idempotencyKey: idempotencyKey, idempotencyRequest: idempotencyKey.map { _ in Self.requestDigest() }) }
+
+    /// The command and its arguments, without the options that do not change what is asked
+    /// (-C, --as, --json, the key itself), as a short digest (FNV-1a, 64 bits).
+    static func requestDigest(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> String {
+        var kept: [String] = []
+        var skipNext = false
+        for argument in arguments {
+            if skipNext { skipNext = false; continue }
+            if ["-C", "--as", "--idempotency-key"].contains(argument) { skipNext = true; continue }
+            if argument == "--json" || argument.hasPrefix("--as=") || argument.hasPrefix("--idempotency-key=") || argument.hasPrefix("-C=") { continue }
+            kept.append(argument)
+        }
+        return String(DocumentPaths.fnv1a64(kept.joined(separator: "\u{0}")), radix: 16)
+    }
+
+    /// Who acts when the user said so (--as, else FOLIO_USER), for a clone's git identity.
+    var explicitIdentity: (email: String, name: String?)? {
+        guard let email = actingAs ?? ProcessInfo.processInfo.environment["FOLIO_USER"], !email.isEmpty else { return nil }
+        return (email.lowercased(), nil)
+    }
+
+    func openRepository() throws -> FolioRepository {
+        let repo = try FolioRepository.open(path)
+        repo.notice = { Output.info($0) }
+        // Numbers resolve through the index: one lookup instead of reading every invoice.
+        repo.numberLookup = { [unowned repo] number in
+            var query = InvoiceQuery()
+            query.number = number
+            query.limit = 100
+            return try IndexAccess.reading(repo) { index in try index.invoices(query).page.first { $0.number == number }?.id }
+        }
+        return repo
+    }
+
+
+    static func extractLeading(_ args: [String]) -> ((directory: String?, identity: String?, json: Bool), [String]) {
+        var out = (directory: String?.none, identity: String?.none, json: false)
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            if a == "-C", i + 1 < args.count { out.directory = args[i + 1]; i += 2 }
+            else if a.hasPrefix("-C"), a.count > 2 { out.directory = String(a.dropFirst(2)); i += 1 }
+            else if a == "--as", i + 1 < args.count { out.identity = args[i + 1]; i += 2 }
+            else if a.hasPrefix("--as=") { out.identity = String(a.dropFirst(5)); i += 1 }
+            else if a == "--json" { out.json = true; i += 1 }
+            else { break }
+        }
+        return (out, Array(args[i...]))
+    }
+}

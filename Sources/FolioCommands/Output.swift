@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import FolioIndex
+import FolioModel
+import FolioRepo
+
+enum Output {
+    static func data(_ text: String) { write(text, to: STDOUT_FILENO) }
+    static func error(_ text: String) { write(text, to: STDERR_FILENO) }
+
+    /// Why standard output or error could not be written, if it could not: the command then
+    /// exits 2 (SPEC §5: an I/O error) instead of 0 with its output cut short.
+    nonisolated(unsafe) static var failure: String?
+
+    /// The text and a final newline, straight to the descriptor (unbuffered, as FileHandle
+    /// writes, without first copying the text into a Data).
+    private static func write(_ text: String, to fd: Int32) {
+        var line = text.hasSuffix("\n") ? text : text + "\n"
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n > 0 { offset += n; continue }
+                let code = n < 0 ? errno : EIO
+                if code == EINTR { continue }
+                if code == EAGAIN {
+                    // A descriptor left non-blocking by whoever started us: wait until it drains.
+                    var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&ready, 1, -1)
+                    continue
+                }
+                if failure == nil {
+                    failure = "cannot write to standard \(fd == STDOUT_FILENO ? "output" : "error"): \(String(cString: strerror(code)))"
+                }
+                return
+            }
+        }
+    }
+    /// Progress and confirmations for people go to standard error, so that standard output
+    /// stays data a script can read.
+    static func info(_ text: String) { error(text) }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import FolioGit
+import FolioModel
+import FolioRepo
+import FolioSync
+import FolioTrust
+
+struct PartyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "party", abstract: "Manage identities and roles.", subcommands: [PartyAdd.self, PartyKey.self, PartyUpdate.self, PartyRemove.self, PartyList.self])
+}
+
+struct PartyAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a seller or a buyer.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The party's email.") var email: String
+    @Option(help: "seller or buyer.") var role: String
+    @Option(help: "The customer id a buyer belongs to.") var customer: String?
+    @Option(help: "Display name.") var name: String?
+    @Option(help: "A seller's numbering series prefix (capital letters and digits).") var series: String?
+    @Option(help: "The party's ssh-ed25519 public key, or its .pub file (SPEC §9).") var key: String?
+
+    func run() throws {
+        guard let r = PartyRole(rawValue: role.lowercased()) else { throw FolioError.usage("--role must be seller or buyer") }
+        let repo = try global.openRepository()
+        let written = try repo.addParty(email: email, role: r, customerId: customer, name: name, series: series ?? (r == .seller ? Series.defaultPrefix(for: email) : nil),
+                                        key: key, caller: global.caller)
+        reportChange(written, global)
+    }
+}
+
+struct PartyKey: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "key", abstract: "Give a party its signing key, or rotate it (sellers only).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The party's email.") var email: String
+    @Option(help: "The new ssh-ed25519 public key, or its .pub file.") var key: String
+
+    func run() throws {
+        reportChange(try global.openRepository().setPartyKey(email: email, key: key, caller: global.caller), global)
+    }
+}
+
+struct PartyList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List parties.")
+    @OptionGroup var global: GlobalOptions
+    func run() throws {
+        let parties = try global.openRepository().snapshot().parties()
+        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(parties))); return }
+        for (email, p) in parties.parties.sorted(by: { $0.key < $1.key }) {
+            let key = p.key.flatMap { try? SSHPublicKey(parsing: $0) }.map(\.fingerprint) ?? "no key"
+            Output.data("\(email)\t\(p.role.rawValue)\t\(p.customerId ?? p.series.map { "series \($0)" } ?? "")\t\(p.name ?? "")\t\(key)")
+        }
+    }
+}
+
+struct PartyUpdate: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a party's name, a buyer's customer or a seller's series.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The party's email.") var email: String
+    @Option(help: "Display name (empty to clear).") var name: String?
+    @Option(help: "The customer id a buyer belongs to.") var customer: String?
+    @Option(help: "A seller's numbering series prefix.") var series: String?
+    func run() throws {
+        guard name != nil || customer != nil || series != nil else { throw FolioError.usage("give --name, --customer or --series") }
+        let written = try global.openRepository().updateParty(email: email, name: name, customerId: customer, series: series, caller: global.caller)
+        reportChange(written, global)
+    }
+}
+
+struct PartyRemove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a party (not the last seller).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The party's email.") var email: String
+    func run() throws {
+        let written = try global.openRepository().removeParty(email: email, caller: global.caller)
+        reportChange(written, global)
+    }
+}
