@@ -6,9 +6,10 @@ import PackageDescription
 //   FolioRepo -> FolioModel, FolioGit;  FolioIndex -> FolioModel, FolioGit, GRDB;  FolioSync -> FolioRepo
 //   FolioCommands -> all of them;  folio -> FolioCommands
 // One setting for every target, tests included: existentials spelled `any`, and a member is
-// usable only where its module is imported (so each file's imports say what it uses).
-// InternalImportsByDefault is not on yet: public signatures still expose imported types.
-let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility")]
+// usable only where its module is imported (so each file's imports say what it uses), and
+// every import is internal unless the file's public API needs it (`public import`): CLibgit2
+// and GRDB never leave FolioGit and FolioIndex.
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility"), .enableUpcomingFeature("InternalImportsByDefault")]
 
 let package = Package(
     name: "Folio",

@@ -1,5 +1,5 @@
 import CLibgit2
-import Foundation
+public import Foundation
 
 extension GitRepository {
     public func writeBlob(_ data: Data) throws -> GitOID {

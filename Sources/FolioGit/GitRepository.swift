@@ -1,5 +1,5 @@
 import CLibgit2
-import Foundation
+public import Foundation
 
 /// A git repository on disk.
 ///

@@ -1,6 +1,6 @@
 import Foundation
-import FolioGit
-import FolioModel
+public import FolioGit
+public import FolioModel
 import GRDB
 
 /// One invoice as `folio list` and `folio inbox` show it: the same fields whether it comes

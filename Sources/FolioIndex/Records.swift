@@ -1,5 +1,5 @@
-import Foundation
-import FolioModel
+public import Foundation
+public import FolioModel
 
 /// What the index keeps of one invoice: the fields `folio list`, `folio inbox` and their
 /// filters read, exactly as the document holds them (derived fields included: documents

@@ -1,5 +1,5 @@
 import Foundation
-import FolioGit
+public import FolioGit
 import FolioModel
 import GRDB
 #if canImport(Glibc)

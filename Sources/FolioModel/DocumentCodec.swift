@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A document that cannot be used, with every finding that says why.
 public struct DocumentError: Error, Sendable, CustomStringConvertible {

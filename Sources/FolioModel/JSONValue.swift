@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A JSON document as Folio stores it: integers only, never binary floating point
 /// (SPEC §1), so that equal documents always serialize to equal bytes.

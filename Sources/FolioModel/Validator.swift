@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The state checks of SPEC §7 over one tree of a Folio repository. Pure: it sees bytes by
 /// path and returns findings; the repository layer decides where the bytes come from.

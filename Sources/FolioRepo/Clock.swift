@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The time and the fresh ids a command stamps on what it writes. `FOLIO_NOW` pins the clock
 /// (tests, the demo, reproducible examples); the merge never reads either (SPEC §4).

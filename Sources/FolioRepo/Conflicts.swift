@@ -1,6 +1,6 @@
 import Foundation
 import FolioGit
-import FolioModel
+public import FolioModel
 
 /// Conflict records left by merges (SPEC §4) and their resolution, one commit each.
 extension FolioRepository {

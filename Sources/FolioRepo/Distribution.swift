@@ -1,6 +1,6 @@
 import Foundation
 import FolioGit
-import FolioModel
+public import FolioModel
 
 /// Dunning and distribution (SPEC §3, seeds 000 and 001): reminders as events, and an outbox
 /// that a delivery command the user configures empties.

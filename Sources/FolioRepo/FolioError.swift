@@ -1,5 +1,5 @@
-import FolioGit
-import FolioModel
+public import FolioGit
+public import FolioModel
 
 /// Everything a Folio command can fail with, mapped to the exit codes of SPEC §5:
 /// 1 for a refusal or invalid input (a rule said no), 2 for usage and I/O problems.

@@ -1,6 +1,6 @@
-import Foundation
-import FolioGit
-import FolioModel
+public import Foundation
+public import FolioGit
+public import FolioModel
 
 /// A Folio data repository: documents in, commits out. Reads come from commits, never from
 /// the working tree, so a half-edited file on disk cannot leak into what Folio decides.

@@ -1,6 +1,6 @@
 import Foundation
-import FolioGit
-import FolioModel
+public import FolioGit
+public import FolioModel
 import FolioTrust
 
 /// History mode (SPEC §7, §9): every commit of a range, merges included, was signed by its

@@ -1,5 +1,5 @@
 import Foundation
-import FolioGit
+public import FolioGit
 import FolioModel
 #if canImport(Glibc)
 import Glibc

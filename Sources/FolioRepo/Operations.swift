@@ -1,6 +1,6 @@
-import Foundation
-import FolioGit
-import FolioModel
+public import Foundation
+public import FolioGit
+public import FolioModel
 import FolioTrust
 
 /// Who asks and when: the inputs of every write besides its arguments.

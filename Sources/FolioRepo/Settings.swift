@@ -1,6 +1,6 @@
 import Foundation
 import FolioGit
-import FolioModel
+public import FolioModel
 
 /// Settings, parties and extra-field definitions without hand edits (SPEC §5): each change
 /// is one commit by a seller, checked like any other write.

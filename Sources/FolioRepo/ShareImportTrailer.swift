@@ -1,4 +1,4 @@
-import FolioGit
+public import FolioGit
 
 /// The trailer of a seller's commit that brought buyers' work back from a customer's share
 /// (SPEC §10): `Folio-Share-Import: CUSTOMER SHARECOMMIT`.

@@ -1,7 +1,7 @@
-import Foundation
-import FolioGit
-import FolioModel
-import FolioTrust
+public import Foundation
+public import FolioGit
+public import FolioModel
+public import FolioTrust
 
 /// Who signs a commit (SPEC §9): the acting party, with its own key. The key is found the way
 /// git finds a signing key: `FOLIO_SIGNING_KEY`, else `git config user.signingKey` (a private

@@ -1,6 +1,6 @@
 import Foundation
 import FolioGit
-import FolioModel
+public import FolioModel
 
 extension FolioRepository {
     /// SPEC §7 state checks on HEAD, plus the clone's own setup.

@@ -1,6 +1,6 @@
 import Foundation
-import FolioGit
-import FolioModel
+public import FolioGit
+public import FolioModel
 import FolioRepo
 
 /// `folio merge-driver %O %A %B %P`: the same per-document merge as `folio sync`, called by

@@ -1,7 +1,7 @@
 import Foundation
-import FolioGit
-import FolioModel
-import FolioRepo
+public import FolioGit
+public import FolioModel
+public import FolioRepo
 
 /// Confidential shares (SPEC §10): for each customer, a projection of the seller's history
 /// that holds only that customer's orders and invoices, and the settings and party entries

@@ -1,7 +1,7 @@
 import Foundation
-import FolioGit
+public import FolioGit
 import FolioModel
-import FolioRepo
+public import FolioRepo
 
 /// What one `folio sync` / `pull` / `push` did (SPEC §5): what came in, what merged, what
 /// conflicted, what went out.

@@ -1,7 +1,7 @@
-import Foundation
-import FolioGit
-import FolioModel
-import FolioRepo
+public import Foundation
+public import FolioGit
+public import FolioModel
+public import FolioRepo
 
 /// What a merge of two commits did, for the sync summary.
 public struct MergeReport: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Crypto
 
 /// What went wrong with a key or a signature, in a sentence a user can act on.

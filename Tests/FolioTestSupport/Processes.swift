@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 // What the end-to-end test targets share: the built `folio` binary and plain `git`, driven
 // as a user's script would drive them, and temporary folders.
