@@ -6,11 +6,6 @@
 #include <git2/sys/odb_backend.h>
 /* git_repository_set_odb: bulk writes swap in an odb whose first backend is a mempack. */
 #include <git2/sys/repository.h>
-/* deflate and crc32: bulk writes store their objects as a pack written directly (FolioGit/PackWriter.swift).
-   libgit2-dev depends on zlib1g-dev, so the header is there wherever libgit2's is. */
-#include <zlib.h>
-/* SHA-1 for the checksums of those packs (FolioGit/SHA1.swift): mbed TLS, which libgit2-dev also depends on. */
-#include <mbedtls/sha1.h>
 
 /* git_libgit2_opts is variadic and does not import into Swift. */
 static inline int folio_git_set_owner_validation(int enabled) {
@@ -27,10 +22,5 @@ static inline int folio_git_enable_fsync(int enabled) {
    (256 entries, about 8 KiB) would then be inflated again on every path looked up in it. */
 static inline int folio_git_set_tree_cache_limit(size_t bytes) {
     return git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, bytes);
-}
-
-/* deflateInit2 is a macro over deflateInit2_ and does not import into Swift. */
-static inline int folio_deflate_init(z_stream *stream, int level, int window_bits, int mem_level) {
-    return deflateInit2(stream, level, Z_DEFLATED, window_bits, mem_level, Z_DEFAULT_STRATEGY);
 }
 #endif

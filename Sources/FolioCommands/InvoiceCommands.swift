@@ -210,17 +210,9 @@ struct InvoiceShow: ParsableCommand {
         let id = try repo.invoiceID(for: id)
         let snap = try repo.snapshot()
         let (invoice, json) = try snap.invoice(id)
-        try checkVisible(invoice, repo: repo, snap: snap, global: global)
+        try repo.visibility(explicit: global.actingAs, snapshot: snap).check(invoice)
         if global.wantsJSON { Output.data(CanonicalJSON.string(json)); return }
         Output.data(Display.invoice(invoice))
-    }
-}
-
-/// A buyer sees only their customer's invoices (SPEC §3).
-func checkVisible(_ invoice: Invoice, repo: FolioRepository, snap: Snapshot, global: GlobalOptions) throws {
-    let visibility = try repo.visibility(explicit: global.actingAs, snapshot: snap)
-    if case .customer(let email, let id) = visibility, !visibility.allows(customerID: invoice.customer.id) {
-        throw FolioError.refused(Refusal("\(email) is a buyer for customer \(id) and cannot see invoices of \(invoice.customer.id)"))
     }
 }
 
@@ -233,7 +225,7 @@ struct InvoiceLog: ParsableCommand {
         let id = try repo.invoiceID(for: id)
         let snap = try repo.snapshot()
         let (invoice, _) = try snap.invoice(id)
-        try checkVisible(invoice, repo: repo, snap: snap, global: global)
+        try repo.visibility(explicit: global.actingAs, snapshot: snap).check(invoice)
         guard let head = snap.commit else { return }
         let history = try repo.git.log(path: DocumentPaths.path(.invoice, id: id), from: head)
         // Who signed each step, and whether it verifies (SPEC §9); a buyer's answers carry

@@ -172,8 +172,10 @@ struct ListCommand: ParsableCommand {
     func scan(_ repo: FolioRepository, _ query: InvoiceQuery) throws {
         var query = query
         let snap = try repo.snapshot()
-        if let email = try? repo.identityEmail(explicit: global.actingAs), let party = try snap.parties()[email], party.role == .buyer {
-            query.visibleCustomer = party.customerId ?? "\u{0}"
+        do {
+            if let customer = try repo.visibility(explicit: global.actingAs, snapshot: snap).customerID { query.visibleCustomer = customer }
+        } catch FolioError.identity {
+            // An identity that is not a party: the index path shows it everything too.
         }
         let (invoices, problems) = try snap.invoices()
         for p in problems { Output.info("warning: skipped \(p.description)") }

@@ -95,14 +95,8 @@ extension GitRepository {
     /// Checks out HEAD into the working tree and index: every file, creating missing ones
     /// (after a clone or a generated history). `force` also overwrites local modifications.
     /// No-op for a bare repository or an unborn HEAD.
-    ///
-    /// When the index is empty and none of HEAD's top-level names exists in the working tree (a
-    /// generated repository, a clone made without checkout), the files are written directly from
-    /// their blobs in parallel and the index is built from them (`checkoutIntoEmptyWorkingTree`);
-    /// otherwise libgit2's checkout compares and updates as usual.
     public func checkoutHead(force: Bool) throws {
-        guard !isBare, let head = try headCommit() else { return }
-        if try checkoutIntoEmptyWorkingTree(commit: head) { return }
+        guard !isBare, try headCommit() != nil else { return }
         var options = git_checkout_options()
         try check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "checkout options")
         // SAFE alone compares against the index, so files missing from a fresh working tree would

@@ -7,7 +7,7 @@ extension GitRepository {
         try data.withUnsafeBytes { bytes in
             try check(git_blob_create_from_buffer(&oid, pointer, bytes.baseAddress, bytes.count), "write blob")
         }
-        noteWritten(oid, blob: data)
+        noteWritten(oid)
         return GitOID(oid)
     }
 

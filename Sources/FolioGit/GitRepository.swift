@@ -12,10 +12,6 @@ public final class GitRepository: @unchecked Sendable {
     var bulkDepth = 0
     /// Ids of the objects written during `bulkWrite`, to be packed when it ends.
     var bulkObjects: [git_oid] = []
-    /// During `bulkWrite`: the in-memory store new objects land in, and the deflater that packs
-    /// new blobs while the bulk goes on.
-    var bulkMempack: UnsafeMutablePointer<git_odb_backend>?
-    var bulkDeflater: BackgroundDeflater?
 
     private init(pointer: OpaquePointer) {
         self.pointer = pointer

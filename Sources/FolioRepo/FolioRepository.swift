@@ -225,6 +225,19 @@ public enum Visibility: Equatable {
         case .customer(_, let id): customerID == id
         }
     }
+
+    /// The customer a buyer is limited to (SPEC §3); nil when everything is visible.
+    public var customerID: String? {
+        if case .customer(_, let id) = self { return id }
+        return nil
+    }
+
+    /// Refuses to show a buyer another customer's invoice (SPEC §3).
+    public func check(_ invoice: Invoice) throws {
+        if case .customer(let email, let id) = self, !allows(customerID: invoice.customer.id) {
+            throw FolioError.refused(Refusal("\(email) is a buyer for customer \(id) and cannot see invoices of \(invoice.customer.id)"))
+        }
+    }
 }
 
 /// The files a command writes, as canonical bytes (nil deletes).
