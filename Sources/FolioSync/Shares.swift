@@ -81,7 +81,7 @@ public struct ShareProjector {
             if let blob = change.newBlob { blobs[change.path] = blob } else { changes[change.path] = .some(nil) }
         }
         if let parties = grouped.parties {
-            changes[parties.path] = .some(try parties.newBlob.map { try filteredParties(git.readBlob($0)) })
+            changes[parties.path] = .some(try parties.newBlob.map { try filteredParties(self.changes.parties($0)) })
             dropped = true
         }
         if changes.isEmpty && blobs.isEmpty && mappedParents.count <= 1 { return mappedParents.first }
@@ -104,8 +104,7 @@ public struct ShareProjector {
 
     /// parties.json with the sellers and this customer's buyers: nobody learns who buys for
     /// another customer.
-    func filteredParties(_ data: Data) throws -> Data {
-        let parties = try DocumentCodec.decode(Parties.self, data: data, schema: Schemas.parties, file: DocumentPaths.parties).0
+    func filteredParties(_ parties: Parties) -> Data {
         let kept = Parties(parties: parties.parties.filter { $0.value.role == .seller || $0.value.customerId == customer })
         return DocumentCodec.encode(kept)
     }
@@ -125,6 +124,7 @@ public final class SellerChanges: @unchecked Sendable {
     let git: GitRepository
     var byCommit: [GitOID: Grouped] = [:]
     var owners: [GitOID: String] = [:]
+    var partiesByBlob: [GitOID: Parties] = [:]
 
     public init(git: GitRepository) { self.git = git }
 
@@ -146,6 +146,14 @@ public final class SellerChanges: @unchecked Sendable {
         }
         byCommit[commit] = g
         return g
+    }
+
+    /// A version of parties.json, read once for all shares.
+    func parties(_ blob: GitOID) throws -> Parties {
+        if let known = partiesByBlob[blob] { return known }
+        let parties = try DocumentCodec.decode(Parties.self, data: git.readBlob(blob), schema: Schemas.parties, file: DocumentPaths.parties).0
+        partiesByBlob[blob] = parties
+        return parties
     }
 
     /// The customer a document belongs to (`customer.id`), by blob: a customer never changes.
