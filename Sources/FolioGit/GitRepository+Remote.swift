@@ -250,11 +250,43 @@ extension GitRepository {
             if code == notFoundCode { throw GitError.notFound("remote \"\(name)\"") }
             try check(code, "look up remote \(name)")
         case .url(let url):
-            try check(git_remote_create_anonymous(&remote, pointer, url), "a remote for \(url)")
+            // Not git_remote_create_anonymous: libgit2 1.5 matches every configuration entry
+            // against url.*.insteadOf with a regular expression there and leaks each match's
+            // data (about 650 KB per remote; 1.3 GB over 2,000 shares). The rules are read
+            // once per handle instead and applied as libgit2 applies them to an anonymous remote
+            // (insteadOf, for fetch and push alike; pushInsteadOf only concerns configured remotes).
+            let rules = try urlRewriteRules()
+            var options = git_remote_create_options()
+            try check(git_remote_create_options_init(&options, UInt32(GIT_REMOTE_CREATE_OPTIONS_VERSION)), "remote options")
+            options.repository = pointer
+            options.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF.rawValue | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC.rawValue
+            try check(git_remote_create_with_opts(&remote, rules.rewrite(url), &options), "a remote for \(url)")
         }
         defer { git_remote_free(remote) }
         let url = git_remote_url(remote).map { String(cString: $0) } ?? ""
         return try body(remote!, url)
+    }
+
+    /// `url.BASE.insteadOf` of this repository's configuration (with the user's and the
+    /// system's), read once per handle.
+    func urlRewriteRules() throws -> URLRewriteRules {
+        if let known = urlRewrites { return known }
+        var config: OpaquePointer?
+        try check(git_repository_config_snapshot(&config, pointer), "read config")
+        defer { git_config_free(config) }
+        var iterator: OpaquePointer?
+        try check(git_config_iterator_new(&iterator, config), "read config")
+        defer { git_config_iterator_free(iterator) }
+        var rules = URLRewriteRules()
+        var entry: UnsafeMutablePointer<git_config_entry>?
+        while git_config_next(&entry, iterator) == 0, let entry {
+            let name = String(cString: entry.pointee.name), value = String(cString: entry.pointee.value)
+            // Names come lower-cased in their section and key: url.<base>.insteadof.
+            guard name.hasPrefix("url."), name.hasSuffix(".insteadof") else { continue }
+            rules.rules.append((base: String(name.dropFirst(4).dropLast(10)), prefix: value))
+        }
+        urlRewrites = rules
+        return rules
     }
 
     /// `specs` as a C string array for the duration of `body`.
@@ -398,5 +430,16 @@ extension GitRepository {
         try check(git_remote_list(&list, pointer), "list remotes")
         defer { git_strarray_dispose(&list) }
         return (0..<list.count).compactMap { list.strings[$0].map { String(cString: $0) } }.sorted()
+    }
+}
+
+/// git's URL rewriting: the longest `insteadOf` prefix of a URL is replaced by its base.
+struct URLRewriteRules {
+    var rules: [(base: String, prefix: String)] = []
+
+    func rewrite(_ url: String) -> String {
+        let matching = rules.filter { !$0.prefix.isEmpty && url.hasPrefix($0.prefix) }
+        guard let rule = matching.max(by: { $0.prefix.count < $1.prefix.count }) else { return url }
+        return rule.base + url.dropFirst(rule.prefix.count)
     }
 }

@@ -12,6 +12,8 @@ public final class GitRepository: @unchecked Sendable {
     var bulkDepth = 0
     /// Ids of the objects written during `bulkWrite`, to be packed when it ends.
     var bulkObjects: [git_oid] = []
+    /// The configuration's URL rewriting rules, read on first need (see `urlRewriteRules`).
+    var urlRewrites: URLRewriteRules?
 
     private init(pointer: OpaquePointer) {
         self.pointer = pointer

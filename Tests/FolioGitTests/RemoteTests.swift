@@ -147,6 +147,26 @@ struct LocalRemoteTests {
         #expect(throws: GitError.self) { try repo.isAncestor(unknown, of: seed) }
     }
 
+    @Test("a remote reached by URL honours url.*.insteadOf (the longest prefix wins), for fetch and push")
+    func urlRewriting() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let (bare, seed) = try makeRemote(in: folder)
+        let repo = try GitRepository.create(at: folder.path + "/work")
+        try git(["config", "url.\(folder.path)/wrong/.insteadOf", "share:"], in: folder.path + "/work")
+        try git(["config", "url.\(folder.path)/remote.insteadOf", "share:remote"], in: folder.path + "/work")
+
+        // The longest prefix wins: share:remote.git is the bare repository, not wrong/.
+        #expect(try repo.remoteBranchTip(url: "share:remote.git", branch: "main") == seed)
+        #expect(try repo.fetch(url: "share:remote.git", branch: "main", into: "refs/remotes/s/main").map(\.new) == [seed])
+        // A push goes to the same place.
+        try repo.updateRef("refs/heads/main", to: seed, expected: nil, logMessage: "test")
+        let next = try commit(repo, "invoices/inv-1.json", "{}\n")
+        let pushed = try repo.push(url: "share:remote.git", localRef: "refs/heads/main", remoteRef: "refs/heads/topic")
+        #expect(pushed.accepted)
+        #expect(try git("rev-parse", "topic", in: bare).trimmingCharacters(in: .whitespacesAndNewlines) == next.hex)
+    }
+
     @Test("clone without checkout, and clone of an empty repository onto the unborn main")
     func cloneVariants() throws {
         let folder = try TemporaryFolder()
