@@ -27,18 +27,17 @@ for c in shares:
 PY
 git -C "$WORK/repo" add .folio/shares.json && git -C "$WORK/repo" commit -qm "shares for $CUSTOMERS customers"
 secs() { /usr/bin/time -f "%e %M" -o "$WORK/t" "$@" >/dev/null 2>"$WORK/err" || { tail -3 "$WORK/err" >&2; return 1; }; cat "$WORK/t"; }
-# The first publication, in batches of 50 shares: libgit2's push keeps memory per share pushed
-# until the process ends (17 MB at 2,000 invoices, about 130 MB at 100,000; see
-# docs/decisions.md), which thousands of first pushes in one process cannot afford. Later
-# publications push only the shares that moved.
+# The first publication, BATCH shares a process (default: all of them in one), so the peak
+# memory of one process is measured against how many shares it pushed.
+BATCH=${BATCH:-$CUSTOMERS}
 start=$(date +%s.%N); peak=0
 python3 -c "print('\n'.join(f'C{c:05d}' for c in range($CUSTOMERS)))" > "$WORK/customers"
 while read -r -a batch; do
   read -r _ mem <<<"$(cd "$WORK/repo" && secs "$BIN" --as $SELLER share publish "${batch[@]}")"
   [ "$mem" -gt "$peak" ] && peak=$mem
-done < <(xargs -n 50 < "$WORK/customers")
+done < <(xargs -n "$BATCH" < "$WORK/customers")
 first=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
-printf '%-58s %10s\n' "first publication to $CUSTOMERS shares, 50 a process (s)" "$first"
+printf '%-58s %10s\n' "first publication to $CUSTOMERS shares, $BATCH a process (s)" "$first"
 printf '%-58s %10s\n' "  peak memory of one process (MB)" "$((peak / 1024))"
 # 10 invoices of 10 different customers change (one commit, as a seller's batch would).
 python3 - "$WORK/repo" <<'PY'
