@@ -92,18 +92,29 @@ func syncFailure(_ error: any Error) -> any Error {
 struct SyncCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sync", abstract: "Fetch, merge and push, retrying a rejected push.")
     @OptionGroup var global: GlobalOptions
-    @OptionGroup var remote: RemoteOptions
+    @Argument(help: "The remote (default: origin).") var remote: String?
     func run() throws {
         let repo = try global.openRepository()
         repairMergeDriver(repo)
-        do { printSummary(try Syncer(repo: repo).sync(remote: remote.remote, caller: global.caller), verb: "sync", global) } catch { throw syncFailure(error) }
         // SPEC §10: a seller's sync also publishes to every customer's share.
-        if let snap = try? repo.snapshot(), let shares = try? snap.shares(), !shares.shares.isEmpty,
-           (try? repo.actor(explicit: global.actingAs, snapshot: snap))?.isSeller == true {
+        let publishesShares: Bool = {
+            guard let snap = try? repo.snapshot(), let shares = try? snap.shares(), !shares.shares.isEmpty else { return false }
+            return (try? repo.actor(explicit: global.actingAs, snapshot: snap))?.isSeller == true
+        }()
+        // A seller with shares and no remote of its own (one seller, one machine) syncs its shares
+        // only; a remote named on the command line must exist.
+        let name = remote ?? "origin"
+        let hasRemote = remote != nil || !publishesShares || (try? repo.git.remoteURL(name)) != nil
+        if hasRemote {
+            do { printSummary(try Syncer(repo: repo).sync(remote: name, caller: global.caller), verb: "sync", global) } catch { throw syncFailure(error) }
+        } else {
+            Output.info("folio: no remote named \"origin\": syncing the shares only")
+        }
+        if publishesShares {
             let results = try SharePublisher(repo: repo).publish(caller: Caller(identity: global.actingAs, clock: Clock()))
             // What came back from the shares goes to the seller's remote too.
-            if results.contains(where: { $0.imported.commit != nil }) {
-                do { _ = try Syncer(repo: repo).sync(remote: remote.remote, caller: global.caller) } catch { throw syncFailure(error) }
+            if hasRemote, results.contains(where: { $0.imported.commit != nil }) {
+                do { _ = try Syncer(repo: repo).sync(remote: name, caller: global.caller) } catch { throw syncFailure(error) }
             }
             reportShares(results)
             if results.contains(where: { !$0.imported.findings.isEmpty }) { throw ExitCode(1) }

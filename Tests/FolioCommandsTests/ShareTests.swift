@@ -116,4 +116,19 @@ struct ShareTests {
         #expect(buyerTries.code == 1, "only a seller manages shares")
         try expectOK(shop.f.folio(["validate"], as: nil))
     }
+
+    @Test("a seller with shares and no remote of its own: `folio sync` publishes the shares and exits 0; a remote it names must exist")
+    func syncWithoutOrigin() throws {
+        let shop = try Shop()
+        #expect(try Tool.git(["remote"], cwd: shop.f.repo).stdout.isEmpty, "the fixture's seller has no remote")
+        let sync = try shop.f.folio(["sync"])
+        try expectOK(sync)
+        #expect(sync.stderr.contains("no remote named \"origin\": syncing the shares only"), "\(sync.stderr)")
+        #expect(try shop.shareHead("C1").count == 40 && (try shop.shareHead("C2")).count == 40)
+        let named = try shop.f.folio(["sync", "upstream"])
+        #expect(named.code == 2 && named.stderr.contains("no remote named \"upstream\""), "\(named.code) \(named.stderr)")
+        // A buyer's clone without a remote is told so, as before: shares are the seller's.
+        let buyer = try shop.f.folio(["sync"], as: Fixture.buyer)
+        #expect(buyer.code == 2 && buyer.stderr.contains("no remote named \"origin\""), "\(buyer.code) \(buyer.stderr)")
+    }
 }
