@@ -92,13 +92,13 @@ struct DemoStory {
         say("Two parties offline: a bare remote, the seller's clone and Bob's clone")
         let remote = target + "-remote.git"
         _ = try GitRepository.create(at: remote, bare: true)
-        try seller.git.addRemote("origin", url: remote)
+        try seller.addRemote("origin", url: remote)
         let sellerSync = Syncer(repo: seller)
         _ = try sellerSync.sync(remote: "origin", caller: caller(DemoStory.seller, afterMinutes: 1))
         let buyerPath = target + "-bob"
-        let buyerGit = try GitRepository.clone(url: remote, to: buyerPath)
-        try MergeDriver.install(in: buyerGit, executable: currentExecutable())
-        let buyer = try FolioRepository.open(buyerPath)
+        guard let buyer = try ClonedRepository.clone(url: remote, to: buyerPath, identity: nil, executable: currentExecutable()).repo else {
+            throw FolioError.io("the demo's clone of \(remote) holds no Folio repository")
+        }
         let buyerSync = Syncer(repo: buyer)
         show(DemoStory.bob, "clones \(remote) into \(buyerPath)", nil)
 
@@ -245,7 +245,7 @@ struct DemoStory {
         let errors = findings.filter { $0.severity == .error }
         say("folio validate: \(errors.count) error(s), \(findings.count - errors.count) warning(s)")
         for f in findings { say("  \(f)") }
-        let commits = try repo.git.walk(from: snap.commit!, hiding: nil).count
+        let commits = try repo.commitCount(from: snap.commit!)
         say("\n\(all.count) invoices, \(commits) commits." + (keep ? " Explore: git -C \(target) log --format='%h %an: %s'   or   folio -C \(target) list" : ""))
         if json {
             Output.data(CanonicalJSON.string(.object(["repository": .string(target), "steps": .array(steps), "commits": .int(Int64(commits)),

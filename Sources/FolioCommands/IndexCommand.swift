@@ -136,7 +136,7 @@ enum IndexAccess {
     }
 
     static func relative(_ path: String, _ repo: FolioRepository) -> String {
-        guard let workdir = repo.git.workdir, path.hasPrefix(workdir + "/") else { return path }
+        guard let workdir = repo.workdir, path.hasPrefix(workdir + "/") else { return path }
         return String(path.dropFirst(workdir.count + 1))
     }
 }

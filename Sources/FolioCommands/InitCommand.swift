@@ -56,9 +56,9 @@ struct InitCommand: ParsableCommand {
         try MergeDriver.install(in: repo.git, executable: currentExecutable(), identity: global.explicitIdentity)
         try repo.refreshAllowedSigners()
         if global.wantsJSON {
-            Output.data(CanonicalJSON.string(.object(["path": .string(repo.git.workdir ?? target), "config": JSONValue.encoding(config), "parties": JSONValue.encoding(parties)])))
+            Output.data(CanonicalJSON.string(.object(["path": .string(repo.workdir ?? target), "config": JSONValue.encoding(config), "parties": JSONValue.encoding(parties)])))
         } else {
-            Output.data("Initialized Folio repository for \(company) in \(repo.git.workdir ?? target)")
+            Output.data("Initialized Folio repository for \(company) in \(repo.workdir ?? target)")
         }
     }
 }

@@ -227,7 +227,7 @@ struct InvoiceLog: ParsableCommand {
         let (invoice, _) = try snap.invoice(id)
         try repo.visibility(explicit: global.actingAs, snapshot: snap).check(invoice)
         guard let head = snap.commit else { return }
-        let history = try repo.git.log(path: DocumentPaths.path(.invoice, id: id), from: head)
+        let history = try repo.history(of: .invoice, id: id, from: head)
         // Who signed each step, and whether it verifies (SPEC §9); a buyer's answers carry
         // their own signatures, which survive rebases and other repositories.
         let check = HistoryCheck(repo: repo)

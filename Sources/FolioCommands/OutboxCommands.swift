@@ -37,7 +37,7 @@ struct DeliverCommand: ParsableCommand {
     @Option(help: "The delivery command (e.g. a sendmail wrapper).") var via: String?
     func run() throws {
         let repo = try global.openRepository()
-        guard let command = via ?? (try? repo.git.config("folio.deliver")) ?? nil, !command.isEmpty else {
+        guard let command = via ?? repo.localSetting("folio.deliver"), !command.isEmpty else {
             throw FolioError.usage("no delivery command: pass --via CMD, or set one with `git config folio.deliver CMD`")
         }
         let results = try repo.deliver(command: command, caller: global.caller)

@@ -34,18 +34,15 @@ struct ShareList: ParsableCommand {
         let repo = try global.openRepository()
         let snap = try repo.snapshot()
         let publisher = SharePublisher(repo: repo)
-        let changes = SellerChanges(git: repo.git)
+        let changes = SellerChanges(repo: repo)   // each seller commit read once for all shares
         var rows: [JSONValue] = []
         for (customer, share) in try snap.shares().shares.sorted(by: { $0.key < $1.key }) {
-            let projected: GitOID?
-            do { projected = try publisher.project(customer: customer, changes: changes) } catch {
+            let status: ShareStatus
+            do { status = try publisher.status(customer: customer, changes: changes) } catch {
                 Output.info("folio: share of \(customer): \(FolioError.wrap(error).description)")
                 continue
             }
-            let published = try repo.git.resolveReference(SharePublisher.trackingRef(customer)) ?? repo.git.resolveReference("refs/folio/shares/\(customer)")
-            let behind = try projected.map { p in try published.map { try repo.git.walk(from: p, hiding: $0).count } ?? repo.git.walk(from: p, hiding: nil).count } ?? 0
-            let documents = try projected.map { try repo.git.listFiles(at: $0, under: "invoices").count } ?? 0
-            let orders = try projected.map { try repo.git.listFiles(at: $0, under: "orders").count } ?? 0
+            let (projected, behind, documents, orders) = (status.shareCommit, status.behind, status.invoices, status.orders)
             rows.append(.object(["customer": .string(customer), "url": .string(share.url), "invoices": .int(Int64(documents)), "orders": .int(Int64(orders)),
                                  "shareCommit": projected.map { .string($0.hex) } ?? .null, "behind": .int(Int64(behind))]))
             if !global.wantsJSON {

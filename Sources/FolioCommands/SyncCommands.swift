@@ -104,7 +104,7 @@ struct SyncCommand: ParsableCommand {
         // A seller with shares and no remote of its own (one seller, one machine) syncs its shares
         // only; a remote named on the command line must exist.
         let name = remote ?? "origin"
-        let hasRemote = remote != nil || !publishesShares || (try? repo.git.remoteURL(name)) != nil
+        let hasRemote = remote != nil || !publishesShares || repo.hasRemote(name)
         if hasRemote {
             do { printSummary(try Syncer(repo: repo).sync(remote: name, caller: global.caller), verb: "sync", global) } catch { throw syncFailure(error) }
         } else {

@@ -17,6 +17,31 @@ public final class FolioRepository {
 
     public init(git: GitRepository) { self.git = git }
 
+    // What front ends ask of the clone itself, so they need not reach into the git layer.
+
+    /// The working tree's folder (nil for a bare repository).
+    public var workdir: String? { git.workdir }
+
+    public func hasRemote(_ name: String) -> Bool { ((try? git.remoteURL(name)) ?? nil) != nil }
+
+    public func addRemote(_ name: String, url: String) throws {
+        do { try git.addRemote(name, url: url) } catch { throw FolioError.wrap(error) }
+    }
+
+    /// This clone's own git setting `key` (such as `folio.deliver`); nil when unset.
+    public func localSetting(_ key: String) -> String? { (try? git.config(key)) ?? nil }
+
+    /// The commits that changed one document, newest first, each with the document's blob
+    /// there (nil where it was deleted).
+    public func history(of kind: DocumentKind, id: String, from head: GitOID) throws -> [(commit: GitCommitInfo, blob: GitOID?)] {
+        do { return try git.log(path: DocumentPaths.path(kind, id: id), from: head) } catch { throw FolioError.wrap(error) }
+    }
+
+    /// How many commits HEAD's history holds.
+    public func commitCount(from head: GitOID) throws -> Int {
+        do { return try git.walk(from: head, hiding: nil).count } catch { throw FolioError.wrap(error) }
+    }
+
     public static func open(_ path: String) throws -> FolioRepository {
         let git: GitRepository
         do { git = try GitRepository.open(at: path) } catch {

@@ -127,6 +127,7 @@ public final class SellerChanges: @unchecked Sendable {
     var partiesByBlob: [GitOID: Parties] = [:]
 
     public init(git: GitRepository) { self.git = git }
+    public convenience init(repo: FolioRepository) { self.init(git: repo.git) }
 
     func grouped(_ commit: GitOID, firstParent: GitOID?) throws -> Grouped {
         if let known = byCommit[commit] { return known }
@@ -244,6 +245,15 @@ public struct SharePublisher {
         let commit = try projector.project(head)
         if !rebuild { try saveMap(customer, projector.mapping, known: cached) }
         return (commit, Set(projector.mapping.values.compactMap { $0 }))
+    }
+
+    /// What a share holds and how far behind it is (`folio share list`).
+    public func status(customer: String, changes: SellerChanges) throws -> ShareStatus {
+        let projected = try project(customer: customer, changes: changes)
+        let published = try git.resolveReference(Self.trackingRef(customer)) ?? git.resolveReference("refs/folio/shares/\(customer)")
+        guard let projected else { return ShareStatus(shareCommit: nil, behind: 0, invoices: 0, orders: 0) }
+        return ShareStatus(shareCommit: projected, behind: try git.walk(from: projected, hiding: published).count,
+                           invoices: try git.listFiles(at: projected, under: "invoices").count, orders: try git.listFiles(at: projected, under: "orders").count)
     }
 
     /// What the share's branch was when this repository last looked (fetched or pushed).
@@ -369,4 +379,12 @@ public struct SharePublisher {
             return result
         }
     }
+}
+
+/// What a share holds (the projection of HEAD) and how many share commits it still lacks.
+public struct ShareStatus: Sendable {
+    public var shareCommit: GitOID?
+    public var behind: Int
+    public var invoices: Int
+    public var orders: Int
 }
