@@ -4,6 +4,7 @@ import PackageDescription
 // One concern per module, arrows pointing one way (the README draws them):
 //   FolioModel (pure), FolioGit (libgit2, the only C interop)
 //   FolioRepo -> FolioModel, FolioGit;  FolioIndex -> FolioModel, FolioGit, GRDB;  FolioSync -> FolioRepo
+//   FolioApp -> FolioRepo, FolioIndex (use cases shared by the front ends)
 //   FolioCommands -> all of them;  folio -> FolioCommands
 // One setting for every target, tests included: existentials spelled `any`, and a member is
 // usable only where its module is imported (so each file's imports say what it uses), and
@@ -43,10 +44,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "FolioSync", dependencies: ["FolioModel", "FolioGit", "FolioRepo"], swiftSettings: strict),
+        // Use cases every front end shares (the command line, the HTTP server): index reads.
+        .target(name: "FolioApp", dependencies: ["FolioModel", "FolioRepo", "FolioIndex"], swiftSettings: strict),
         .target(
             name: "FolioCommands",
             dependencies: [
-                "FolioModel", "FolioGit", "FolioRepo", "FolioIndex", "FolioSync", "FolioTrust",
+                "FolioModel", "FolioGit", "FolioRepo", "FolioIndex", "FolioSync", "FolioTrust", "FolioApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

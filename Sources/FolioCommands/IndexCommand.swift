@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FolioGit
+import FolioApp
 import FolioIndex
 import FolioModel
 import FolioRepo
@@ -78,15 +79,16 @@ struct IndexRebuildCommand: ParsableCommand {
     }
 }
 
-/// How commands reach the index: opened (and brought up to HEAD) with messages and a
-/// progress bar on standard error, errors mapped to exit codes, and one rebuild-and-retry
-/// when a query meets a damaged file.
+/// How commands reach the index (`IndexReads`), with its messages and a progress bar on
+/// standard error.
 enum IndexAccess {
+    static func reads(_ repo: FolioRepository, progress bar: ProgressBar? = nil) -> IndexReads {
+        IndexReads(repo: repo, log: { Output.info($0) }, progress: { bar?.update($0, $1) })
+    }
+
     static func open(_ repo: FolioRepository, forceRebuild: Bool = false) throws -> RepositoryIndex {
         let bar = ProgressBar(minimum: forceRebuild ? 0 : 5_000)
-        let index = try wrap {
-            try RepositoryIndex.open(repo.git, options: .init(log: { Output.info($0) }, progress: { bar.update($0, $1) }, forceRebuild: forceRebuild))
-        }
+        let index = try reads(repo, progress: bar).open(forceRebuild: forceRebuild)
         bar.finish()
         if ProcessInfo.processInfo.environment["FOLIO_INDEX_TIMING"] == "1" {
             switch index.refresh {
@@ -98,41 +100,14 @@ enum IndexAccess {
         return index
     }
 
-    /// Opens the index and runs `body` on it. When anything `body` reads meets a damaged file,
-    /// that index is closed (releasing its lock, or the rebuild would wait for this very
-    /// process), rebuilt, and `body` runs once more on the new one. So `body` should only read
-    /// and return; print after it.
     static func reading<T>(_ repo: FolioRepository, _ body: (RepositoryIndex) throws -> T) throws -> T {
-        let index = try open(repo)
-        do {
-            return try body(index)
-        } catch IndexError.damaged(let detail) {
-            index.close()
-            Output.info("folio: index: \(RepositoryIndex.location(of: repo.git)) is damaged (\(detail)); rebuilding")
-            let rebuilt = try open(repo, forceRebuild: true)
-            return try wrap { try body(rebuilt) }
-        } catch {
-            throw FolioError.wrap(error)
-        }
+        try reads(repo, progress: ProgressBar(minimum: 0)).reading(opened: try open(repo), body)
     }
 
-    static func wrap<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch { throw FolioError.wrap(error) }
-    }
+    static func wrap<T>(_ body: () throws -> T) throws -> T { try IndexReads.wrap(body) }
 
-    /// The customer a buyer identity is limited to; nil for a seller, or when there is no
-    /// identity (reads work without one: a CI machine has none).
     static func visibleCustomer(_ repo: FolioRepository, _ index: RepositoryIndex, _ global: GlobalOptions) throws -> String? {
-        guard let email = try? repo.identityEmail(explicit: global.actingAs) else { return nil }
-        switch try index.visibility(of: email) {
-        case .all: return nil
-        case .customer(let id): return id
-        case .unknown:
-            // .folio/parties.json is missing or malformed: the document itself answers, with its
-            // own error.
-            guard let party = try repo.snapshot().parties()[email], party.role == .buyer else { return nil }
-            return party.customerId ?? "\u{0}"
-        }
+        try reads(repo).visibleCustomer(index, actingAs: global.actingAs)
     }
 
     static func relative(_ path: String, _ repo: FolioRepository) -> String {
