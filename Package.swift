@@ -5,6 +5,7 @@ import PackageDescription
 //   FolioModel (pure), FolioGit (libgit2, the only C interop)
 //   FolioRepo -> FolioModel, FolioGit;  FolioIndex -> FolioModel, FolioGit, GRDB;  FolioSync -> FolioRepo
 //   FolioApp -> FolioRepo, FolioIndex (use cases shared by the front ends)
+//   FolioServer -> FolioApp, Hummingbird (the HTTP API)
 //   FolioCommands -> all of them;  folio -> FolioCommands
 // One setting for every target, tests included: existentials spelled `any`, and a member is
 // usable only where its module is imported (so each file's imports say what it uses), and
@@ -25,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -46,10 +50,16 @@ let package = Package(
         .target(name: "FolioSync", dependencies: ["FolioModel", "FolioGit", "FolioRepo"], swiftSettings: strict),
         // Use cases every front end shares (the command line, the HTTP server): index reads.
         .target(name: "FolioApp", dependencies: ["FolioModel", "FolioRepo", "FolioIndex"], swiftSettings: strict),
+        // The HTTP API (SPEC §11), a front end beside the command line over the same use cases.
+        .target(name: "FolioServer", dependencies: ["FolioModel", "FolioRepo", "FolioIndex", "FolioApp",
+                                                    .product(name: "Hummingbird", package: "hummingbird"),
+                                                    .product(name: "NIOCore", package: "swift-nio"),
+                                                    .product(name: "HTTPTypes", package: "swift-http-types"),
+                                                    .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .target(
             name: "FolioCommands",
             dependencies: [
-                "FolioModel", "FolioGit", "FolioRepo", "FolioIndex", "FolioSync", "FolioTrust", "FolioApp",
+                "FolioModel", "FolioGit", "FolioRepo", "FolioIndex", "FolioSync", "FolioTrust", "FolioApp", "FolioServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -163,6 +163,7 @@ struct Folio: ParsableCommand {
             InboxCommand.self, CloneCommand.self, SyncCommand.self, PullCommand.self, PushCommand.self, ConflictsCommand.self, ResolveCommand.self,
             ValidateCommand.self, GenerateCommand.self, DemoCommand.self, MergeDriverCommand.self, IndexCommand.self,
             ConfigCommand.self, FieldCommand.self, SeriesCommand.self, OutboxCommand.self, DeliverCommand.self, HookCommand.self, ShareCommand.self,
+            ServeCommand.self,
         ]
     )
 }

@@ -28,6 +28,9 @@ public final class FolioRepository {
         do { try git.addRemote(name, url: url) } catch { throw FolioError.wrap(error) }
     }
 
+    /// A file of this clone that is never committed (`.git/folio/NAME`): caches, secrets.
+    public func privatePath(_ name: String) -> String { git.gitDir + "/folio/" + name }
+
     /// This clone's own git setting `key` (such as `folio.deliver`); nil when unset.
     public func localSetting(_ key: String) -> String? { (try? git.config(key)) ?? nil }
 

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import FolioModel
+import FolioRepo
+import FolioServer
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Answer seed 004's invoice API and seed 000's approval actions over HTTP (SPEC §11).",
+        subcommands: [ServeRun.self, ServeToken.self], defaultSubcommand: ServeRun.self)
+}
+
+struct ServeRun: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Serve until interrupted (the default of `folio serve`).")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: ArgumentHelp("Where to listen.", valueName: "HOST:PORT")) var listen = "127.0.0.1:8080"
+
+    func run() throws {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65_535).contains(port) else {
+            throw FolioError.usage("--listen \"\(listen)\" is not HOST:PORT")
+        }
+        let host = String(listen[..<colon])
+        let repo = try global.openRepository()   // a repository here, or the usual error
+        let server = FolioServer(path: repo.workdir ?? global.path)
+        Output.info("folio serve: listening on http://\(listen) (tokens: `folio serve token EMAIL`)")
+        // The command line is synchronous; the server runs on its own tasks until a signal ends it.
+        let finished = DispatchSemaphore(value: 0)
+        let outcome = Outcome()
+        Task {
+            do { try await server.run(host: host, port: port) } catch { outcome.error = "\(error)" }
+            finished.signal()
+        }
+        finished.wait()
+        if let error = outcome.error { throw FolioError.io("folio serve: \(error)") }
+    }
+
+    final class Outcome: @unchecked Sendable { var error: String? }
+}
+
+struct ServeToken: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "token", abstract: "Print a token for a party of parties.json (a seller issues them).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The party's email.") var email: String
+
+    func run() throws {
+        let repo = try global.openRepository()
+        let snap = try repo.snapshot()
+        guard try repo.actor(explicit: global.actingAs, snapshot: snap).isSeller else {
+            throw FolioError.refused(Refusal("only a seller issues tokens"))
+        }
+        guard try snap.parties()[email.lowercased()] != nil else {
+            throw FolioError.refused(Refusal("\(email) is not a party of this repository; add it with `folio party add`"))
+        }
+        Output.data(try ServerTokens(repo: repo).issue(for: email))
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `folio serve` (SPEC §11) as a client meets it: the binary started on 127.0.0.1 and stopped
+/// by its PID, requests made by curl, the repository checked with plain git.
+@Suite("HTTP API", .serialized)
+struct ServeTests {
+    struct Server {
+        let f: Fixture
+        let running: Running
+        let base: String
+
+        init(_ f: Fixture) throws {
+            self.f = f
+            let port = try Self.freePort()
+            base = "http://127.0.0.1:\(port)"
+            running = try Tool.start(Tool.folioPath, ["-C", f.repo, "serve", "--listen", "127.0.0.1:\(port)"], cwd: f.dir.path)
+            // Ready when it answers (401 without a token).
+            for _ in 0..<100 {
+                if let r = try? curl(["-o", "/dev/null", "-w", "%{http_code}", base + "/invoices"]), r.stdout == "401" { return }
+                usleep(100_000)
+            }
+            running.kill()
+            Issue.record("folio serve did not answer on \(base): \(running.wait().stderr)")
+            throw CancellationError()
+        }
+
+        func stop() -> RunResult {
+            kill(running.process.processIdentifier, SIGTERM)
+            return running.wait(timeout: 20)
+        }
+
+        func token(_ email: String) throws -> String {
+            let r = try f.folio(["serve", "token", email])
+            try expectOK(r)
+            return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        /// (status, headers and body): curl -i.
+        func request(_ method: String, _ path: String, token: String?, body: String? = nil, headers: [String] = []) throws -> (status: Int, headers: String, body: String) {
+            var args = ["-s", "-i", "-X", method, base + path]
+            if let token { args += ["-H", "authToken: \(token)"] }
+            if let body { args += ["-H", "Content-Type: application/json", "--data-binary", body] }
+            for h in headers { args += ["-H", h] }
+            let r = try curl(args)
+            let parts = r.stdout.components(separatedBy: "\r\n\r\n")
+            let head = parts.first ?? ""
+            let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+            return (status, head, parts.dropFirst().joined(separator: "\r\n\r\n"))
+        }
+
+        func json(_ body: String) throws -> [String: Any] {
+            try #require(JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any], "\(body)")
+        }
+
+        func curl(_ args: [String]) throws -> RunResult { try Tool.run("/usr/bin/curl", ["--max-time", "20"] + args) }
+
+        static func freePort() throws -> Int {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            }
+            try #require(bound)
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+    }
+
+    @Test("seed 004's list and detail, a buyer's view limited to its customer (404 for the rest), 401 without a valid token")
+    func readsAndVisibility() throws {
+        let f = try Fixture()
+        let mine = try f.draft(items: "1")
+        try expectOK(f.folio(["invoice", "send", mine]))
+        let other = f.dir.write("o2.json", """
+            {"id": "O-2", "customer": {"id": "C2", "name": "Other Ltd"}, "currency": "USD",
+             "items": [{"ref": "1", "description": "Secret thing", "quantity": "1", "unitPrice": 777, "taxRate": "0"}]}
+            """)
+        try expectOK(f.folio(["order", "create", "--file", other]))
+        let theirs = try #require(f.json(["invoice", "create", "--order", "O-2"])["id"] as? String)
+        let server = try Server(f)
+        defer { _ = server.stop() }
+        let seller = try server.token(Fixture.seller), buyer = try server.token(Fixture.buyer)
+
+        let all = try server.request("GET", "/invoices?sortBy=invoiceNumber&orderBy=DESC&limit=10", token: seller)
+        #expect(all.status == 200 && all.headers.lowercased().contains("content-type: application/json"), "\(all)")
+        let page = try server.json(all.body)
+        #expect(page["code"] as? Int == 200)
+        let rows = try #require(page["data"] as? [[String: Any]])
+        #expect(Set(rows.compactMap { $0["id"] as? String }) == [mine, theirs])
+        #expect((page["meta"] as? [String: Any]).flatMap { $0["pagination"] as? [String: Any] }?["totalCount"] as? Int == 2)
+        let sent = try #require(rows.first { $0["id"] as? String == mine })
+        #expect(sent["customerId"] as? String == "C1" && sent["status"] as? Int == 0 && sent["approvalStatus"] as? String == "pending_approval")
+        #expect(sent["invoiceNumber"] is String && sent["dueDate"] is Int, "seed 004's names and Unix timestamps: \(sent)")
+        #expect((sent["originalBalance"] as? [String: Any])?["code"] as? String == "USD")
+
+        let buyers = try server.json(try server.request("GET", "/invoices", token: buyer).body)
+        #expect((buyers["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [mine], "a buyer lists its customer's invoices only")
+        #expect(try server.request("GET", "/invoices/\(theirs)", token: buyer).status == 404, "another customer's invoice does not exist for a buyer")
+        #expect(try server.request("GET", "/invoices/nope", token: seller).status == 404)
+        let detail = try server.request("GET", "/invoices/\(mine)", token: buyer)
+        #expect(detail.status == 200 && detail.headers.lowercased().contains("etag: \""), "\(detail.headers)")
+        #expect(((try server.json(detail.body))["data"] as? [String: Any])?["id"] as? String == mine)
+
+        #expect(try server.request("GET", "/invoices", token: nil).status == 401)
+        #expect(try server.request("GET", "/invoices", token: buyer + "x").status == 401, "a forged token is refused")
+        #expect(try server.request("GET", "/invoices?orderBy=sideways", token: seller).status == 400)
+        #expect(try server.request("GET", "/invoices?status=7", token: seller).status == 400)
+        #expect(try f.folio(["serve", "token", Fixture.seller], as: Fixture.buyer).code == 1, "only a seller issues tokens")
+    }
+
+    @Test("a buyer answers over HTTP: one commit by that buyer; If-Match guards the version, Idempotency-Key makes a retry safe, bad bodies are 400 and write nothing")
+    func answers() throws {
+        let f = try Fixture()
+        let id = try f.draft(items: "1")
+        try expectOK(f.folio(["invoice", "send", id]))
+        let server = try Server(f)
+        defer { _ = server.stop() }
+        let buyer = try server.token(Fixture.buyer), other = try server.token(Fixture.otherBuyer)
+        let before = try f.head()
+
+        for bad in ["{\"note\": 3}", "{\"colour\": \"red\"}", "not json", "{}"] {
+            let r = try server.request("POST", "/invoices/\(id)/request-changes", token: buyer, body: bad)
+            #expect(r.status == 400 && r.headers.lowercased().contains("application/problem+json"), "\(bad): \(r)")
+        }
+        #expect(try server.request("POST", "/invoices/\(id)/accept", token: other).status == 404, "another customer's buyer cannot see it")
+        let etag = try #require(try server.request("GET", "/invoices/\(id)", token: buyer).headers.split(separator: "\r\n")
+            .first { $0.lowercased().hasPrefix("etag:") }.map { String($0.dropFirst(5)).trimmingCharacters(in: .whitespaces) })
+        #expect(try server.request("POST", "/invoices/\(id)/accept", token: buyer, headers: ["If-Match: \"stale\""]).status == 412)
+        #expect(try f.head() == before, "nothing was written by the refused requests")
+
+        let asked = try server.request("POST", "/invoices/\(id)/request-changes", token: buyer, body: "{\"note\": \"Two shirts, not one\"}",
+                                       headers: ["If-Match: \(etag)", "Idempotency-Key: k-1"])
+        #expect(asked.status == 200, "\(asked)")
+        #expect(((try server.json(asked.body))["data"] as? [String: Any])?["approvalStatus"] as? String == "changes_requested")
+        let after = try f.head()
+        #expect(after != before)
+        #expect(try Tool.git(["log", "-1", "--format=%ae %s"], cwd: f.repo).stdout.hasPrefix(Fixture.buyer), "the commit is the buyer's")
+        let retry = try server.request("POST", "/invoices/\(id)/request-changes", token: buyer, body: "{\"note\": \"Two shirts, not one\"}",
+                                       headers: ["Idempotency-Key: k-1"])
+        let headAfterRetry = try f.head()
+        #expect(retry.status == 200 && headAfterRetry == after, "a retried request writes nothing more: \(retry)")
+        #expect(try f.json(["invoice", "show", id])["status"] as? String == "changes_requested")
+        #expect(try Tool.git(["fsck", "--no-progress"], cwd: f.repo).code == 0)
+        let stopped = server.stop()
+        #expect(stopped.code == 0, "SIGTERM ends the server cleanly: \(stopped.code) \(stopped.stderr.suffix(300))")
+    }
+}
