@@ -9,6 +9,7 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v git >/dev/null || need+=(git)
 command -v ssh-keygen >/dev/null && command -v ssh-agent >/dev/null || need+=(openssh-client)   # signed commits (SPEC §9)
 command -v python3 >/dev/null || need+=(python3)                                                # the tests' forged histories
+command -v curl >/dev/null || need+=(curl)                                                      # the HTTP API tests' client
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq

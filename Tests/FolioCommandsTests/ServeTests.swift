@@ -15,7 +15,7 @@ struct ServeTests {
 
         init(_ f: Fixture) throws {
             self.f = f
-            let port = try Self.freePort()
+            let port = Loopback.freePort()
             base = "http://127.0.0.1:\(port)"
             running = try Tool.start(Tool.folioPath, ["-C", f.repo, "serve", "--listen", "127.0.0.1:\(port)"], cwd: f.dir.path)
             // Ready when it answers (401 without a token).
@@ -57,21 +57,6 @@ struct ServeTests {
         }
 
         func curl(_ args: [String]) throws -> RunResult { try Tool.run("/usr/bin/curl", ["--max-time", "20"] + args) }
-
-        static func freePort() throws -> Int {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = 0
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-            }
-            try #require(bound)
-            return Int(UInt16(bigEndian: address.sin_port))
-        }
     }
 
     @Test("seed 004's list and detail, a buyer's view limited to its customer (404 for the rest), 401 without a valid token")

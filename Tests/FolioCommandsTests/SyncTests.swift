@@ -477,7 +477,7 @@ final class GitDaemon {
     let port: Int
 
     init(base: String) throws {
-        port = GitDaemon.freePort()
+        port = Loopback.freePort()
         // The daemon itself, not the `git daemon` wrapper: SIGTERM must reach the process that listens.
         let execPath = (try? Tool.git(["--exec-path"], cwd: "/").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? "/usr/lib/git-core"
         process.executableURL = URL(fileURLWithPath: execPath + "/git-daemon")
@@ -501,19 +501,6 @@ final class GitDaemon {
         for _ in 0..<40 where process.isRunning { usleep(50_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-    }
-
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 
     static func canConnect(_ port: Int) -> Bool {
