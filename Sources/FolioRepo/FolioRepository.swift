@@ -117,8 +117,12 @@ public final class FolioRepository {
     }
 
     public func snapshot() throws -> Snapshot {
-        Snapshot(git: git, commit: try head())
+        Snapshot(git: git, commit: try head(), cache: documentCache)
     }
+
+    /// Shared by the repositories a long-running process opens (the HTTP server opens one per
+    /// request); nil for a command, which reads each document once anyway.
+    public var documentCache: DocumentCache?
 
     public func snapshot(at commit: GitOID) -> Snapshot { Snapshot(git: git, commit: commit) }
 
@@ -304,6 +308,7 @@ extension ArithmeticError {
 public struct Snapshot {
     let git: GitRepository
     public let commit: GitOID?
+    var cache: DocumentCache? = nil
 
     public func data(_ path: String) throws -> Data? {
         guard let commit else { return nil }
@@ -322,7 +327,14 @@ public struct Snapshot {
     }
 
     public func config() throws -> FolioConfig { try required(DocumentPaths.config, Schemas.config, FolioConfig.self) }
-    public func parties() throws -> Parties { try required(DocumentPaths.parties, Schemas.parties, Parties.self) }
+    public func parties() throws -> Parties {
+        // parties.json names every buyer (2,000 of them: 10 ms to parse); a server asks on every
+        // request, so it keeps each version parsed, found by its blob id.
+        if let cache, let commit, let blob = try? git.blobID(path: DocumentPaths.parties, at: commit) {
+            return try cache.parties(blob) { try required(DocumentPaths.parties, Schemas.parties, Parties.self) }
+        }
+        return try required(DocumentPaths.parties, Schemas.parties, Parties.self)
+    }
     public func shares() throws -> Shares {
         guard try data(DocumentPaths.shares) != nil else { return Shares() }
         return try required(DocumentPaths.shares, Schemas.shares, Shares.self)
@@ -411,5 +423,23 @@ public struct Snapshot {
             }
         } catch { throw FolioError.wrap(error) }
         return out
+    }
+}
+
+/// Settings documents parsed once per version for a long-running process, keyed by blob id.
+public final class DocumentCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var parties: [GitOID: Parties] = [:]
+
+    public init() {}
+
+    func parties(_ blob: GitOID, parse: () throws -> Parties) throws -> Parties {
+        if let known = lock.withLock({ parties[blob] }) { return known }
+        let parsed = try parse()
+        lock.withLock {
+            if parties.count > 16 { parties.removeAll() }   // old versions: a few at a time at most
+            parties[blob] = parsed
+        }
+        return parsed
     }
 }

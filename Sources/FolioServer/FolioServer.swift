@@ -21,6 +21,8 @@ public struct FolioServer: Sendable {
     public let path: String
     /// The largest request body read (a JSON answer is a few hundred bytes).
     public var maximumBody = 64 * 1024
+    /// parties.json parsed once per version, for every request.
+    let cache = DocumentCache()
 
     public init(path: String) { self.path = path }
 
@@ -53,7 +55,7 @@ public struct FolioServer: Sendable {
     // MARK: Endpoints
 
     func list(_ request: Request) throws -> Response {
-        let repo = try FolioRepository.open(path)
+        let repo = try open()
         let party = try authenticate(request, repo)
         let q = request.uri.queryParameters
         var query = InvoiceQuery()
@@ -98,14 +100,14 @@ public struct FolioServer: Sendable {
     }
 
     func show(_ request: Request, id: String) throws -> Response {
-        let repo = try FolioRepository.open(path)
+        let repo = try open()
         let party = try authenticate(request, repo)
         let (invoice, document) = try visibleInvoice(repo, id: id, party: party)
         return Self.json(Self.detail(invoice, document), etag: Self.etag(document))
     }
 
     func respond(_ request: Request, id: String, event: EventType, body: Data) throws -> Response {
-        let repo = try FolioRepository.open(path)
+        let repo = try open()
         let party = try authenticate(request, repo)
         let (_, document) = try visibleInvoice(repo, id: id, party: party)
         if let expected = request.headers[.ifMatch], expected != "*", expected != Self.etag(document) {
@@ -140,6 +142,12 @@ public struct FolioServer: Sendable {
         }
         let (_, written) = try repo.snapshot().invoice(invoice.id)
         return Self.json(Self.detail(invoice, written), etag: Self.etag(written))
+    }
+
+    func open() throws -> FolioRepository {
+        let repo = try FolioRepository.open(path)
+        repo.documentCache = cache
+        return repo
     }
 
     // MARK: Parties and visibility

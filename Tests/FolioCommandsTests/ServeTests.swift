@@ -99,6 +99,13 @@ struct ServeTests {
         #expect(try server.request("GET", "/invoices?orderBy=sideways", token: seller).status == 400)
         #expect(try server.request("GET", "/invoices?status=7", token: seller).status == 400)
         #expect(try f.folio(["serve", "token", Fixture.seller], as: Fixture.buyer).code == 1, "only a seller issues tokens")
+
+        // A party added while the server runs is known on its next request (the server keeps
+        // parties.json parsed per version, not once for all).
+        try expectOK(f.folio(["party", "add", "nina@other.example", "--role", "buyer", "--customer", "C2"]))
+        let nina = try server.token("nina@other.example")
+        let hers = try server.json(try server.request("GET", "/invoices", token: nina).body)
+        #expect((hers["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [theirs], "\(hers)")
     }
 
     @Test("a buyer answers over HTTP: one commit by that buyer; If-Match guards the version, Idempotency-Key makes a retry safe, bad bodies are 400 and write nothing")
