@@ -43,6 +43,14 @@ public struct FolioServer: Sendable {
                 return await self.answer { try self.respond(request, id: id, event: event, body: body) }
             }
         }
+        router.post("/orders/:id/invoices") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            let body: Data
+            do { body = Data(try await request.body.collect(upTo: self.maximumBody).readableBytesView) } catch {
+                return Self.problem(413, "the request body is larger than \(self.maximumBody) bytes")
+            }
+            return await self.answer { try self.createFromOrder(request, orderID: id, body: body) }
+        }
         return router
     }
 
@@ -148,6 +156,44 @@ public struct FolioServer: Sendable {
         let repo = try FolioRepository.open(path)
         repo.documentCache = cache
         return repo
+    }
+
+    /// Seed 004's "create invoice from order": a seller's draft of the order's open items
+    /// (`{"items": ["1", "2"], "dueDate": "YYYY-MM-DD"}`, both optional), 201 with the invoice.
+    func createFromOrder(_ request: Request, orderID: String, body: Data) throws -> Response {
+        let repo = try open()
+        let party = try authenticate(request, repo)
+        var refs: [String]?
+        var dueDate: String?
+        if !body.isEmpty {
+            let value: JSONValue
+            do { value = try JSONValue.parse(body) } catch { throw FolioError.usage("the request body is not JSON: \(error)") }
+            guard case .object(let members) = value else { throw FolioError.usage("the request body must be a JSON object") }
+            for (key, given) in members {
+                switch (key, given) {
+                case ("items", .array(let items)):
+                    refs = try items.map { item in
+                        guard case .string(let ref) = item else { throw FolioError.usage("/items: must be an array of item refs (strings)") }
+                        return ref
+                    }
+                case ("items", _): throw FolioError.usage("/items: must be an array of item refs (strings)")
+                case ("dueDate", .string(let date)) where Dates.isValidDate(date): dueDate = date
+                case ("dueDate", _): throw FolioError.usage("/dueDate: must be a date YYYY-MM-DD")
+                default: throw FolioError.usage("/\(key): unknown field; this action takes items and dueDate")
+                }
+            }
+        }
+        let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+        let caller = Caller(identity: party, clock: Clock(), idempotencyKey: key, idempotencyRequest: key.map { _ in Self.digest("POST \(request.uri.path)", body) })
+        let invoice: Invoice
+        do {
+            invoice = try repo.createInvoice(orderID: orderID, refs: refs, dueDate: dueDate, email: false, caller: caller).value
+        } catch FolioError.alreadyDone(_, _, _, let done) {
+            guard let done else { throw FolioError.usage("this Idempotency-Key was used for an invoice that cannot be found") }
+            invoice = done
+        }
+        let (_, written) = try repo.snapshot().invoice(invoice.id)
+        return Self.json(Self.detail(invoice, written), status: .created, etag: Self.etag(written))
     }
 
     // MARK: Parties and visibility

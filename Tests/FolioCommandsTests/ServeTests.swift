@@ -144,4 +144,30 @@ struct ServeTests {
         let stopped = server.stop()
         #expect(stopped.code == 0, "SIGTERM ends the server cleanly: \(stopped.code) \(stopped.stderr.suffix(300))")
     }
+
+    @Test("a seller creates an invoice from an order over HTTP (201, one commit); a buyer is refused, bad bodies are 400, nothing written")
+    func createFromOrder() throws {
+        let f = try Fixture()
+        let server = try Server(f)
+        defer { _ = server.stop() }
+        let seller = try server.token(Fixture.seller), buyer = try server.token(Fixture.buyer)
+        let before = try f.head()
+        for bad in ["{\"items\": [1]}", "{\"dueDate\": \"soon\"}", "{\"colour\": 1}", "[]"] {
+            #expect(try server.request("POST", "/orders/O-1/invoices", token: seller, body: bad).status == 400, "\(bad)")
+        }
+        let refused = try server.request("POST", "/orders/O-1/invoices", token: buyer, body: "{}")
+        #expect(refused.status == 409 && refused.body.contains("buyer"), "\(refused)")
+        #expect(try server.request("POST", "/orders/O-404/invoices", token: seller, body: "{}").status == 404)
+        #expect(try f.head() == before, "nothing was written")
+
+        let made = try server.request("POST", "/orders/O-1/invoices", token: seller, body: "{\"items\": [\"1\", \"3\"], \"dueDate\": \"2027-01-31\"}")
+        #expect(made.status == 201, "\(made)")
+        let data = try #require((try server.json(made.body))["data"] as? [String: Any])
+        let id = try #require(data["id"] as? String)
+        #expect(data["approvalStatus"] as? String == "draft" && data["orderNumber"] as? String == "O-1")
+        #expect(data["dueDate"] as? Int == 1_801_353_600, "2027-01-31 as a Unix timestamp")
+        let shown = try f.json(["invoice", "show", id])
+        #expect((shown["lines"] as? [[String: Any]])?.count == 2)
+        #expect(try Tool.git(["log", "-1", "--format=%ae"], cwd: f.repo).stdout.hasPrefix(Fixture.seller))
+    }
 }
