@@ -101,7 +101,10 @@ enum IndexAccess {
     }
 
     static func reading<T>(_ repo: FolioRepository, _ body: (RepositoryIndex) throws -> T) throws -> T {
-        try reads(repo, progress: ProgressBar(minimum: 0)).reading(opened: try open(repo), body)
+        // The bar is for the rebuild after a damaged file (`open` has its own).
+        let bar = ProgressBar(minimum: 0)
+        defer { bar.finish() }
+        return try reads(repo, progress: bar).reading(opened: try open(repo), body)
     }
 
     static func wrap<T>(_ body: () throws -> T) throws -> T { try IndexReads.wrap(body) }

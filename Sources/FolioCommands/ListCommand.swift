@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FolioApp
 import FolioGit
 import FolioIndex
 import FolioModel
@@ -57,7 +58,7 @@ struct ListCommand: ParsableCommand {
             query.statuses.append(v)
         }
         for s in paymentStatus {
-            let numeric = ["0": PaymentStatus.open, "1": .partiallyPaid, "2": .paid][s]
+            let numeric = s.count == 1 ? Int(s).flatMap(Seed004.paymentStatus) : nil
             guard let v = numeric ?? InvoiceQuery.parse(s, as: PaymentStatus.self) else {
                 throw usage("--payment-status \"\(s)\" is not one of open, partially_paid, paid (or 0, 1, 2)")
             }

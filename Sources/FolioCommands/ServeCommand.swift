@@ -21,7 +21,7 @@ struct ServeRun: ParsableCommand {
         }
         let host = String(listen[..<colon])
         let repo = try global.openRepository()   // a repository here, or the usual error
-        let server = FolioServer(path: repo.workdir ?? global.path)
+        let server = try FolioServer(path: repo.workdir ?? global.path)
         Output.info("folio serve: listening on http://\(listen) (tokens: `folio serve token EMAIL`)")
         // The command line is synchronous; the server runs on its own tasks until a signal ends it.
         let finished = DispatchSemaphore(value: 0)

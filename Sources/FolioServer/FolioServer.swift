@@ -23,8 +23,13 @@ public struct FolioServer: Sendable {
     public var maximumBody = 64 * 1024
     /// parties.json parsed once per version, for every request.
     let cache = DocumentCache()
+    /// Read once: the secret does not change while the server runs.
+    let tokens: ServerTokens
 
-    public init(path: String) { self.path = path }
+    public init(path: String) throws {
+        self.path = path
+        tokens = try ServerTokens(repo: FolioRepository.open(path))
+    }
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
@@ -34,24 +39,23 @@ public struct FolioServer: Sendable {
             return await self.answer { try self.show(request, id: id) }
         }
         for (action, event) in [("accept", EventType.accepted), ("decline", .declined), ("request-changes", .changesRequested)] {
-            router.post("/invoices/:id/\(action)") { request, context in
-                let id = context.parameters.get("id") ?? ""
-                let body: Data
-                do { body = Data(try await request.body.collect(upTo: self.maximumBody).readableBytesView) } catch {
-                    return Self.problem(413, "the request body is larger than \(self.maximumBody) bytes")
-                }
-                return await self.answer { try self.respond(request, id: id, event: event, body: body) }
-            }
+            post(router, "/invoices/:id/\(action)") { request, id, body in try self.respond(request, id: id, event: event, body: body) }
         }
-        router.post("/orders/:id/invoices") { request, context in
+        post(router, "/orders/:id/invoices") { request, id, body in try self.createFromOrder(request, orderID: id, body: body) }
+        return router
+    }
+
+    /// A POST route on `:id` whose body is read whole (at most `maximumBody` bytes) first.
+    private func post(_ router: Router<BasicRequestContext>, _ path: RouterPath,
+                      _ handle: @escaping @Sendable (Request, String, Data) throws -> Response) {
+        router.post(path) { request, context in
             let id = context.parameters.get("id") ?? ""
             let body: Data
             do { body = Data(try await request.body.collect(upTo: self.maximumBody).readableBytesView) } catch {
                 return Self.problem(413, "the request body is larger than \(self.maximumBody) bytes")
             }
-            return await self.answer { try self.createFromOrder(request, orderID: id, body: body) }
+            return await self.answer { try handle(request, id, body) }
         }
-        return router
     }
 
     /// Runs until SIGINT or SIGTERM.
@@ -123,10 +127,7 @@ public struct FolioServer: Sendable {
         }
         let field = event == .declined ? "reason" : event == .changesRequested ? "note" : nil
         var text: String?
-        if !body.isEmpty {
-            let value: JSONValue
-            do { value = try JSONValue.parse(body) } catch { throw FolioError.usage("the request body is not JSON: \(error)") }
-            guard case .object(let members) = value else { throw FolioError.usage("the request body must be a JSON object") }
+        if let members = try Self.object(body) {
             for key in members.keys where key != field {
                 throw FolioError.usage("/\(key): unknown field" + (field.map { "; this action takes {\"\($0)\": TEXT}" } ?? "; accept takes no body"))
             }
@@ -138,12 +139,9 @@ public struct FolioServer: Sendable {
         if let field, (text ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw FolioError.usage("/\(field): required, a sentence for the seller")
         }
-        let key = request.headers[HTTPField.Name("Idempotency-Key")!]
-        let digest = key.map { _ in Self.digest("POST \(request.uri.path)", body) }
-        let caller = Caller(identity: party, clock: Clock(), idempotencyKey: key, idempotencyRequest: digest)
         let invoice: Invoice
         do {
-            invoice = try repo.respond(id: id, with: event, text: text, caller: caller).value
+            invoice = try repo.respond(id: id, with: event, text: text, caller: Self.caller(party, request, body)).value
         } catch FolioError.alreadyDone(_, _, _, let done) {
             // A retried request: nothing new was written, and the answer is what it was.
             invoice = try done ?? repo.snapshot().invoice(id).0
@@ -165,10 +163,7 @@ public struct FolioServer: Sendable {
         let party = try authenticate(request, repo)
         var refs: [String]?
         var dueDate: String?
-        if !body.isEmpty {
-            let value: JSONValue
-            do { value = try JSONValue.parse(body) } catch { throw FolioError.usage("the request body is not JSON: \(error)") }
-            guard case .object(let members) = value else { throw FolioError.usage("the request body must be a JSON object") }
+        if let members = try Self.object(body) {
             for (key, given) in members {
                 switch (key, given) {
                 case ("items", .array(let items)):
@@ -183,11 +178,9 @@ public struct FolioServer: Sendable {
                 }
             }
         }
-        let key = request.headers[HTTPField.Name("Idempotency-Key")!]
-        let caller = Caller(identity: party, clock: Clock(), idempotencyKey: key, idempotencyRequest: key.map { _ in Self.digest("POST \(request.uri.path)", body) })
         let invoice: Invoice
         do {
-            invoice = try repo.createInvoice(orderID: orderID, refs: refs, dueDate: dueDate, email: false, caller: caller).value
+            invoice = try repo.createInvoice(orderID: orderID, refs: refs, dueDate: dueDate, email: false, caller: Self.caller(party, request, body)).value
         } catch FolioError.alreadyDone(_, _, _, let done) {
             guard let done else { throw FolioError.usage("this Idempotency-Key was used for an invoice that cannot be found") }
             invoice = done
@@ -196,13 +189,30 @@ public struct FolioServer: Sendable {
         return Self.json(Self.detail(invoice, written), status: .created, etag: Self.etag(written))
     }
 
+    /// A request body's members; nil for an empty body.
+    static func object(_ body: Data) throws -> [String: JSONValue]? {
+        if body.isEmpty { return nil }
+        let value: JSONValue
+        do { value = try JSONValue.parse(body) } catch { throw FolioError.usage("the request body is not JSON: \(error)") }
+        guard case .object(let members) = value else { throw FolioError.usage("the request body must be a JSON object") }
+        return members
+    }
+
+    /// Who writes, and the request's `Idempotency-Key` with a digest of what it asks (the
+    /// command line's idempotency mechanism: a retry writes nothing).
+    static func caller(_ party: String, _ request: Request, _ body: Data) -> Caller {
+        let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+        return Caller(identity: party, clock: Clock(), idempotencyKey: key,
+                      idempotencyRequest: key.map { _ in digest("\(request.method) \(request.uri.path)", body) })
+    }
+
     // MARK: Parties and visibility
 
     /// The party a request is: its token's email, which must be a party of parties.json.
     func authenticate(_ request: Request, _ repo: FolioRepository) throws -> String {
         let header = request.headers[HTTPField.Name("authToken")!]
             ?? request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-        guard let token = header, let email = try ServerTokens(repo: repo).email(of: token) else { throw Unauthorized() }
+        guard let token = header, let email = tokens.email(of: token) else { throw Unauthorized() }
         guard try repo.snapshot().parties()[email] != nil else { throw Unauthorized() }
         return email
     }
