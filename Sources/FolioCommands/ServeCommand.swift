@@ -23,6 +23,13 @@ struct ServeRun: ParsableCommand {
         let repo = try global.openRepository()   // a repository here, or the usual error
         let server = try FolioServer(path: repo.workdir ?? global.path)
         Output.info("folio serve: listening on http://\(listen) (tokens: `folio serve token EMAIL`)")
+        if let signing = try server.serverParty() {
+            Output.info("folio serve: signing what it writes as server party \(signing)")
+        } else if let key = server.key {
+            Output.info("folio serve: this clone's key is no server party's, so each write is signed only when it is the acting party's own key; to sign every write, a seller runs `folio party add server@HOST --role server --key '\(key.openSSH)'`")
+        } else {
+            Output.info("folio serve: no signing key (FOLIO_SIGNING_KEY or git config user.signingKey): writes go unsigned, and a repository that requires signatures refuses them")
+        }
         // The command line is synchronous; the server runs on its own tasks until a signal ends it.
         let finished = DispatchSemaphore(value: 0)
         let outcome = Outcome()
@@ -48,9 +55,10 @@ struct ServeToken: ParsableCommand {
         guard try repo.actor(explicit: global.actingAs, snapshot: snap).isSeller else {
             throw FolioError.refused(Refusal("only a seller issues tokens"))
         }
-        guard try snap.parties()[email.lowercased()] != nil else {
+        guard let party = try snap.parties()[email.lowercased()] else {
             throw FolioError.refused(Refusal("\(email) is not a party of this repository; add it with `folio party add`"))
         }
+        guard party.role != .server else { throw FolioError.refused(Refusal("\(email) is a server party; tokens are for sellers and buyers")) }
         Output.data(try ServerTokens(repo: repo).issue(for: email))
     }
 }

@@ -305,6 +305,9 @@ public struct Invoice: Codable, Sendable, Hashable {
 
 public enum PartyRole: String, Codable, Sendable, CaseIterable {
     case seller, buyer
+    /// An HTTP server (SPEC §11): it signs the commits it writes for the parties it
+    /// authenticates, with its own key, and never acts or authors a change itself.
+    case server
 }
 
 public struct Party: Codable, Sendable, Hashable {

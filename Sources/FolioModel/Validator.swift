@@ -161,6 +161,12 @@ public struct Validator {
             if party.role == .buyer && party.customerId == nil {
                 f.append(Finding("party/customer", file: DocumentPaths.parties, pointer: p + "/customerId", "a buyer must belong to a customer id"))
             }
+            if party.role == .server && party.key == nil {
+                f.append(Finding("party/server-key", file: DocumentPaths.parties, pointer: p + "/key", "a server party exists to sign what it writes: it needs a key"))
+            }
+            if party.role == .server && (party.customerId != nil || party.series != nil) {
+                f.append(Finding("party/server", file: DocumentPaths.parties, pointer: p, "a server party has no customerId and no series: it acts for the parties it authenticates"))
+            }
             if let s = party.series, let problem = Series.validatePrefix(s) {
                 f.append(Finding("party/series", file: DocumentPaths.parties, pointer: p + "/series", "series \"\(s)\" \(problem)"))
             }

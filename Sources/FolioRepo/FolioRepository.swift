@@ -1,6 +1,7 @@
 public import Foundation
 public import FolioGit
 public import FolioModel
+public import FolioTrust
 
 /// A Folio data repository: documents in, commits out. Reads come from commits, never from
 /// the working tree, so a half-edited file on disk cannot leak into what Folio decides.
@@ -124,6 +125,10 @@ public final class FolioRepository {
     /// request); nil for a command, which reads each document once anyway.
     public var documentCache: DocumentCache?
 
+    /// The key of the server party that signs this handle's commits for the parties it
+    /// authenticates (`folio serve`, SPEC §11); nil: each party signs for itself.
+    public var serverSigner: (any SSHSigner)?
+
     public func snapshot(at commit: GitOID) -> Snapshot { Snapshot(git: git, commit: commit) }
 
     /// --as, else FOLIO_USER, else `git config user.email` (SPEC §3); the identity must be a
@@ -133,6 +138,9 @@ public final class FolioRepository {
         let parties = try snapshot.parties()
         guard let party = parties[email] else {
             throw FolioError.identity("\(email) is not a party of this repository (\(DocumentPaths.parties)); a seller adds it with `folio party add \(email) --role seller|buyer`")
+        }
+        guard party.role != .server else {
+            throw FolioError.identity("\(email) is a server party: it signs what `folio serve` writes for the parties it authenticates and never acts itself; act as a seller or a buyer")
         }
         return Actor(email: email.lowercased(), party: party)
     }

@@ -79,7 +79,7 @@ public struct HistoryCheck {
         let party = parties[author]
 
         let signed = (try? git.commitSignature(id)) ?? nil
-        let signatureFindings = checkSignature(id, signed: signed, info: info, party: party, author: author, required: required)
+        let (signatureFindings, server) = checkSignature(id, signed: signed, info: info, parties: parties, author: author, required: required)
         findings += signatureFindings
 
         // What the commit itself changed: against its parent, or for a merge against the merge
@@ -97,7 +97,12 @@ public struct HistoryCheck {
             add("history/unknown-author", changes[0].path, "commit by \(author), who is not a party of the repository")
             return findings
         }
-        let signedBySeller = party.role == .seller && signatureFindings.isEmpty && signed != nil
+        guard party.role != .server else {
+            add("history/server-author", changes[0].path, "commit authored by \(author), a server party; a server signs for the parties it authenticates and never authors a change itself")
+            return findings
+        }
+        // Keys change only by a seller's own signature, never one a server made for it.
+        let signedBySeller = party.role == .seller && signatureFindings.isEmpty && signed != nil && server == nil
         // A seller's commit that brought buyers' work back from a share: the buyers' answers
         // and payments in it are accepted on their own signatures (SPEC §10).
         let importing = party.role == .seller && info.parents.count == 1 ? ShareImportTrailer(message: info.message)?.customer : nil
@@ -116,22 +121,30 @@ public struct HistoryCheck {
         return findings
     }
 
-    /// SPEC §9: signed by the key the author held at that commit.
-    func checkSignature(_ id: GitOID, signed: (signature: String, signedData: Data)?, info: GitCommitInfo, party: Party?, author: String, required: Bool) -> [Finding] {
-        func finding(_ rule: String, _ message: String) -> [Finding] { [Finding(rule, file: "", message, commit: id.hex)] }
+    /// SPEC §9: signed by the key the author held at that commit, or by a server party's key
+    /// (SPEC §11: `folio serve` signs what it writes for the party it authenticated). Returns
+    /// the findings and, for a server's signature, the server's email.
+    func checkSignature(_ id: GitOID, signed: (signature: String, signedData: Data)?, info: GitCommitInfo, parties: Parties, author: String, required: Bool) -> ([Finding], server: String?) {
+        func finding(_ rule: String, _ message: String) -> ([Finding], server: String?) { ([Finding(rule, file: "", message, commit: id.hex)], nil) }
         guard let signed else {
-            return required ? finding("history/unsigned", "commit by \(author) is not signed; this repository requires every commit signed by its author's key (SPEC §9)") : []
+            return required ? finding("history/unsigned", "commit by \(author) is not signed; this repository requires every commit signed by its author's key (SPEC §9)") : ([], nil)
         }
         let key: SSHPublicKey
         do { key = try SSHSig.verify(signed.signature, message: signed.signedData) } catch {
             return finding("history/bad-signature", "the signature of this commit by \(author) does not verify: \(error.description)")
         }
+        let party = parties[author]
         let held = Self.keys(of: party, at: info.author.time)
-        guard held.contains(key) else {
-            let whose = party == nil ? "\(author) is not a party" : held.isEmpty ? "\(author) has no key" : "\(author)'s key at that time is \(held.map(\.fingerprint).joined(separator: " or "))"
-            return finding("history/wrong-key", "commit by \(author) is signed by \(key.fingerprint), but \(whose)")
-        }
-        return []
+        if held.contains(key) { return ([], nil) }
+        if party != nil, party?.role != .server, let server = Self.server(holding: key, in: parties, at: info.author.time) { return ([], server) }
+        let whose = party == nil ? "\(author) is not a party" : held.isEmpty ? "\(author) has no key" : "\(author)'s key at that time is \(held.map(\.fingerprint).joined(separator: " or "))"
+        return finding("history/wrong-key", "commit by \(author) is signed by \(key.fingerprint), but \(whose) (nor is it a server party's key)")
+    }
+
+    /// The server party that held `key` at `time`, if any.
+    static func server(holding key: SSHPublicKey, in parties: Parties, at time: Int64) -> String? {
+        parties.parties.filter { $0.value.role == .server }.sorted { $0.key < $1.key }
+            .first { keys(of: $0.value, at: time).contains(key) }?.key
     }
 
     /// The keys a party held at `time` (Unix seconds): its key, and keys retired after `time`.
@@ -269,7 +282,7 @@ public struct HistoryCheck {
                 let key = try? SSHSig.verify(signature, message: Data(answer.signedPayload), namespace: FolioRepository.answerNamespace)
                 let answerer = parties[answer.by]
                 let when = imported ? (Clock.parse(answer.at).map { Int64($0.timeIntervalSince1970) } ?? commitTime) : commitTime
-                if key == nil || !Self.keys(of: answerer, at: when).contains(key!) {
+                if key == nil || (!Self.keys(of: answerer, at: when).contains(key!) && Self.server(holding: key!, in: parties, at: when) == nil) {
                     add("history/answer-signature", "the \(answer.type.rawValue) answer \(answer.id) on invoice \(Workflow.label(old)) is not signed by \(answer.by)'s key")
                 }
             } else if requireSignatures {
@@ -320,8 +333,9 @@ extension HistoryCheck {
         let parties = rules(at: info.parents.first ?? commit).parties
         let author = info.author.email.lowercased()
         guard let signed = (try? git.commitSignature(commit)) ?? nil else { return .unsigned }
-        if let finding = checkSignature(commit, signed: signed, info: info, party: parties[author], author: author, required: true).first { return .bad(finding.message) }
-        return .good(author)
+        let (findings, server) = checkSignature(commit, signed: signed, info: info, parties: parties, author: author, required: true)
+        if let finding = findings.first { return .bad(finding.message) }
+        return .good(server.map { "\($0) for \(author)" } ?? author)
     }
 
     /// A buyer's answer against the key the buyer held when it answered.
@@ -331,7 +345,9 @@ extension HistoryCheck {
             return .bad("the answer's signature does not verify")
         }
         let time = Clock.parse(event.at).map { Int64($0.timeIntervalSince1970) } ?? 0
-        return Self.keys(of: parties[event.by], at: time).contains(key) ? .good(event.by) : .bad("signed by \(key.fingerprint), not \(event.by)'s key")
+        if Self.keys(of: parties[event.by], at: time).contains(key) { return .good(event.by) }
+        if let server = Self.server(holding: key, in: parties, at: time) { return .good("\(server) for \(event.by)") }
+        return .bad("signed by \(key.fingerprint), not \(event.by)'s key")
     }
 
     /// A payment a buyer signed against the key the buyer held when it paid.
@@ -341,7 +357,9 @@ extension HistoryCheck {
             return .bad("the payment's signature does not verify")
         }
         let time = Clock.parse(payment.at).map { Int64($0.timeIntervalSince1970) } ?? 0
-        return Self.keys(of: parties[payment.by], at: time).contains(key) ? .good(payment.by) : .bad("signed by \(key.fingerprint), not \(payment.by)'s key")
+        if Self.keys(of: parties[payment.by], at: time).contains(key) { return .good(payment.by) }
+        if let server = Self.server(holding: key, in: parties, at: time) { return .good("\(server) for \(payment.by)") }
+        return .bad("signed by \(key.fingerprint), not \(payment.by)'s key")
     }
 
     /// `validate --since REV` (SPEC §7): every commit after REV, up to HEAD.

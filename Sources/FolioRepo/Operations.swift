@@ -150,6 +150,10 @@ extension FolioRepository {
             guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller can add parties")) }
             let email = rawEmail.lowercased()
             guard Schema.looksLikeEmailPublic(email) else { throw FolioError.usage("\"\(rawEmail)\" is not an email address") }
+            if role == .server {
+                guard key != nil else { throw FolioError.usage("a server party signs what `folio serve` writes: pass --key with its ssh-ed25519 public key") }
+                guard customerId == nil, series == nil else { throw FolioError.usage("a server party takes no --customer and no --series") }
+            }
             if role == .buyer {
                 guard let customerId else { throw FolioError.usage("a buyer belongs to one customer: pass --customer ID") }
                 if let problem = DocumentPaths.validateID(customerId) { throw FolioError.usage("--customer \"\(customerId)\" \(problem)") }
@@ -164,7 +168,7 @@ extension FolioRepository {
             parties.parties[email] = party
             var changes = Changes()
             changes.put(DocumentPaths.parties, parties)
-            let what = role == .buyer ? "buyer for customer \(customerId!)" : "seller"
+            let what = role == .buyer ? "buyer for customer \(customerId!)" : role.rawValue
             return try staged(party, changes, "Add party \(email) as \(what)")
         }
     }
@@ -347,6 +351,7 @@ extension FolioRepository {
     /// The key a party recorded in parties.json, when it is at hand here (a buyer signs its
     /// answers and payments with it, SPEC §9).
     func ownKey(of actor: Actor) -> (any SSHSigner)? {
+        if let serverSigner { return serverSigner }
         guard let partyKey = actor.party.key, let key = try? SigningKeys.find(git: git, matching: try? SSHPublicKey(parsing: partyKey)),
               key.publicKey.openSSH == partyKey else { return nil }
         return key

@@ -158,9 +158,29 @@ extension FolioRepository {
     /// The signer for a commit by `actor` on `parent` (whose settings decide whether signatures
     /// are required).
     func commitSigner(for actor: Actor, parent: GitOID?) throws -> CommitSigner? {
+        if let serverSigner { return { data in try serverSigner.sign(data, namespace: "git") } }
         let required = (try? Snapshot(git: git, commit: parent).config().requireSignatures) ?? nil ?? false
         let partyKey = actor.party.key.flatMap { try? SSHPublicKey(parsing: $0) }
         guard let key = try SigningKeys.signer(for: actor, required: required, key: try SigningKeys.find(git: git, matching: partyKey)) else { return nil }
         return { data in try key.sign(data, namespace: "git") }
     }
+}
+
+/// The key `folio serve` signs with (SPEC §11), found as every signing key is.
+public struct ServerKey: Sendable {
+    public let signer: any SSHSigner
+
+    /// This clone's signing key, or nil when none is configured.
+    public static func find(repo: FolioRepository) throws -> ServerKey? {
+        try SigningKeys.find(git: repo.git).map(ServerKey.init)
+    }
+
+    /// The server party of `parties` that holds this key, if any: only then does the server sign
+    /// for the parties it authenticates.
+    public func party(in parties: Parties) -> String? {
+        parties.parties.filter { $0.value.role == .server && $0.value.key.flatMap { try? SSHPublicKey(parsing: $0) } == signer.publicKey }
+            .keys.sorted().first
+    }
+
+    public var openSSH: String { signer.publicKey.openSSH }
 }

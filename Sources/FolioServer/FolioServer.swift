@@ -3,7 +3,7 @@ public import Foundation
 import FolioApp
 import FolioIndex
 import FolioModel
-import FolioRepo
+public import FolioRepo
 import HTTPTypes
 public import Hummingbird
 import NIOCore
@@ -25,10 +25,21 @@ public struct FolioServer: Sendable {
     let cache = DocumentCache()
     /// Read once: the secret does not change while the server runs.
     let tokens: ServerTokens
+    /// This clone's signing key, read once. It signs every write when parties.json lists it
+    /// as a server party (checked per request, so adding the server party needs no restart).
+    public let key: ServerKey?
 
     public init(path: String) throws {
         self.path = path
-        tokens = try ServerTokens(repo: FolioRepository.open(path))
+        let repo = try FolioRepository.open(path)
+        tokens = try ServerTokens(repo: repo)
+        key = try ServerKey.find(repo: repo)
+    }
+
+    /// The server party this server signs as at HEAD, if any.
+    public func serverParty() throws -> String? {
+        guard let key else { return nil }
+        return key.party(in: try open().snapshot().parties())
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -153,6 +164,7 @@ public struct FolioServer: Sendable {
     func open() throws -> FolioRepository {
         let repo = try FolioRepository.open(path)
         repo.documentCache = cache
+        if let key, key.party(in: try repo.snapshot().parties()) != nil { repo.serverSigner = key.signer }
         return repo
     }
 
@@ -213,7 +225,7 @@ public struct FolioServer: Sendable {
         let header = request.headers[HTTPField.Name("authToken")!]
             ?? request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         guard let token = header, let email = tokens.email(of: token) else { throw Unauthorized() }
-        guard try repo.snapshot().parties()[email] != nil else { throw Unauthorized() }
+        guard let party = try repo.snapshot().parties()[email], party.role != .server else { throw Unauthorized() }
         return email
     }
 

@@ -105,7 +105,7 @@ public struct ShareProjector {
     /// parties.json with the sellers and this customer's buyers: nobody learns who buys for
     /// another customer.
     func filteredParties(_ parties: Parties) -> Data {
-        let kept = Parties(parties: parties.parties.filter { $0.value.role == .seller || $0.value.customerId == customer })
+        let kept = Parties(parties: parties.parties.filter { $0.value.role != .buyer || $0.value.customerId == customer })
         return DocumentCodec.encode(kept)
     }
 }

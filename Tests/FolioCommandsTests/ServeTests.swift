@@ -9,15 +9,20 @@ import Glibc
 @Suite("HTTP API", .serialized)
 struct ServeTests {
     struct Server {
-        let f: Fixture
         let running: Running
         let base: String
+        /// `folio serve token EMAIL` as the repository's seller.
+        let issue: (String) throws -> RunResult
 
         init(_ f: Fixture) throws {
-            self.f = f
+            try self.init(repo: f.repo, cwd: f.dir.path) { try f.folio(["serve", "token", $0]) }
+        }
+
+        init(repo: String, cwd: String, env: [String: String] = [:], issue: @escaping (String) throws -> RunResult) throws {
+            self.issue = issue
             let port = Loopback.freePort()
             base = "http://127.0.0.1:\(port)"
-            running = try Tool.start(Tool.folioPath, ["-C", f.repo, "serve", "--listen", "127.0.0.1:\(port)"], cwd: f.dir.path)
+            running = try Tool.start(Tool.folioPath, ["-C", repo, "serve", "--listen", "127.0.0.1:\(port)"], cwd: cwd, env: env)
             // Ready when it answers (401 without a token).
             for _ in 0..<100 {
                 if let r = try? curl(["-o", "/dev/null", "-w", "%{http_code}", base + "/invoices"]), r.stdout == "401" { return }
@@ -34,7 +39,7 @@ struct ServeTests {
         }
 
         func token(_ email: String) throws -> String {
-            let r = try f.folio(["serve", "token", email])
+            let r = try issue(email)
             try expectOK(r)
             return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -169,5 +174,49 @@ struct ServeTests {
         let shown = try f.json(["invoice", "show", id])
         #expect((shown["lines"] as? [[String: Any]])?.count == 2)
         #expect(try Tool.git(["log", "-1", "--format=%ae"], cwd: f.repo).stdout.hasPrefix(Fixture.seller))
+    }
+
+    @Test("a write over HTTP is authored by the party and signed by the server party's key: plain git verifies it, validate --since accepts it, a server never acts or authors")
+    func serverSigns() throws {
+        let shop = try SignatureTests.SignedShop()
+        let serverEmail = "server@signed.example"
+        try shop.makeKey("server")
+        try expectOK(shop.run(["party", "add", serverEmail, "--role", "server", "--key", shop.key("server") + ".pub"]))
+        let noKey = try shop.run(["party", "add", "bare@signed.example", "--role", "server"])
+        #expect(noKey.code != 0 && noKey.stderr.contains("--key"), "a server party needs a key: \(noKey.stderr)")
+        let id = try #require(shop.json(["invoice", "create", "--order", "O-1", "--items", "1"])["id"] as? String)
+        try expectOK(shop.run(["invoice", "send", id]))
+        let first = try #require(try shop.commits().last)
+
+        let server = try Server(repo: shop.repo, cwd: shop.dir.path, env: ["FOLIO_SIGNING_KEY": shop.key("server")]) { try shop.run(["serve", "token", $0]) }
+        let buyer = try server.token(SignatureTests.SignedShop.buyer)
+        #expect(try shop.run(["serve", "token", serverEmail]).code == 1, "no tokens for a server party")
+        let before = try shop.head()
+        let accepted = try server.request("POST", "/invoices/\(id)/accept", token: buyer)
+        #expect(accepted.status == 200, "\(accepted)")
+        let stopped = server.stop()
+        #expect(stopped.stderr.contains("signing what it writes as server party \(serverEmail)"), "\(stopped.stderr)")
+
+        let head = try shop.head()
+        #expect(try shop.git(["rev-parse", "HEAD~1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == before, "one commit")
+        #expect(try shop.git(["log", "-1", "--format=%ae"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == SignatureTests.SignedShop.buyer, "the party is the author")
+        let verify = try shop.git(["verify-commit", head])
+        #expect(verify.code == 0 && verify.stderr.contains("Good \"git\" signature for \(serverEmail)"), "\(verify.stderr)")
+        try expectOK(shop.run(["validate", "--since", first]))
+        let log = try shop.run(["invoice", "log", id])
+        #expect(log.stdout.contains("signed by \(serverEmail) for \(SignatureTests.SignedShop.buyer), verified"), "\(log.stdout)")
+        #expect(log.stdout.contains("answer accepted of revision 1 by \(SignatureTests.SignedShop.buyer): signed by \(serverEmail) for \(SignatureTests.SignedShop.buyer), verified"), "\(log.stdout)")
+
+        // The server party itself never acts, and a change it authored is refused by history.
+        let acting = try shop.run(["invoice", "create", "--order", "O-1", "--items", "2"], as: serverEmail, key: "server")
+        #expect(acting.code != 0 && acting.stderr.contains("server party"), "\(acting.stderr)")
+        #expect(try shop.head() == head)
+        try "forged".write(toFile: shop.repo + "/notes.txt", atomically: true, encoding: .utf8)
+        _ = try shop.git(["add", "notes.txt"])
+        let forged = try shop.git(["-c", "user.email=\(serverEmail)", "-c", "user.name=Server", "-c", "gpg.format=ssh", "-c", "user.signingKey=\(shop.key("server"))",
+                                   "commit", "-q", "-S", "-m", "a server's own change"])
+        #expect(forged.code == 0, "\(forged.stderr)")
+        let refused = try shop.run(["validate", "--since", head])
+        #expect(refused.code != 0 && refused.stdout.contains("history/server-author"), "\(refused.stdout)\(refused.stderr)")
     }
 }
