@@ -65,4 +65,33 @@ public enum Seed004 {
     public static func one(_ data: JSONValue, code: Int = 200) -> JSONValue {
         .object(["code": .int(Int64(code)), "data": data, "meta": .object([:])])
     }
+
+    /// Seed 004's numeric field types (Folio's decision: text 0, number 1, date 2, list 3).
+    public static func fieldType(_ type: ExtraFieldType) -> Int {
+        switch type {
+        case .text: 0
+        case .number: 1
+        case .date: 2
+        case .list: 3
+        }
+    }
+
+    /// GET /invoices/extra-fields: fields.json as seed 004's extra field configs, paginated.
+    public static func extraFieldPage(_ fields: [FieldDefinition], offset: Int, limit: Int) -> JSONValue {
+        let rows = fields.enumerated().dropFirst(offset).prefix(limit).map { i, field -> JSONValue in
+            var o: [String: JSONValue] = [
+                "id": .int(Int64(i + 1)), "uuid": .string(field.fieldName), "fieldName": .string(field.fieldName),
+                "fieldType": .int(Int64(fieldType(field.fieldType))), "isRequired": .bool(field.isRequired), "isUnique": .bool(field.isUnique),
+                "visibleToEnduser": .bool(field.visibleToEnduser ?? true), "configType": .int(1),
+                "defaultValue": field.defaultValue.map(JSONValue.string) ?? .null,
+                "maximumLength": field.maximumLength.map { .string(String($0)) } ?? .null,
+                "listOfValue": field.listOfValue.map { .array($0.map(JSONValue.string)) } ?? .null,
+            ]
+            o["numberOfRows"] = .null
+            o["maximumValue"] = .null
+            return .object(o)
+        }
+        return .object(["code": .int(200), "data": .array(Array(rows)),
+                        "meta": .object(["pagination": .object(["offset": .int(Int64(offset)), "limit": .int(Int64(limit)), "totalCount": .int(Int64(fields.count))])])])
+    }
 }

@@ -58,7 +58,10 @@ public enum JSONLimits {
 extension JSONValue {
     /// Parses untrusted bytes with the checks of SPEC §8 done before Foundation sees them,
     /// so that each failure names what is wrong rather than a generic decoder message.
-    public static func parse(_ data: Data) throws(JSONInputError) -> JSONValue {
+    /// `wholeFloats`: a number written with a fraction or exponent that is a whole number
+    /// (`1.0`, `2e3`) is read as that integer, as JSON Schema's "integer" allows; for request
+    /// bodies, never for documents, whose amounts are written one way only.
+    public static func parse(_ data: Data, wholeFloats: Bool = false) throws(JSONInputError) -> JSONValue {
         if data.count > JSONLimits.maxDocumentBytes {
             throw JSONInputError("file is \(data.count) bytes; documents are limited to \(JSONLimits.maxDocumentBytes) bytes")
         }
@@ -79,13 +82,13 @@ extension JSONValue {
         } catch {
             throw JSONInputError("is not valid JSON: \(describe(error))")
         }
-        return try JSONValue(foundation: any, pointer: "")
+        return try JSONValue(foundation: any, wholeFloats: wholeFloats, pointer: "")
     }
 
     /// Foundation's parser is several times faster than decoding through Codable; its
     /// numbers arrive as NSNumber, told apart by their objCType: "c" is a JSON boolean,
     /// integers are "i"/"q", anything with a fraction or exponent is "d".
-    private init(foundation any: Any, pointer: @autoclosure () -> String) throws(JSONInputError) {
+    private init(foundation any: Any, wholeFloats: Bool, pointer: @autoclosure () -> String) throws(JSONInputError) {
         switch any {
         case let s as String:
             self = .string(s)
@@ -93,14 +96,14 @@ extension JSONValue {
             var out: [String: JSONValue] = [:]
             out.reserveCapacity(o.count)
             for (k, v) in o {
-                out[k] = try JSONValue(foundation: v, pointer: pointer() + "/" + JSONPointer.escape(k))
+                out[k] = try JSONValue(foundation: v, wholeFloats: wholeFloats, pointer: pointer() + "/" + JSONPointer.escape(k))
             }
             self = .object(out)
         case let a as [Any]:
             var out: [JSONValue] = []
             out.reserveCapacity(a.count)
             for (i, element) in a.enumerated() {
-                out.append(try JSONValue(foundation: element, pointer: pointer() + "/\(i)"))
+                out.append(try JSONValue(foundation: element, wholeFloats: wholeFloats, pointer: pointer() + "/\(i)"))
             }
             self = .array(out)
         case let n as NSNumber:
@@ -113,6 +116,8 @@ extension JSONValue {
             case 0x63, 0x42:  // 'c', 'B'
                 self = .bool(n.boolValue)
             case 0x64, 0x66:  // 'd', 'f'
+                let value = n.doubleValue
+                if wholeFloats, value.rounded() == value, abs(value) <= 9_007_199_254_740_992 { self = .int(Int64(value)); return }
                 throw JSONInputError(pointer: pointer(), "is a number with a fraction or exponent (\(n)); amounts are integer minor units, and quantities and rates are decimal strings such as \"2.5\"")
             case 0x51:        // 'Q'
                 guard n.uint64Value <= UInt64(Int64.max) else { throw JSONInputError(pointer: pointer(), "is a number too large to store (\(n))") }

@@ -224,7 +224,10 @@ extension FolioRepository {
 
     // MARK: Invoices
 
-    public func createInvoice(orderID: String, refs: [String]?, dueDate: String?, email: Bool, id: String? = nil, caller: Caller) throws -> Written<Invoice> {
+    /// `patch`: an RFC 7396 merge patch of the new invoice's fields, written in the same commit
+    /// (the HTTP API's POST /invoices sets seed 004's writable fields this way).
+    public func createInvoice(orderID: String, refs: [String]?, dueDate: String?, email: Bool, id: String? = nil,
+                              patch: [String: JSONValue] = [:], caller: Caller) throws -> Written<Invoice> {
         try transact(caller) { snap, actor, stamp in
             let (order, _) = try snap.order(orderID)
             let config = try snap.config()
@@ -233,6 +236,10 @@ extension FolioRepository {
             if try snap.data(DocumentPaths.path(.invoice, id: newID)) != nil { throw FolioError.refused(Refusal("invoice \(newID) already exists")) }
             var (invoice, updatedOrder) = try Invoicing.create(from: order, refs: refs, id: newID, config: config, stamp: stamp, dueDate: dueDate,
                                                               distribution: email ? Distribution(method: .email) : nil)
+            if !patch.isEmpty {
+                invoice = try DocumentCodec.decode(Invoice.self, json: MergePatch.apply(.object(patch), to: JSONValue.encoding(invoice)),
+                                                   schema: Schemas.invoice, file: DocumentPaths.path(.invoice, id: newID))
+            }
             var changes = Changes()
             var message = "Create invoice \(newID) from order \(orderID) (\(invoice.lines.count) of \(order.items.count) items)"
             if email {

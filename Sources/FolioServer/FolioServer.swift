@@ -5,6 +5,7 @@ import FolioIndex
 import FolioModel
 public import FolioRepo
 import HTTPTypes
+import Logging
 public import Hummingbird
 import NIOCore
 
@@ -44,22 +45,56 @@ public struct FolioServer: Sendable {
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.get("/invoices") { request, _ in await self.answer { try self.list(request) } }
-        router.get("/invoices/:id") { request, context in
-            let id = context.parameters.get("id") ?? ""
-            return await self.answer { try self.show(request, id: id) }
+        var methods: [String: [HTTPRequest.Method]] = [:]
+        func on(_ path: String, _ method: HTTPRequest.Method, body: Bool = false, _ handle: @escaping @Sendable (Request, String, Data) throws -> Response) {
+            methods[path, default: []].append(method)
+            if body { withBody(router, method, RouterPath(path), handle); return }
+            router.on(RouterPath(path), method: method) { request, context in
+                let id = context.parameters.get("id") ?? ""
+                return await self.answer { try handle(request, id, Data()) }
+            }
+            if method == .get {   // HEAD: the GET's status and headers, without its body
+                router.on(RouterPath(path), method: .head) { request, context in
+                    let id = context.parameters.get("id") ?? ""
+                    var response = await self.answer { try handle(request, id, Data()) }
+                    response.body = ResponseBody()
+                    return response
+                }
+            }
         }
+        router.get("/openapi.json") { _, _ in Self.openAPI() }
+        methods["/openapi.json"] = [.get]
+        on("/invoices", .get) { request, _, _ in try self.list(request) }
+        on("/invoices", .post, body: true) { request, _, body in try self.create(request, body: body) }
+        on("/invoices/extra-fields", .get) { request, _, _ in try self.extraFields(request) }
+        on("/invoices/:id", .get) { request, id, _ in try self.show(request, id: id) }
+        on("/invoices/:id", .put, body: true) { request, id, body in try self.update(request, id: id, body: body) }
+        on("/invoices/:id", .delete) { request, id, _ in try self.delete(request, id: id) }
+        on("/invoices/:id/download-pdf", .get) { request, id, _ in try self.pdf(request, id: id) }
+        on("/invoices/:id/view", .get) { request, id, _ in try self.page(request, id: id) }
         for (action, event) in [("accept", EventType.accepted), ("decline", .declined), ("request-changes", .changesRequested)] {
-            post(router, "/invoices/:id/\(action)") { request, id, body in try self.respond(request, id: id, event: event, body: body) }
+            on("/invoices/:id/\(action)", .post, body: true) { request, id, body in try self.respond(request, id: id, event: event, body: body) }
         }
-        post(router, "/orders/:id/invoices") { request, id, body in try self.createFromOrder(request, orderID: id, body: body) }
+        on("/orders/:id/invoices", .post, body: true) { request, id, body in try self.createFromOrder(request, orderID: id, body: body) }
+        // Any other method on a known address: 405 with the methods it has (RFC 9110).
+        for (path, allowed) in methods {
+            let allow = allowed.map(\.rawValue).joined(separator: ", ")
+            for method in [HTTPRequest.Method.get, .head, .post, .put, .delete, .patch, .trace, HTTPRequest.Method("QUERY")!] where !allowed.contains(method) && !(method == .head && allowed.contains(.get)) {
+                router.on(RouterPath(path), method: method) { _, _ in
+                    var response = Self.problem(405, "\(path.replacingOccurrences(of: ":id", with: "{id}")) answers \(allow)")
+                    response.headers[.allow] = allow
+                    return response
+                }
+            }
+        }
         return router
     }
 
-    /// A POST route on `:id` whose body is read whole (at most `maximumBody` bytes) first.
-    private func post(_ router: Router<BasicRequestContext>, _ path: RouterPath,
-                      _ handle: @escaping @Sendable (Request, String, Data) throws -> Response) {
-        router.post(path) { request, context in
+    /// A route whose body is read whole (at most `maximumBody` bytes, else 413) first; `id` is
+    /// the path's `:id`, when it has one.
+    private func withBody(_ router: Router<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
+                          _ handle: @escaping @Sendable (Request, String, Data) throws -> Response) {
+        router.on(path, method: method) { request, context in
             let id = context.parameters.get("id") ?? ""
             let body: Data
             do { body = Data(try await request.body.collect(upTo: self.maximumBody).readableBytesView) } catch {
@@ -71,162 +106,46 @@ public struct FolioServer: Sendable {
 
     /// Runs until SIGINT or SIGTERM.
     public func run(host: String, port: Int) async throws {
-        let app = Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "folio"))
+        // Folio says itself where it listens; Hummingbird's own lines are for trouble only.
+        var logger = Logger(label: "folio-serve")
+        logger.logLevel = .warning
+        let app = Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "folio"), logger: logger)
         try await app.runService()
-    }
-
-    // MARK: Endpoints
-
-    func list(_ request: Request) throws -> Response {
-        let repo = try open()
-        let party = try authenticate(request, repo)
-        let q = request.uri.queryParameters
-        var query = InvoiceQuery()
-        func int(_ name: String, _ range: ClosedRange<Int>, _ fallback: Int) throws -> Int {
-            guard let text = q.get(name) else { return fallback }
-            guard let n = Int(text), range.contains(n) else { throw FolioError.usage("\(name) must be a whole number in \(range.lowerBound)...\(range.upperBound)") }
-            return n
-        }
-        query.offset = try int("offset", 0...Int(Int32.max), 0)
-        query.limit = try int("limit", 0...1000, 50)
-        if let sortBy = q.get("sortBy") {
-            guard let key = InvoiceQuery.parse(sortBy, as: InvoiceQuery.SortKey.self) else {
-                throw FolioError.usage("sortBy \"\(sortBy)\" is not one of \(InvoiceQuery.SortKey.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            query.sortBy = key
-        }
-        switch q.get("orderBy")?.uppercased() {
-        case nil, "ASC": query.descending = false
-        case "DESC": query.descending = true
-        default: throw FolioError.usage("orderBy must be ASC or DESC")
-        }
-        if let searchBy = q.get("searchBy"), !searchBy.isEmpty {
-            guard let field = InvoiceQuery.parse(searchBy, as: InvoiceQuery.SearchField.self) else {
-                throw FolioError.usage("searchBy \"\(searchBy)\" is not one of \(InvoiceQuery.SearchField.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            query.searchBy = field
-        }
-        query.q = q.get("q").flatMap { $0.isEmpty ? nil : $0 }
-        query.customerId = q.get("customerId")
-        query.customerName = q.get("customerName")
-        if let status = q.get("status") {
-            guard let n = Int(status), let payment = Seed004.paymentStatus(n) else { throw FolioError.usage("status must be 0 (open), 1 (partially paid) or 2 (paid)") }
-            query.paymentStatuses = [payment]
-        }
-        let reads = IndexReads(repo: repo)
-        let (page, total) = try reads.reading { index in
-            var query = query
-            if let customer = try reads.visibleCustomer(index, actingAs: party) { query.visibleCustomer = customer }
-            return try index.invoices(query)
-        }
-        return Self.json(Seed004.page(page, total: total, offset: query.offset, limit: query.limit))
-    }
-
-    func show(_ request: Request, id: String) throws -> Response {
-        let repo = try open()
-        let party = try authenticate(request, repo)
-        let (invoice, document) = try visibleInvoice(repo, id: id, party: party)
-        return Self.json(Self.detail(invoice, document), etag: Self.etag(document))
-    }
-
-    func respond(_ request: Request, id: String, event: EventType, body: Data) throws -> Response {
-        let repo = try open()
-        let party = try authenticate(request, repo)
-        let (_, document) = try visibleInvoice(repo, id: id, party: party)
-        if let expected = request.headers[.ifMatch], expected != "*", expected != Self.etag(document) {
-            return Self.problem(412, "invoice \(id) changed since \(expected) (now \(Self.etag(document))); read it again")
-        }
-        let field = event == .declined ? "reason" : event == .changesRequested ? "note" : nil
-        var text: String?
-        if let members = try Self.object(body) {
-            for key in members.keys where key != field {
-                throw FolioError.usage("/\(key): unknown field" + (field.map { "; this action takes {\"\($0)\": TEXT}" } ?? "; accept takes no body"))
-            }
-            if let field, let given = members[field] {
-                guard case .string(let s) = given else { throw FolioError.usage("/\(field): must be a string") }
-                text = s
-            }
-        }
-        if let field, (text ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw FolioError.usage("/\(field): required, a sentence for the seller")
-        }
-        let invoice: Invoice
-        do {
-            invoice = try repo.respond(id: id, with: event, text: text, caller: Self.caller(party, request, body)).value
-        } catch FolioError.alreadyDone(_, _, _, let done) {
-            // A retried request: nothing new was written, and the answer is what it was.
-            invoice = try done ?? repo.snapshot().invoice(id).0
-        }
-        let (_, written) = try repo.snapshot().invoice(invoice.id)
-        return Self.json(Self.detail(invoice, written), etag: Self.etag(written))
-    }
-
-    func open() throws -> FolioRepository {
-        let repo = try FolioRepository.open(path)
-        repo.documentCache = cache
-        if let key, key.party(in: try repo.snapshot().parties()) != nil { repo.serverSigner = key.signer }
-        return repo
-    }
-
-    /// Seed 004's "create invoice from order": a seller's draft of the order's open items
-    /// (`{"items": ["1", "2"], "dueDate": "YYYY-MM-DD"}`, both optional), 201 with the invoice.
-    func createFromOrder(_ request: Request, orderID: String, body: Data) throws -> Response {
-        let repo = try open()
-        let party = try authenticate(request, repo)
-        var refs: [String]?
-        var dueDate: String?
-        if let members = try Self.object(body) {
-            for (key, given) in members {
-                switch (key, given) {
-                case ("items", .array(let items)):
-                    refs = try items.map { item in
-                        guard case .string(let ref) = item else { throw FolioError.usage("/items: must be an array of item refs (strings)") }
-                        return ref
-                    }
-                case ("items", _): throw FolioError.usage("/items: must be an array of item refs (strings)")
-                case ("dueDate", .string(let date)) where Dates.isValidDate(date): dueDate = date
-                case ("dueDate", _): throw FolioError.usage("/dueDate: must be a date YYYY-MM-DD")
-                default: throw FolioError.usage("/\(key): unknown field; this action takes items and dueDate")
-                }
-            }
-        }
-        let invoice: Invoice
-        do {
-            invoice = try repo.createInvoice(orderID: orderID, refs: refs, dueDate: dueDate, email: false, caller: Self.caller(party, request, body)).value
-        } catch FolioError.alreadyDone(_, _, _, let done) {
-            guard let done else { throw FolioError.usage("this Idempotency-Key was used for an invoice that cannot be found") }
-            invoice = done
-        }
-        let (_, written) = try repo.snapshot().invoice(invoice.id)
-        return Self.json(Self.detail(invoice, written), status: .created, etag: Self.etag(written))
-    }
-
-    /// A request body's members; nil for an empty body.
-    static func object(_ body: Data) throws -> [String: JSONValue]? {
-        if body.isEmpty { return nil }
-        let value: JSONValue
-        do { value = try JSONValue.parse(body) } catch { throw FolioError.usage("the request body is not JSON: \(error)") }
-        guard case .object(let members) = value else { throw FolioError.usage("the request body must be a JSON object") }
-        return members
-    }
-
-    /// Who writes, and the request's `Idempotency-Key` with a digest of what it asks (the
-    /// command line's idempotency mechanism: a retry writes nothing).
-    static func caller(_ party: String, _ request: Request, _ body: Data) -> Caller {
-        let key = request.headers[HTTPField.Name("Idempotency-Key")!]
-        return Caller(identity: party, clock: Clock(), idempotencyKey: key,
-                      idempotencyRequest: key.map { _ in digest("\(request.method) \(request.uri.path)", body) })
     }
 
     // MARK: Parties and visibility
 
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+
     /// The party a request is: its token's email, which must be a party of parties.json.
     func authenticate(_ request: Request, _ repo: FolioRepository) throws -> String {
-        let header = request.headers[HTTPField.Name("authToken")!]
-            ?? request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        if let key = request.headers[Self.idempotencyKey], key.isEmpty || key.utf8.count > 200 || key.utf8.contains(where: { $0 < 0x21 || $0 > 0x7E }) {
+            throw FolioError.usage("Idempotency-Key must be 1 to 200 visible ASCII characters")
+        }
+        // An Authorization header is a claim: a malformed or foreign one is refused, even beside
+        // a good authToken.
+        let bearer = try request.headers[.authorization].map { value in
+            guard value.hasPrefix("Bearer "), tokens.email(of: String(value.dropFirst(7))) != nil else { throw Unauthorized() }
+            return String(value.dropFirst(7))
+        }
+        let header = request.headers[HTTPField.Name("authToken")!] ?? bearer ?? pageCookie(request)
         guard let token = header, let email = tokens.email(of: token) else { throw Unauthorized() }
         guard let party = try repo.snapshot().parties()[email], party.role != .server else { throw Unauthorized() }
         return email
+    }
+
+    /// The buyer page's cookie. A browser sends cookies with requests other sites make, so a
+    /// write counts the cookie only with the page's own header, which no other site can send
+    /// without a CORS preflight that this server never grants.
+    func pageCookie(_ request: Request) -> String? {
+        guard request.method == .get || request.headers[HTTPField.Name("X-Folio-Page")!] == "1" else { return nil }
+        for field in request.headers[values: .cookie] {
+            for pair in field.split(separator: ";") {
+                let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+                if parts.count == 2, parts[0] == Self.cookie { return String(parts[1]) }
+            }
+        }
+        return nil
     }
 
     /// The invoice, when this party may see it; else not found, never "forbidden": a buyer
@@ -265,9 +184,15 @@ public struct FolioServer: Sendable {
     }
 
     /// RFC 9457 problem details.
-    static func problem(_ status: Int, _ detail: String) -> Response {
+    static func problem(_ status: Int, _ detail: String, findings: [Finding] = []) -> Response {
         let code = HTTPResponse.Status(code: status)
-        let body = JSONValue.object(["type": .string("about:blank"), "title": .string(code.reasonPhrase), "status": .int(Int64(status)), "detail": .string(detail)])
+        let titles = [400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 412: "Precondition Failed",
+                      413: "Content Too Large", 422: "Unprocessable Content", 500: "Internal Server Error", 503: "Service Unavailable"]
+        var members: [String: JSONValue] = ["type": .string("about:blank"), "title": .string(titles[status] ?? code.reasonPhrase), "status": .int(Int64(status)), "detail": .string(detail)]
+        if !findings.isEmpty {
+            members["errors"] = .array(findings.map { .object(["pointer": .string($0.pointer), "rule": .string($0.rule), "detail": .string($0.message)]) })
+        }
+        let body = JSONValue.object(members)
         return Response(status: code, headers: [.contentType: "application/problem+json"], body: ResponseBody(byteBuffer: ByteBuffer(string: CanonicalJSON.string(body))))
     }
 
@@ -279,6 +204,7 @@ public struct FolioServer: Sendable {
         }
         switch result {
         case .success(let response): return response
+        case .failure(let error as PDFPrinter.Unavailable): return Self.problem(503, error.message)
         case .failure(is Unauthorized): return Self.problem(401, "a token of a party of this repository is required (header authToken, or Authorization: Bearer); `folio serve token EMAIL` issues one")
         case .failure(let error):
             let failure = FolioError.wrap(error)
@@ -291,6 +217,7 @@ public struct FolioServer: Sendable {
             case .alreadyDone: 200
             case .io, .git, .notARepository: 500
             }
+            if case .invalid(let error) = failure { return Self.problem(status, failure.message, findings: error.findings) }
             return Self.problem(status, failure.message)
         }
     }

@@ -219,4 +219,71 @@ struct ServeTests {
         let refused = try shop.run(["validate", "--since", head])
         #expect(refused.code != 0 && refused.stdout.contains("history/server-author"), "\(refused.stdout)\(refused.stderr)")
     }
+
+    @Test("seed 004's POST /invoices, PUT and DELETE /invoices/{id} and extra-field configs: one commit each, seed 004's names in, Folio's computed fields refused with 422 naming the field, 405 with Allow for other methods")
+    func createUpdateDelete() throws {
+        let f = try Fixture()
+        try expectOK(f.folio(["field", "add", "costCentre", "--type", "text"]))
+        let server = try Server(f)
+        defer { _ = server.stop() }
+        let seller = try server.token(Fixture.seller), buyer = try server.token(Fixture.buyer)
+
+        let fields = try server.json(try server.request("GET", "/invoices/extra-fields", token: buyer).body)
+        let config = try #require((fields["data"] as? [[String: Any]])?.first)
+        #expect(config["fieldName"] as? String == "costCentre" && config["fieldType"] as? Int == 0 && config["isRequired"] as? Bool == false, "\(fields)")
+        #expect(((fields["meta"] as? [String: Any])?["pagination"] as? [String: Any])?["limit"] as? Int == 10)
+
+        var before = try f.head()
+        let managed = try server.request("POST", "/invoices", token: seller, body: #"{"orderNumber": "O-1", "invoiceNumber": "X-1"}"#)
+        #expect(managed.status == 422 && managed.body.contains("\"pointer\": \"/invoiceNumber\""), "\(managed)")
+        #expect(try server.request("POST", "/invoices", token: seller, body: #"{"dueDate": 1800000000}"#).status == 400, "orderNumber is required")
+        #expect(try f.head() == before)
+        let made = try server.request("POST", "/invoices", token: seller, body: """
+            {"orderNumber": "O-1", "items": ["1"], "dueDate": 1801353600.0, "purchaseOrderNumber": "PO-77", "termsConditions": "Net 10",
+             "extraFields": [{"fieldName": "costCentre", "fieldValue": "CC-9"}]}
+            """)
+        #expect(made.status == 201, "\(made)")
+        let id = try #require(((try server.json(made.body))["data"] as? [String: Any])?["id"] as? String)
+        #expect(try Tool.git(["rev-list", "--count", "\(before)..HEAD"], cwd: f.repo).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "one commit")
+        var shown = try f.json(["invoice", "show", id])
+        #expect(shown["dueDate"] as? String == "2027-01-31" && shown["purchaseOrderNumber"] as? String == "PO-77" && shown["terms"] as? String == "Net 10", "\(shown)")
+        #expect((shown["extraFields"] as? [[String: Any]])?.first?["fieldValue"] as? String == "CC-9")
+
+        before = try f.head()
+        #expect(try server.request("PUT", "/invoices/\(id)", token: seller, body: #"{"status": 2}"#).status == 422, "status follows from payments")
+        #expect(try server.request("PUT", "/invoices/\(id)", token: seller, body: #"{"dueDate": "tomorrow"}"#).status == 400)
+        #expect(try server.request("PUT", "/invoices/\(id)", token: buyer, body: #"{"note": "mine"}"#).status == 409, "a buyer never edits content")
+        #expect(try server.request("PUT", "/invoices/\(id)", token: seller, body: #"{"note": "x"}"#, headers: ["If-Match: \"stale\""]).status == 412)
+        #expect(try f.head() == before, "nothing was written by the refused requests")
+        // `document` is Folio's merge patch (RFC 7396: an array is replaced whole, so a line
+        // without its required fields makes an invalid document: 422 naming them).
+        let broken = try server.request("PUT", "/invoices/\(id)", token: seller, body: #"{"document": {"lines": [{"quantity": "2"}]}}"#)
+        #expect(broken.status == 422 && broken.body.contains("\"pointer\": \"/lines/0/unitPrice\""), "\(broken)")
+        #expect(try f.head() == before)
+        let edited = try server.request("PUT", "/invoices/\(id)", token: seller, body: #"{"note": "Thanks!", "document": {"shipment": {"carrier": "DHL"}}}"#)
+        #expect(edited.status == 200, "\(edited)")
+        shown = try f.json(["invoice", "show", id])
+        #expect(shown["note"] as? String == "Thanks!" && (shown["shipment"] as? [String: Any])?["carrier"] as? String == "DHL", "\(shown)")
+        let again = try server.request("PUT", "/invoices/\(id)", token: seller, body: #"{"note": "Thanks!"}"#)
+        #expect(again.status == 200, "PUT is idempotent: \(again)")
+        #expect(try Tool.git(["rev-list", "--count", "\(before)..HEAD"], cwd: f.repo).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "one commit for the edit, none for the repeat")
+
+        let other = try f.draft(items: "2")
+        try expectOK(f.folio(["invoice", "send", other]))
+        let afterEdit = try f.head()
+        #expect(try server.request("DELETE", "/invoices/\(other)", token: seller).status == 409, "a sent invoice is never deleted")
+        #expect(try server.request("DELETE", "/invoices/\(id)", token: buyer).status == 409)
+        #expect(try f.head() == afterEdit)
+        let deleted = try server.request("DELETE", "/invoices/\(id)", token: seller)
+        let gone = try server.json(deleted.body)
+        #expect(deleted.status == 200 && (gone["data"] as? [String: Any])?["id"] as? String == id, "\(deleted)")
+        #expect(try server.request("GET", "/invoices/\(id)", token: seller).status == 404)
+        #expect(try f.folio(["invoice", "show", id]).code != 0)
+
+        let patch = try server.request("PATCH", "/invoices/\(other)", token: seller, body: "{}")
+        #expect(patch.status == 405 && patch.headers.lowercased().contains("allow: get, put, delete"), "\(patch)")
+        #expect(try server.request("HEAD", "/invoices", token: seller).status == 200)
+        try expectOK(f.folio(["validate"]))
+        #expect(try Tool.git(["fsck", "--strict"], cwd: f.repo).code == 0)
+    }
 }

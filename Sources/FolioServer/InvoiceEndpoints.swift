@@ -1,0 +1,225 @@
+import Crypto
+import Foundation
+import FolioApp
+import FolioIndex
+import FolioModel
+import FolioRepo
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Seed 004's invoice endpoints and seed 000's approval actions: each parses its request,
+/// calls one use case of FolioRepo or FolioApp, and answers in seed 004's shapes.
+extension FolioServer {
+    func list(_ request: Request) throws -> Response {
+        let repo = try open()
+        let party = try authenticate(request, repo)
+        let q = request.uri.queryParameters
+        var query = InvoiceQuery()
+        query.offset = try Self.int(request, "offset", 0...Int(Int32.max), 0)
+        query.limit = try Self.int(request, "limit", 0...1000, 50)
+        if let sortBy = q.get("sortBy") {
+            guard let key = InvoiceQuery.parse(sortBy, as: InvoiceQuery.SortKey.self) else {
+                throw FolioError.usage("sortBy \"\(sortBy)\" is not one of \(InvoiceQuery.SortKey.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.sortBy = key
+        }
+        switch q.get("orderBy")?.uppercased() {
+        case nil, "ASC": query.descending = false
+        case "DESC": query.descending = true
+        default: throw FolioError.usage("orderBy must be ASC or DESC")
+        }
+        if let searchBy = q.get("searchBy"), !searchBy.isEmpty {
+            guard let field = InvoiceQuery.parse(searchBy, as: InvoiceQuery.SearchField.self) else {
+                throw FolioError.usage("searchBy \"\(searchBy)\" is not one of \(InvoiceQuery.SearchField.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.searchBy = field
+        }
+        query.q = q.get("q").flatMap { $0.isEmpty ? nil : $0 }
+        query.customerId = q.get("customerId")
+        query.customerName = q.get("customerName")
+        if let status = q.get("status") {
+            guard let n = Int(status), let payment = Seed004.paymentStatus(n) else { throw FolioError.usage("status must be 0 (open), 1 (partially paid) or 2 (paid)") }
+            query.paymentStatuses = [payment]
+        }
+        let reads = IndexReads(repo: repo)
+        let (page, total) = try reads.reading { index in
+            var query = query
+            if let customer = try reads.visibleCustomer(index, actingAs: party) { query.visibleCustomer = customer }
+            return try index.invoices(query)
+        }
+        return Self.json(Seed004.page(page, total: total, offset: query.offset, limit: query.limit))
+    }
+
+    func show(_ request: Request, id: String) throws -> Response {
+        let repo = try open()
+        let party = try authenticate(request, repo)
+        let (invoice, document) = try visibleInvoice(repo, id: id, party: party)
+        return Self.json(Self.detail(invoice, document), etag: Self.etag(document))
+    }
+
+    func respond(_ request: Request, id: String, event: EventType, body: Data) throws -> Response {
+        let repo = try open()
+        let party = try authenticate(request, repo)
+        let field = event == .declined ? "reason" : event == .changesRequested ? "note" : nil
+        var text: String?
+        if let members = try Self.object(body) {
+            for key in members.keys where key != field {
+                throw FolioError.usage("/\(key): unknown field" + (field.map { "; this action takes {\"\($0)\": TEXT}" } ?? "; accept takes no body"))
+            }
+            if let field, let given = members[field] {
+                guard case .string(let s) = given else { throw FolioError.usage("/\(field): must be a string") }
+                text = s
+            }
+        }
+        if let field, (text ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw FolioError.usage("/\(field): required, a sentence for the seller")
+        }
+        // A malformed request is told so before it is compared with the version it names.
+        let (_, document) = try visibleInvoice(repo, id: id, party: party)
+        if let stale = Self.stale(request, id: id, document) { return stale }
+        let invoice: Invoice
+        do {
+            invoice = try repo.respond(id: id, with: event, text: text, caller: Self.caller(party, request, body)).value
+        } catch FolioError.alreadyDone(_, _, _, let done) {
+            // A retried request: nothing new was written, and the answer is what it was.
+            invoice = try done ?? repo.snapshot().invoice(id).0
+        }
+        let (_, written) = try repo.snapshot().invoice(invoice.id)
+        return Self.json(Self.detail(invoice, written), etag: Self.etag(written))
+    }
+
+    func open() throws -> FolioRepository {
+        let repo = try FolioRepository.open(path)
+        repo.documentCache = cache
+        if let key, key.party(in: try repo.snapshot().parties()) != nil { repo.serverSigner = key.signer }
+        return repo
+    }
+
+    /// Seed 004's "create invoice from order": a seller's draft of the order's open items
+    /// (`{"items": ["1", "2"], "dueDate": "YYYY-MM-DD"}`, both optional), 201 with the invoice.
+    func createFromOrder(_ request: Request, orderID: String, body: Data) throws -> Response {
+        let repo = try open()
+        let party = try authenticate(request, repo)
+        var refs: [String]?
+        var dueDate: String?
+        if let members = try Self.object(body) {
+            for (key, given) in members {
+                switch (key, given) {
+                case ("items", .array(let items)):
+                    refs = try items.map { item in
+                        guard case .string(let ref) = item else { throw FolioError.usage("/items: must be an array of item refs (strings)") }
+                        return ref
+                    }
+                case ("items", _): throw FolioError.usage("/items: must be an array of item refs (strings)")
+                case ("dueDate", .string(let date)) where Dates.isValidDate(date): dueDate = date
+                case ("dueDate", _): throw FolioError.usage("/dueDate: must be a date YYYY-MM-DD")
+                default: throw FolioError.usage("/\(key): unknown field; this action takes items and dueDate")
+                }
+            }
+        }
+        return try created(repo, party, request, body) { caller in
+            try repo.createInvoice(orderID: orderID, refs: refs, dueDate: dueDate, email: false, caller: caller).value
+        }
+    }
+
+    /// POST /invoices, seed 004's create: an invoice of an order's items (`orderNumber`, Folio's
+    /// `items`), with seed 004's writable fields set in the same commit; 201.
+    func create(_ request: Request, body: Data) throws -> Response {
+        let repo = try open()
+        let party = try authenticate(request, repo)
+        let asked = try Seed004Request.create(Self.object(body) ?? [:])
+        return try created(repo, party, request, body) { caller in
+            try repo.createInvoice(orderID: asked.orderID, refs: asked.items, dueDate: asked.dueDate, email: false, patch: asked.patch, caller: caller).value
+        }
+    }
+
+    /// 201 with the new invoice; a retried request (same Idempotency-Key) answers the same.
+    func created(_ repo: FolioRepository, _ party: String, _ request: Request, _ body: Data, _ make: (Caller) throws -> Invoice) throws -> Response {
+        let invoice: Invoice
+        do {
+            invoice = try make(Self.caller(party, request, body))
+        } catch FolioError.alreadyDone(_, _, _, let done) {
+            guard let done else { throw FolioError.usage("this Idempotency-Key was used for an invoice that cannot be found") }
+            invoice = done
+        }
+        let (_, written) = try repo.snapshot().invoice(invoice.id)
+        return Self.json(Self.detail(invoice, written), status: .created, etag: Self.etag(written))
+    }
+
+    /// PUT /invoices/{id}: seed 004's writable fields, and Folio's merge patch under `document`.
+    func update(_ request: Request, id: String, body: Data) throws -> Response {
+        let repo = try open()
+        let party = try authenticate(request, repo)
+        guard let members = try Self.object(body) else { throw FolioError.usage("the body must be a JSON object of the fields to change") }
+        let patch = try Seed004Request.update(members)
+        let (_, document) = try visibleInvoice(repo, id: id, party: party)
+        if let stale = Self.stale(request, id: id, document) { return stale }
+        // PUT is idempotent: asking for what is already there answers it and writes nothing.
+        if MergePatch.apply(patch, to: document) == document {
+            let (invoice, _) = try repo.snapshot().invoice(id)
+            return Self.json(Self.detail(invoice, document), etag: Self.etag(document))
+        }
+        let invoice: Invoice
+        do {
+            invoice = try repo.updateInvoice(id: id, edits: [.patch(patch)], caller: Self.caller(party, request, body)).value
+        } catch FolioError.alreadyDone(_, _, _, let done) {
+            invoice = try done ?? repo.snapshot().invoice(id).0
+        }
+        let (_, written) = try repo.snapshot().invoice(invoice.id)
+        return Self.json(Self.detail(invoice, written), etag: Self.etag(written))
+    }
+
+    /// DELETE /invoices/{id}: a draft that was never sent (a sent invoice is voided or
+    /// credited, never deleted: 409).
+    func delete(_ request: Request, id: String) throws -> Response {
+        let repo = try open()
+        let party = try authenticate(request, repo)
+        let (_, document) = try visibleInvoice(repo, id: id, party: party)
+        if let stale = Self.stale(request, id: id, document) { return stale }
+        do {
+            _ = try repo.deleteInvoice(id: id, caller: Self.caller(party, request, Data()))
+        } catch FolioError.alreadyDone {}
+        return Self.json(.object(["code": .int(200), "data": .object(["id": .string(id)]), "meta": .object(["message": .string("Success")])]))
+    }
+
+    /// GET /invoices/extra-fields: fields.json as seed 004's extra field configs.
+    func extraFields(_ request: Request) throws -> Response {
+        let repo = try open()
+        _ = try authenticate(request, repo)
+        let offset = try Self.int(request, "offset", 0...Int(Int32.max), 0), limit = try Self.int(request, "limit", 0...1000, 10)
+        let fields = try repo.snapshot().fields().fields
+        return Self.json(Seed004.extraFieldPage(fields, offset: offset, limit: limit))
+    }
+
+    /// 412 when the request's If-Match names another version than the document's.
+    static func stale(_ request: Request, id: String, _ document: JSONValue) -> Response? {
+        guard let expected = request.headers[.ifMatch], expected != "*", expected != etag(document) else { return nil }
+        return problem(412, "invoice \(id) changed since \(expected) (now \(etag(document))); read it again")
+    }
+
+    /// A whole-number query parameter within `range`, or `fallback` when absent.
+    static func int(_ request: Request, _ name: String, _ range: ClosedRange<Int>, _ fallback: Int) throws -> Int {
+        guard let text = request.uri.queryParameters.get(name) else { return fallback }
+        guard let n = Int(text), range.contains(n) else { throw FolioError.usage("\(name) must be a whole number in \(range.lowerBound)...\(range.upperBound)") }
+        return n
+    }
+
+    /// A request body's members; nil for an empty body.
+    static func object(_ body: Data) throws -> [String: JSONValue]? {
+        if body.isEmpty { return nil }
+        let value: JSONValue
+        do { value = try JSONValue.parse(body, wholeFloats: true) } catch { throw FolioError.usage("the request body is not JSON: \(error)") }
+        guard case .object(let members) = value else { throw FolioError.usage("the request body must be a JSON object") }
+        return members
+    }
+
+    /// Who writes, and the request's `Idempotency-Key` with a digest of what it asks (the
+    /// command line's idempotency mechanism: a retry writes nothing).
+    static func caller(_ party: String, _ request: Request, _ body: Data) -> Caller {
+        let key = request.headers[idempotencyKey]
+        return Caller(identity: party, clock: Clock(), idempotencyKey: key,
+                      idempotencyRequest: key.map { _ in digest("\(request.method) \(request.uri.path)", body) })
+    }
+
+}
