@@ -58,9 +58,10 @@ public enum JSONLimits {
 extension JSONValue {
     /// Parses untrusted bytes with the checks of SPEC §8 done before Foundation sees them,
     /// so that each failure names what is wrong rather than a generic decoder message.
-    /// `wholeFloats`: a number written with a fraction or exponent that is a whole number
-    /// (`1.0`, `2e3`) is read as that integer, as JSON Schema's "integer" allows; for request
-    /// bodies, never for documents, whose amounts are written one way only.
+    /// `wholeFloats`, for request bodies (never documents, whose amounts are written one way
+    /// only): numbers as I-JSON (RFC 7493) and JSON Schema see them. A whole number written
+    /// with a fraction or exponent (`1.0`, `2e3`) is that integer; beyond ±2^53 a number is
+    /// refused, as no JSON client can be trusted to hold it exactly.
     public static func parse(_ data: Data, wholeFloats: Bool = false) throws(JSONInputError) -> JSONValue {
         if data.count > JSONLimits.maxDocumentBytes {
             throw JSONInputError("file is \(data.count) bytes; documents are limited to \(JSONLimits.maxDocumentBytes) bytes")
@@ -107,6 +108,17 @@ extension JSONValue {
             }
             self = .array(out)
         case let n as NSNumber:
+            if wholeFloats {
+                let limit = 9_007_199_254_740_992.0
+                let value = n.doubleValue
+                let isInteger = !(n is NSDecimalNumber) && ![0x63, 0x42, 0x64, 0x66].contains(n.objCType.pointee)
+                let beyond = isInteger ? (n.objCType.pointee == 0x51 ? n.uint64Value > 9_007_199_254_740_992 : n.int64Value.magnitude > 9_007_199_254_740_992) : abs(value) > limit
+                guard !beyond else { throw JSONInputError(pointer: pointer(), "is a number beyond ±2^53, which JSON clients cannot hold exactly (\(n))") }
+                if n is NSDecimalNumber || n.objCType.pointee == 0x64 || n.objCType.pointee == 0x66 {
+                    guard value.rounded() == value else { throw JSONInputError(pointer: pointer(), "is a number with a fraction (\(n)); amounts are integer minor units, and quantities and rates are decimal strings such as \"2.5\"") }
+                    self = .int(Int64(value)); return
+                }
+            }
             if n is NSDecimalNumber {
                 // Foundation hands Int64.min over as a decimal; it is still an Int64.
                 if n.stringValue == String(Int64.min) { self = .int(.min); return }
@@ -116,8 +128,6 @@ extension JSONValue {
             case 0x63, 0x42:  // 'c', 'B'
                 self = .bool(n.boolValue)
             case 0x64, 0x66:  // 'd', 'f'
-                let value = n.doubleValue
-                if wholeFloats, value.rounded() == value, abs(value) <= 9_007_199_254_740_992 { self = .int(Int64(value)); return }
                 throw JSONInputError(pointer: pointer(), "is a number with a fraction or exponent (\(n)); amounts are integer minor units, and quantities and rates are decimal strings such as \"2.5\"")
             case 0x51:        // 'Q'
                 guard n.uint64Value <= UInt64(Int64.max) else { throw JSONInputError(pointer: pointer(), "is a number too large to store (\(n))") }

@@ -13,6 +13,8 @@ public enum FolioError: Error, CustomStringConvertible {
     case io(String)
     case dirtyWorkingTree([String])
     case concurrentWrite
+    /// The caller wrote on a version of the document it no longer has (HTTP If-Match).
+    case stale(String)
     /// Another command held the clone's write lock for longer than a command waits.
     case busy(String)
     /// A retried write whose idempotency key a commit already records: nothing new was
@@ -22,7 +24,7 @@ public enum FolioError: Error, CustomStringConvertible {
 
     public var exitCode: Int32 {
         switch self {
-        case .refused, .invalid, .notFound, .identity, .dirtyWorkingTree, .concurrentWrite, .busy: 1
+        case .refused, .invalid, .notFound, .identity, .dirtyWorkingTree, .concurrentWrite, .busy, .stale: 1
         case .usage, .io, .notARepository, .git: 2
         case .alreadyDone: 0
         }
@@ -46,6 +48,7 @@ public enum FolioError: Error, CustomStringConvertible {
         case .dirtyWorkingTree(let paths): "uncommitted local changes in \(paths.joined(separator: ", ")) would be overwritten; commit or discard them first (nothing was written)"
         case .concurrentWrite: "another process kept moving the branch while this command ran; nothing was written, run it again"
         case .busy(let message): message
+        case .stale(let message): message
         case .alreadyDone(let commit, let message, let key, _): "already done in commit \(commit.prefix(10)) (idempotency key \(key)): \(message); nothing new was written"
         case .git(let e): e.description
         }

@@ -14,10 +14,30 @@ public struct Caller {
     /// What the keyed write asks for (a digest of the command and its arguments): a key met
     /// again with another request is a mistake, not a retry.
     public var idempotencyRequest: String?
+    /// The version of the document the caller saw (HTTP If-Match): a write on any other
+    /// version is refused, checked under the write lock so two writers cannot both pass.
+    public var ifMatch: String?
     public init(identity: String?, clock: Clock, environment: [String: String] = ProcessInfo.processInfo.environment,
                 idempotencyKey: String? = nil, idempotencyRequest: String? = nil) {
         self.identity = identity; self.clock = clock; self.environment = environment
         self.idempotencyKey = idempotencyKey; self.idempotencyRequest = idempotencyRequest
+    }
+}
+
+extension Caller {
+    /// Refuses when the caller named a version (`ifMatch`, "*" for any) and `document` is not it.
+    func check(version document: JSONValue, of label: String) throws {
+        guard let ifMatch, ifMatch != "*" else { return }
+        let now = FolioRepository.version(of: document)
+        if ifMatch != now { throw FolioError.stale("invoice \(label) changed since \(ifMatch) (now \(now)); read it again") }
+    }
+}
+
+extension FolioRepository {
+    /// A document's version (its HTTP ETag): a digest of its canonical bytes, so equal content
+    /// is the same version on every replica.
+    public static func version(of document: JSONValue) -> String {
+        "\"" + ContentHash.sha256(Data(CanonicalJSON.bytes(document))).dropFirst(7).prefix(24) + "\""
     }
 }
 
@@ -281,6 +301,7 @@ extension FolioRepository {
                 }
             }
             let edited = try DocumentCodec.decode(Invoice.self, json: json, schema: Schemas.invoice, file: file)
+            try caller.check(version: oldJSON, of: Workflow.label(old))
             let result = try Workflow.edit(old: old, new: edited, oldJSON: oldJSON, newJSON: json, by: actor, at: stamp.at)
             if result == old { throw FolioError.refused(Refusal("the edit changes nothing in invoice \(Workflow.label(old))")) }
             try checkExtraFields(result, snap: snap, sending: .notSent)
@@ -374,7 +395,8 @@ extension FolioRepository {
 
     public func respond(id: String, with type: EventType, text: String?, caller: Caller) throws -> Written<Invoice> {
         try transact(caller) { snap, actor, stamp in
-            let (invoice, _) = try snap.invoice(id)
+            let (invoice, json) = try snap.invoice(id)
+            try caller.check(version: json, of: Workflow.label(invoice))
             var answered = try Workflow.respond(invoice, with: type, by: actor, at: stamp.at, eventID: IDs.make("ev_"), text: text)
             try bindAnswer(&answered, answering: invoice, actor: actor)
             var changes = Changes()

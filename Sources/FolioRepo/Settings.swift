@@ -254,7 +254,8 @@ extension FolioRepository {
     public func deleteInvoice(id: String, caller: Caller) throws -> Written<Invoice> {
         try transact(caller) { snap, actor, _ in
             guard actor.isSeller else { throw FolioError.refused(Refusal("\(actor.email) is a buyer; only a seller deletes drafts")) }
-            let (invoice, _) = try snap.invoice(id)
+            let (invoice, json) = try snap.invoice(id)
+            try caller.check(version: json, of: Workflow.label(invoice))
             guard invoice.number == nil, invoice.events.isEmpty, invoice.payments.isEmpty else {
                 throw FolioError.refused(Refusal("invoice \(Workflow.label(invoice)) has been sent; a sent invoice is never deleted (void it, or correct it with a credit note)"))
             }

@@ -170,7 +170,7 @@ public struct FolioServer: Sendable {
 
     /// The document's version: a digest of its canonical bytes (strong: equal bytes, equal tag).
     static func etag(_ document: JSONValue) -> String {
-        "\"" + SHA256.hash(data: Data(CanonicalJSON.string(document).utf8)).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
+        FolioRepository.version(of: document)
     }
 
     static func digest(_ line: String, _ body: Data) -> String {
@@ -214,6 +214,7 @@ public struct FolioServer: Sendable {
             case .invalid: 422
             case .refused, .identity, .dirtyWorkingTree: 409
             case .concurrentWrite, .busy: 503
+            case .stale: 412
             case .alreadyDone: 200
             case .io, .git, .notARepository: 500
             }

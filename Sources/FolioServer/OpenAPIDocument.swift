@@ -25,6 +25,7 @@ enum OpenAPIDocument {
               "409": {"$ref": "#/components/responses/Refused"},
               "412": {"$ref": "#/components/responses/Stale"},
               "413": {"$ref": "#/components/responses/TooLarge"},
+              "422": {"$ref": "#/components/responses/Unprocessable"},
               "503": {"$ref": "#/components/responses/Busy"}
             }
     """#
@@ -258,9 +259,6 @@ enum OpenAPIDocument {
         "schemas": {
           "Id": {"type": "string", "pattern": "^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"},
           "Sentence": {"type": "string", "pattern": "\\S"},
-          "PatchValue": {"type": ["string", "integer", "boolean", "null", "array", "object"], "minimum": -9007199254740992, "maximum": 9007199254740992,
-            "items": {"$ref": "#/components/schemas/PatchValue"}, "additionalProperties": {"$ref": "#/components/schemas/PatchValue"},
-            "description": "JSON without fractions: Folio writes amounts as integer minor units and quantities and rates as decimal strings"},
           "Money": {"type": "object", "required": ["code", "value"], "properties": {"code": {"type": "string"}, "value": {"type": "string"}}},
           "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
             "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
@@ -312,7 +310,7 @@ enum OpenAPIDocument {
             "items": {"type": "array", "items": {"type": "string"}, "description": "Refs of the order's open items; all of them when absent"}}}],
             "unevaluatedProperties": false},
           "UpdateInvoice": {"allOf": [{"$ref": "#/components/schemas/Writable"}, {"type": "object", "properties": {
-            "document": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/PatchValue"}, "description": "An RFC 7396 merge patch of Folio's invoice document"}}}],
+            "document": {"type": "object", "description": "An RFC 7396 merge patch of Folio's invoice document (SPEC §2). The result must be a valid invoice, else 422 names each field; numbers are whole (amounts in minor units, quantities and rates as decimal strings), else 422"}}}],
             "minProperties": 1, "unevaluatedProperties": false}
         }
       }
