@@ -5,7 +5,7 @@ import PackageDescription
 //   FolioModel (pure), FolioGit (libgit2, the only C interop)
 //   FolioRepo -> FolioModel, FolioGit;  FolioIndex -> FolioModel, FolioGit, GRDB;  FolioSync -> FolioRepo
 //   FolioApp -> FolioRepo, FolioIndex (use cases shared by the front ends)
-//   FolioServer -> FolioApp, Hummingbird (the HTTP API)
+//   FolioServer -> FolioApp, FolioSync, Hummingbird (the HTTP API)
 //   FolioCommands -> all of them;  folio -> FolioCommands
 // One setting for every target, tests included: existentials spelled `any`, and a member is
 // usable only where its module is imported (so each file's imports say what it uses), and
@@ -52,7 +52,7 @@ let package = Package(
         // Use cases every front end shares (the command line, the HTTP server): index reads.
         .target(name: "FolioApp", dependencies: ["FolioModel", "FolioRepo", "FolioIndex"], swiftSettings: strict),
         // The HTTP API (SPEC §11), a front end beside the command line over the same use cases.
-        .target(name: "FolioServer", dependencies: ["FolioModel", "FolioRepo", "FolioIndex", "FolioApp",
+        .target(name: "FolioServer", dependencies: ["FolioModel", "FolioRepo", "FolioIndex", "FolioSync", "FolioApp",
                                                     .product(name: "Hummingbird", package: "hummingbird"),
                                                     .product(name: "NIOCore", package: "swift-nio"),
                                                     .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -14,6 +14,9 @@ struct ServeRun: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Serve until interrupted (the default of `folio serve`).")
     @OptionGroup var global: GlobalOptions
     @Option(help: ArgumentHelp("Where to listen.", valueName: "HOST:PORT")) var listen = "127.0.0.1:8080"
+    @Option(help: ArgumentHelp("Also sync with the remote every SECONDS (it always syncs after a write when the clone has the remote).", valueName: "SECONDS"))
+    var syncEvery: Double?
+    @Option(help: "The remote to sync with.") var remote = "origin"
 
     func run() throws {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65_535).contains(port) else {
@@ -21,7 +24,19 @@ struct ServeRun: ParsableCommand {
         }
         let host = String(listen[..<colon])
         let repo = try global.openRepository()   // a repository here, or the usual error
-        let server = try FolioServer(path: repo.workdir ?? global.path)
+        var server = try FolioServer(path: repo.workdir ?? global.path)
+        if let every = syncEvery, !(every >= 1) { throw FolioError.usage("--sync-every takes a number of seconds, at least 1") }
+        let shares = (try? repo.snapshot().shares().shares.isEmpty == false) ?? false
+        if repo.hasRemote(remote) || shares {
+            let identity: String
+            do { identity = try repo.identityEmail(explicit: global.actingAs) } catch {
+                throw FolioError.identity("folio serve syncs with \(remote) as this clone's party: pass --as EMAIL, set FOLIO_USER, or set `git config user.email`")
+            }
+            server.syncing(remote: repo.hasRemote(remote) ? remote : nil, identity: identity, every: syncEvery)
+            Output.info("folio serve: syncing with \(repo.hasRemote(remote) ? remote : "the shares") as \(identity) after every write\(syncEvery.map { " and every \($0) s" } ?? "")")
+        } else if syncEvery != nil {
+            throw FolioError.usage("--sync-every: this clone has no remote named \(remote)")
+        }
         Output.info("folio serve: listening on http://\(listen) (tokens: `folio serve token EMAIL`)")
         if let signing = try server.serverParty() {
             Output.info("folio serve: signing what it writes as server party \(signing)")

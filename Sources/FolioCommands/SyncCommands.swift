@@ -96,29 +96,11 @@ struct SyncCommand: ParsableCommand {
     func run() throws {
         let repo = try global.openRepository()
         repairMergeDriver(repo)
-        // SPEC §10: a seller's sync also publishes to every customer's share.
-        let publishesShares: Bool = {
-            guard let snap = try? repo.snapshot(), let shares = try? snap.shares(), !shares.shares.isEmpty else { return false }
-            return (try? repo.actor(explicit: global.actingAs, snapshot: snap))?.isSeller == true
-        }()
-        // A seller with shares and no remote of its own (one seller, one machine) syncs its shares
-        // only; a remote named on the command line must exist.
-        let name = remote ?? "origin"
-        let hasRemote = remote != nil || !publishesShares || repo.hasRemote(name)
-        if hasRemote {
-            do { printSummary(try Syncer(repo: repo).sync(remote: name, caller: global.caller), verb: "sync", global) } catch { throw syncFailure(error) }
-        } else {
-            Output.info("folio: no remote named \"origin\": syncing the shares only")
-        }
-        if publishesShares {
-            let results = try SharePublisher(repo: repo).publish(caller: Caller(identity: global.actingAs, clock: Clock()))
-            // What came back from the shares goes to the seller's remote too.
-            if hasRemote, results.contains(where: { $0.imported.commit != nil }) {
-                do { _ = try Syncer(repo: repo).sync(remote: name, caller: global.caller) } catch { throw syncFailure(error) }
-            }
-            reportShares(results)
-            if results.contains(where: { !$0.imported.findings.isEmpty }) { throw ExitCode(1) }
-        }
+        let outcome: SyncRound.Outcome
+        do { outcome = try SyncRound(repo: repo).run(remote: remote, caller: global.caller) } catch { throw syncFailure(error) }
+        if let summary = outcome.summary { printSummary(summary, verb: "sync", global) } else { Output.info("folio: no remote named \"origin\": syncing the shares only") }
+        reportShares(outcome.shares)
+        if outcome.refusedShares { throw ExitCode(1) }
     }
 }
 

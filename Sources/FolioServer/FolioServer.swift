@@ -22,6 +22,9 @@ public struct FolioServer: Sendable {
     public let path: String
     /// The largest request body read (a JSON answer is a few hundred bytes).
     public var maximumBody = 64 * 1024
+    /// The background sync with the remote, when the clone has one.
+    public private(set) var sync: ServerSync?
+    var syncEvery: Double?
     /// parties.json parsed once per version, for every request.
     let cache = DocumentCache()
     /// Read once: the secret does not change while the server runs.
@@ -51,7 +54,9 @@ public struct FolioServer: Sendable {
             if body { withBody(router, method, RouterPath(path), handle); return }
             router.on(RouterPath(path), method: method) { request, context in
                 let id = context.parameters.get("id") ?? ""
-                return await self.answer { try handle(request, id, Data()) }
+                let response = await self.answer { try handle(request, id, Data()) }
+                if method != .get { await self.wrote(response) }
+                return response
             }
             if method == .get {   // HEAD: the GET's status and headers, without its body
                 router.on(RouterPath(path), method: .head) { request, context in
@@ -100,8 +105,23 @@ public struct FolioServer: Sendable {
             do { body = Data(try await request.body.collect(upTo: self.maximumBody).readableBytesView) } catch {
                 return Self.problem(413, "the request body is larger than \(self.maximumBody) bytes")
             }
-            return await self.answer { try handle(request, id, body) }
+            let response = await self.answer { try handle(request, id, body) }
+            await self.wrote(response)
+            return response
         }
+    }
+
+    /// After a write, the remote hears of it (in the background: the answer does not wait).
+    func wrote(_ response: Response) async {
+        if (200..<300).contains(response.status.code) { await sync?.request() }
+    }
+
+    /// Syncs with `remote` (origin when nil) after every write, and every `seconds` when
+    /// given, making sync's merges as `identity`.
+    public mutating func syncing(remote: String?, identity: String, every seconds: Double?) {
+        let open = { @Sendable [self] in try self.open() }
+        sync = ServerSync(remote: remote, identity: identity, open: open) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        syncEvery = seconds
     }
 
     /// Runs until SIGINT or SIGTERM.
@@ -110,7 +130,14 @@ public struct FolioServer: Sendable {
         var logger = Logger(label: "folio-serve")
         logger.logLevel = .warning
         let app = Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "folio"), logger: logger)
-        try await app.runService()
+        if let sync, let seconds = syncEvery {
+            let timer = Task { await sync.every(seconds) }
+            defer { timer.cancel() }
+            await sync.request()   // a first sync at start
+            try await app.runService()
+        } else {
+            try await app.runService()
+        }
     }
 
     // MARK: Parties and visibility

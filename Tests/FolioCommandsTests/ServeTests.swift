@@ -18,11 +18,11 @@ struct ServeTests {
             try self.init(repo: f.repo, cwd: f.dir.path) { try f.folio(["serve", "token", $0]) }
         }
 
-        init(repo: String, cwd: String, env: [String: String] = [:], issue: @escaping (String) throws -> RunResult) throws {
+        init(repo: String, cwd: String, env: [String: String] = [:], args: [String] = [], issue: @escaping (String) throws -> RunResult) throws {
             self.issue = issue
             let port = Loopback.freePort()
             base = "http://127.0.0.1:\(port)"
-            running = try Tool.start(Tool.folioPath, ["-C", repo, "serve", "--listen", "127.0.0.1:\(port)"], cwd: cwd, env: env)
+            running = try Tool.start(Tool.folioPath, ["-C", repo, "serve", "--listen", "127.0.0.1:\(port)"] + args, cwd: cwd, env: env)
             // Ready when it answers (401 without a token).
             for _ in 0..<100 {
                 if let r = try? curl(["-o", "/dev/null", "-w", "%{http_code}", base + "/invoices"]), r.stdout == "401" { return }
@@ -285,5 +285,44 @@ struct ServeTests {
         #expect(try server.request("HEAD", "/invoices", token: seller).status == 200)
         try expectOK(f.folio(["validate"]))
         #expect(try Tool.git(["fsck", "--strict"], cwd: f.repo).code == 0)
+    }
+
+    @Test("the server syncs with its remote: a web answer reaches the remote after the write, a change pushed elsewhere reaches the server with --sync-every")
+    func syncsWithRemote() throws {
+        let f = try Fixture()
+        let answered = try f.draft(items: "1")
+        try expectOK(f.folio(["invoice", "send", answered]))
+        let edited = try f.draft(items: "2")
+        let bare = f.dir.file("remote.git")
+        try expectOK(Tool.git(["init", "-q", "--bare", "-b", "main", bare], cwd: f.dir.path))
+        try expectOK(Tool.git(["remote", "add", "origin", bare], cwd: f.repo))
+        try expectOK(f.folio(["sync"]))
+        try expectOK(f.folio(["clone", bare, f.dir.file("laptop")], cwd: f.dir.path))
+
+        let server = try Server(repo: f.repo, cwd: f.dir.path, env: ["FOLIO_USER": Fixture.seller], args: ["--sync-every", "1"]) { try f.folio(["serve", "token", $0]) }
+        let buyer = try server.token(Fixture.buyer), seller = try server.token(Fixture.seller)
+        #expect(try server.request("POST", "/invoices/\(answered)/accept", token: buyer).status == 200)
+        var remoteLog = ""
+        for _ in 0..<100 {
+            remoteLog = try Tool.git(["--git-dir", bare, "log", "-1", "--format=%ae %s", "main"], cwd: f.dir.path).stdout
+            if remoteLog.hasPrefix(Fixture.buyer) { break }
+            usleep(200_000)
+        }
+        #expect(remoteLog.hasPrefix(Fixture.buyer) && remoteLog.contains("ccept"), "the web answer reached the remote: \(remoteLog)")
+
+        // The seller edits on a laptop and syncs; the server picks it up on its timer.
+        try expectOK(Tool.run(Tool.folioPath, ["-C", f.dir.file("laptop"), "--as", Fixture.seller, "invoice", "update", edited, "--set", "/note=From the laptop"], cwd: f.dir.path))
+        try expectOK(Tool.run(Tool.folioPath, ["-C", f.dir.file("laptop"), "--as", Fixture.seller, "sync"], cwd: f.dir.path))
+        var note: String?
+        for _ in 0..<100 {
+            let shown = try server.request("GET", "/invoices/\(edited)", token: seller)
+            note = ((try? server.json(shown.body))?["data"] as? [String: Any]).flatMap { ($0["document"] as? [String: Any])?["note"] as? String }
+            if note != nil { break }
+            usleep(200_000)
+        }
+        #expect(note == "From the laptop", "the server's clone synced on its timer")
+        let stopped = server.stop()
+        #expect(stopped.stderr.contains("syncing with origin as \(Fixture.seller)") && !stopped.stderr.contains("failed"), "\(stopped.stderr)")
+        try expectOK(f.folio(["validate"]))
     }
 }
