@@ -1,5 +1,5 @@
 public import FolioModel
-public import FolioRepo
+import FolioRepo
 
 /// Seed 004's invoice write bodies (POST /invoices, PUT /invoices/{id}) in Folio's terms.
 ///

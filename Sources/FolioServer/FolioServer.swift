@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 import FolioApp
 import FolioIndex
 import FolioModel
@@ -54,7 +54,7 @@ public struct FolioServer: Sendable {
             if body { withBody(router, method, RouterPath(path), handle); return }
             router.on(RouterPath(path), method: method) { request, context in
                 let id = context.parameters.get("id") ?? ""
-                let response = await self.answer { try handle(request, id, Data()) }
+                let response = await self.answer(writing: method != .get) { try handle(request, id, Data()) }
                 if method != .get { await self.wrote(response) }
                 return response
             }
@@ -105,7 +105,7 @@ public struct FolioServer: Sendable {
             do { body = Data(try await request.body.collect(upTo: self.maximumBody).readableBytesView) } catch {
                 return Self.problem(413, "the request body is larger than \(self.maximumBody) bytes")
             }
-            let response = await self.answer { try handle(request, id, body) }
+            let response = await self.answer(writing: true) { try handle(request, id, body) }
             await self.wrote(response)
             return response
         }
@@ -223,11 +223,17 @@ public struct FolioServer: Sendable {
         return Response(status: code, headers: [.contentType: "application/problem+json"], body: ResponseBody(byteBuffer: ByteBuffer(string: CanonicalJSON.string(body))))
     }
 
+    /// Writes take the clone's write lock one at a time anyway; queued here first, they take it
+    /// in the order they came (the lock itself is polled, and a newcomer could overtake a
+    /// waiter again and again: at 100,000 invoices and 4 clients, the p99 of an accept went from
+    /// 5.9 s to 1.5 s, four queued writes of 0.32 s each).
+    static let writes = DispatchQueue(label: "folio.serve.writes")
+
     /// Runs a handler's blocking work (libgit2, SQLite) off the server's own threads, and maps
     /// what it throws to HTTP: the same errors the command line maps to exit codes.
-    func answer(_ work: @escaping @Sendable () throws -> Response) async -> Response {
+    func answer(writing: Bool = false, _ work: @escaping @Sendable () throws -> Response) async -> Response {
         let result: Result<Response, any Error> = await withCheckedContinuation { done in
-            DispatchQueue.global().async { done.resume(returning: Result { try work() }) }
+            (writing ? Self.writes : DispatchQueue.global()).async { done.resume(returning: Result { try work() }) }
         }
         switch result {
         case .success(let response): return response

@@ -47,7 +47,13 @@ extension FolioServer {
 enum PDFPrinter {
     struct Unavailable: Error { let message: String }
 
+    /// Chromium is a few hundred megabytes per process: at most two print at once, and other
+    /// downloads wait their turn rather than exhaust the machine.
+    static let printers = DispatchSemaphore(value: 2)
+
     static func print(html: String) throws -> Data {
+        printers.wait()
+        defer { printers.signal() }
         let chromium = ProcessInfo.processInfo.environment["FOLIO_CHROMIUM"] ?? "/usr/bin/chromium"
         guard FileManager.default.isExecutableFile(atPath: chromium) else {
             throw Unavailable(message: "printing a PDF needs headless Chromium at \(chromium) (Debian: apt-get install chromium; or set FOLIO_CHROMIUM)")

@@ -1,4 +1,5 @@
 import Foundation
+import FolioModel
 import FolioRepo
 import FolioSync
 

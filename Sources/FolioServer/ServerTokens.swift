@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 public import FolioRepo
 
 /// The tokens `folio serve` accepts (SPEC §11: every request is a party): the party's email

@@ -223,7 +223,7 @@ public struct SharePublisher {
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let text = fresh.map { "\($0.key.hex) \($0.value.map { $0.hex } ?? "-")\n" }.sorted().joined()
         let path = mapPath(customer)
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         do {
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             defer { try? handle.close() }

@@ -325,4 +325,37 @@ struct ServeTests {
         #expect(stopped.stderr.contains("syncing with origin as \(Fixture.seller)") && !stopped.stderr.contains("failed"), "\(stopped.stderr)")
         try expectOK(f.folio(["validate"]))
     }
+
+    @Test("the server and the command line writing at once lose nothing: concurrent PUTs over HTTP and `folio invoice update` processes, each one commit, all in the result; an oversized body is 413 and writes nothing")
+    func concurrentWithCommandLine() throws {
+        let f = try Fixture()
+        let id = try f.draft()
+        let server = try Server(f)
+        defer { _ = server.stop() }
+        let seller = try server.token(Fixture.seller)
+        let before = try Int(Tool.git(["rev-list", "--count", "HEAD"], cwd: f.repo).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let big = String(repeating: "x", count: 70_000)
+        #expect(try server.request("PUT", "/invoices/\(id)", token: seller, body: "{\"note\": \"\(big)\"}").status == 413)
+
+        // Six fields over HTTP (curl processes) and two from the command line, all at once.
+        let web = [("purchaseOrderNumber", "PO-1"), ("externalId", "EXT-2"), ("externalCustomerId", "XC-3"), ("termsConditions", "Net 4"),
+                   ("externalPdfUrl", "https://example.com/5.pdf"), ("note", "six")]
+        let requests = try web.map { field, value in
+            try Tool.start("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "60", "-X", "PUT", "-H", "authToken: \(seller)",
+                                             "-H", "Content-Type: application/json", "--data-binary", "{\"\(field)\": \"\(value)\"}", server.base + "/invoices/\(id)"])
+        }
+        let commands = try [("/shipment", #"{"carrier":"DHL"}"#), ("/dueDate", "2027-03-31")].map { pointer, value in
+            try Tool.start(Tool.folioPath, ["-C", f.repo, "--as", Fixture.seller, "invoice", "update", id, "--set", "\(pointer)=\(value)"], cwd: f.dir.path)
+        }
+        for r in requests.map({ $0.wait(timeout: 120) }) { #expect(r.stdout == "200", "\(r.stdout) \(r.stderr)") }
+        for r in commands.map({ $0.wait(timeout: 120) }) { #expect(r.code == 0, "\(r.stderr)") }
+        let shown = try f.json(["invoice", "show", id])
+        #expect(shown["purchaseOrderNumber"] as? String == "PO-1" && shown["externalId"] as? String == "EXT-2" && shown["externalCustomerId"] as? String == "XC-3")
+        #expect(shown["terms"] as? String == "Net 4" && shown["externalPdfUrl"] as? String == "https://example.com/5.pdf" && shown["note"] as? String == "six")
+        #expect((shown["shipment"] as? [String: Any])?["carrier"] as? String == "DHL" && shown["dueDate"] as? String == "2027-03-31", "\(shown)")
+        let after = try Int(Tool.git(["rev-list", "--count", "HEAD"], cwd: f.repo).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(after - before == 8, "one commit per write")
+        #expect(try f.status().isEmpty, "the working tree is in step with HEAD")
+        try expectOK(f.folio(["validate"]))
+    }
 }
