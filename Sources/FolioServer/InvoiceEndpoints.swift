@@ -42,13 +42,46 @@ extension FolioServer {
             guard let n = Int(status), let payment = Seed004.paymentStatus(n) else { throw FolioError.usage("status must be 0 (open), 1 (partially paid) or 2 (paid)") }
             query.paymentStatuses = [payment]
         }
+        // Seed 004's created-at range, in Unix seconds; Folio's index keeps the UTC day.
+        func day(_ name: String) throws -> String? {
+            guard let text = q.get(name) else { return nil }
+            guard let seconds = Int64(text), (0...253_402_300_799).contains(seconds) else { throw FolioError.usage("\(name) must be a Unix timestamp (whole seconds)") }
+            return Dates.formatDate(days: Int(seconds / 86_400))
+        }
+        query.createdFrom = try day("beginDateAt")
+        query.createdTo = try day("endDateAt")
+        // Clients percent-encode the brackets (externalId%5B%5D); Hummingbird decodes values, not keys.
+        query.externalIds = q.filter { String($0.key).removingPercentEncoding == "externalId[]" }.map { String($0.value) }
+        query.channels = try q.getAll("channelIds").map { text in
+            let digits = text.hasPrefix("-") ? text.dropFirst() : text[...]
+            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw FolioError.usage("channelIds must be whole numbers (BigCommerce channel ids)") }
+            return String(text)
+        }
+        let includeExtraFields: Bool
+        switch q.get("isIncludeExtraFields") {
+        case nil, "0": includeExtraFields = false
+        case "1": includeExtraFields = true
+        default: throw FolioError.usage("isIncludeExtraFields must be 0 or 1")
+        }
         let reads = IndexReads(repo: repo)
         let (page, total) = try reads.reading { index in
             var query = query
             if let customer = try reads.visibleCustomer(index, actingAs: party) { query.visibleCustomer = customer }
             return try index.invoices(query)
         }
-        return Self.json(Seed004.page(page, total: total, offset: query.offset, limit: query.limit))
+        var listed = Seed004.page(page, total: total, offset: query.offset, limit: query.limit)
+        if includeExtraFields, case .object(var top) = listed, case .array(let rows)? = top["data"] {
+            // The index keeps no extra fields: the page's documents are read for them.
+            let snap = try repo.snapshot()
+            top["data"] = .array(try zip(rows, page).map { row, summary in
+                guard case .object(var members) = row else { return row }
+                let fields = try snap.invoice(summary.id).0.extraFields ?? []
+                members["extraFields"] = .array(fields.map { .object(["fieldName": .string($0.fieldName), "fieldValue": .string($0.fieldValue)]) })
+                return .object(members)
+            })
+            listed = .object(top)
+        }
+        return Self.json(listed)
     }
 
     func show(_ request: Request, id: String) throws -> Response {

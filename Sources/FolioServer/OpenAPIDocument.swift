@@ -53,7 +53,12 @@ enum OpenAPIDocument {
               {"name": "q", "in": "query", "schema": {"type": "string"}},
               {"name": "customerId", "in": "query", "schema": {"type": "string"}},
               {"name": "customerName", "in": "query", "schema": {"type": "string"}},
-              {"name": "status", "in": "query", "description": "0 open, 1 partially paid, 2 paid", "schema": {"type": "integer", "enum": [0, 1, 2]}}
+              {"name": "status", "in": "query", "description": "0 open, 1 partially paid, 2 paid", "schema": {"type": "integer", "enum": [0, 1, 2]}},
+              {"name": "beginDateAt", "in": "query", "description": "Created on or after this Unix time's UTC day", "schema": {"type": "integer", "minimum": 0, "maximum": 253402300799}},
+              {"name": "endDateAt", "in": "query", "description": "Created on or before this Unix time's UTC day", "schema": {"type": "integer", "minimum": 0, "maximum": 253402300799}},
+              {"name": "externalId[]", "in": "query", "description": "Any of these external (ERP) invoice ids", "style": "form", "explode": true, "schema": {"type": "array", "items": {"type": "string"}}},
+              {"name": "channelIds", "in": "query", "description": "Any of these channels", "style": "form", "explode": true, "schema": {"type": "array", "items": {"type": "integer"}}},
+              {"name": "isIncludeExtraFields", "in": "query", "description": "1: each row carries its extraFields", "schema": {"type": "integer", "enum": [0, 1]}}
             ],
             "responses": {
               "200": {"description": "A page of invoices", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InvoicePage"}}}},
@@ -280,7 +285,8 @@ enum OpenAPIDocument {
             "brpStatus": {"type": "integer", "minimum": 1, "maximum": 9},
             "revision": {"type": "integer"},
             "originalBalance": {"$ref": "#/components/schemas/Money"},
-            "openBalance": {"$ref": "#/components/schemas/Money"}}},
+            "openBalance": {"$ref": "#/components/schemas/Money"},
+            "extraFields": {"type": "array", "items": {"type": "object", "required": ["fieldName", "fieldValue"], "properties": {"fieldName": {"type": "string"}, "fieldValue": {"type": "string"}}}}}},
           "InvoiceDetail": {"allOf": [{"$ref": "#/components/schemas/InvoiceRow"}, {"type": "object", "required": ["document"], "properties": {"document": {"type": "object", "description": "Folio's invoice document, every field (SPEC §2)"}}}]},
           "InvoicePage": {"type": "object", "required": ["code", "data", "meta"], "properties": {
             "code": {"type": "integer", "const": 200}, "data": {"type": "array", "items": {"$ref": "#/components/schemas/InvoiceRow"}},

@@ -358,4 +358,34 @@ struct ServeTests {
         #expect(try f.status().isEmpty, "the working tree is in step with HEAD")
         try expectOK(f.folio(["validate"]))
     }
+
+    @Test("seed 004's other list parameters: externalId[], channelIds, beginDateAt/endDateAt (created, by UTC day) and isIncludeExtraFields")
+    func listParameters() throws {
+        let f = try Fixture()
+        try expectOK(f.folio(["field", "add", "costCentre", "--type", "text"]))
+        let a = try f.draft(items: "1"), b = try f.draft(items: "2")
+        try expectOK(f.folio(["invoice", "update", a, "--set", "/externalId=ERP-1", "--set", #"/extraFields=[{"fieldName":"costCentre","fieldValue":"CC-1"}]"#]))
+        try expectOK(f.folio(["invoice", "update", b, "--set", "/externalId=ERP-2"]))
+        let server = try Server(f)
+        defer { _ = server.stop() }
+        let seller = try server.token(Fixture.seller)
+        func ids(_ query: String) throws -> [String] {
+            let r = try server.request("GET", "/invoices?" + query, token: seller)
+            #expect(r.status == 200, "\(query): \(r)")
+            return ((try server.json(r.body))["data"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }.sorted()
+        }
+        #expect(try ids("externalId%5B%5D=ERP-1") == [a])
+        #expect(try ids("externalId[]=ERP-1&externalId[]=ERP-2") == [a, b].sorted())
+        #expect(try ids("channelIds=1") == [], "the fixture's order is channel b2b")
+        let now = Int(Date().timeIntervalSince1970)
+        #expect(try ids("beginDateAt=\(now - 86_400)&endDateAt=\(now + 86_400)") == [a, b].sorted())
+        #expect(try ids("beginDateAt=\(now + 3 * 86_400)") == [])
+        #expect(try server.request("GET", "/invoices?beginDateAt=yesterday", token: seller).status == 400)
+        #expect(try server.request("GET", "/invoices?channelIds=web", token: seller).status == 400)
+        let with = try server.json(try server.request("GET", "/invoices?externalId[]=ERP-1&isIncludeExtraFields=1", token: seller).body)
+        let row = try #require((with["data"] as? [[String: Any]])?.first)
+        #expect((row["extraFields"] as? [[String: Any]])?.first?["fieldValue"] as? String == "CC-1", "\(row)")
+        let without = try server.json(try server.request("GET", "/invoices?externalId[]=ERP-1", token: seller).body)
+        #expect((without["data"] as? [[String: Any]])?.first?["extraFields"] == nil)
+    }
 }

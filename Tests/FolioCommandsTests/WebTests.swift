@@ -143,11 +143,13 @@ struct WebTests {
             """)
         try FileManager.default.createDirectory(atPath: Self.artefacts, withIntermediateDirectories: true)
         var generated = 0
+        // One worker: hypothesis describes its filters with ast.parse, which CPython 3.11 does
+        // not run safely on two threads at once ("AST constructor recursion depth mismatch").
         for who in [Fixture.seller, Fixture.buyer] {
             let token = try server.token(who)
             let run = try Tool.run(schemathesis, ["--config-file", config, "run", server.base + "/openapi.json", "--checks", "all",
                                                   "-H", "authToken: \(token)", "-H", "Authorization: Bearer \(token)",
-                                                  "--max-examples", "25", "--workers", "2", "--seed", "20261203",
+                                                  "--max-examples", "25", "--workers", "1", "--seed", "20261203",
                                                   "--report", "junit", "--report-dir", Self.artefacts + "/schemathesis-" + (who == Fixture.seller ? "seller" : "buyer")],
                                    cwd: f.dir.path, env: ["NO_COLOR": "1"])
             #expect(run.code == 0, "as \(who): \(run.stdout.suffix(6000))")
