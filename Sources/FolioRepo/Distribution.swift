@@ -94,6 +94,10 @@ extension FolioRepository {
         nonisolated(unsafe) var said = Data()
         collected.enter()
         DispatchQueue.global().async { said = errors.fileHandleForReading.readDataToEndOfFile(); collected.leave() }
+        // A command may exit without reading the invoice (a failed delivery often does): the
+        // write then meets a closed pipe, which must be an error here, not SIGPIPE killing folio.
+        let previous = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, previous) }
         try? input.fileHandleForWriting.write(contentsOf: DocumentCodec.encode(invoice))
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()

@@ -57,6 +57,14 @@ extension FolioServer {
             guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw FolioError.usage("channelIds must be whole numbers (BigCommerce channel ids)") }
             return String(text)
         }
+        // Seed 001's filters, which seed 004 lacks: the number (with or without its prefix),
+        // the numeric state 1-9, and any of a comma-separated list of product ids.
+        query.number = q.get("number").flatMap { $0.isEmpty ? nil : $0 }
+        if let state = q.get("state") {
+            guard let n = Int(state), (1...9).contains(n) else { throw FolioError.usage("state must be seed 001's invoice state, 1 to 9") }
+            query.brpStates = [n]
+        }
+        query.productIds = q.get("productids").map { $0.split(separator: ",").map { String($0) } } ?? []
         let includeExtraFields: Bool
         switch q.get("isIncludeExtraFields") {
         case nil, "0": includeExtraFields = false

@@ -58,7 +58,10 @@ enum OpenAPIDocument {
               {"name": "endDateAt", "in": "query", "description": "Created on or before this Unix time's UTC day", "schema": {"type": "integer", "minimum": 0, "maximum": 253402300799}},
               {"name": "externalId[]", "in": "query", "description": "Any of these external (ERP) invoice ids", "style": "form", "explode": true, "schema": {"type": "array", "items": {"type": "string"}}},
               {"name": "channelIds", "in": "query", "description": "Any of these channels", "style": "form", "explode": true, "schema": {"type": "array", "items": {"type": "integer"}}},
-              {"name": "isIncludeExtraFields", "in": "query", "description": "1: each row carries its extraFields", "schema": {"type": "integer", "enum": [0, 1]}}
+              {"name": "isIncludeExtraFields", "in": "query", "description": "1: each row carries its extraFields", "schema": {"type": "integer", "enum": [0, 1]}},
+              {"name": "number", "in": "query", "description": "Seed 001: the invoice number, with or without its series prefix", "schema": {"type": "string"}},
+              {"name": "state", "in": "query", "description": "Seed 001's invoice state (brpStatus): 1 draft … 9 waiting to be sent", "schema": {"type": "integer", "minimum": 1, "maximum": 9}},
+              {"name": "productids", "in": "query", "description": "Seed 001: invoices with a line of any of these products, comma-separated", "schema": {"type": "string"}}
             ],
             "responses": {
               "200": {"description": "A page of invoices", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InvoicePage"}}}},

@@ -385,6 +385,13 @@ struct ServeTests {
         let with = try server.json(try server.request("GET", "/invoices?externalId[]=ERP-1&isIncludeExtraFields=1", token: seller).body)
         let row = try #require((with["data"] as? [[String: Any]])?.first)
         #expect((row["extraFields"] as? [[String: Any]])?.first?["fieldValue"] as? String == "CC-1", "\(row)")
+        // Seed 001's filters: a product on a line, the numeric state (1 draft), the number.
+        #expect(try ids("productids=P-2,P-9") == [b])
+        #expect(try ids("state=1") == [a, b].sorted())
+        #expect(try server.request("GET", "/invoices?state=12", token: seller).status == 400)
+        try expectOK(f.folio(["invoice", "send", a]))
+        let number = try #require(f.json(["invoice", "show", a])["number"] as? String)
+        #expect(try ids("number=\(number)") == [a])
         let without = try server.json(try server.request("GET", "/invoices?externalId[]=ERP-1", token: seller).body)
         #expect((without["data"] as? [[String: Any]])?.first?["extraFields"] == nil)
     }
