@@ -99,7 +99,7 @@ struct SyncCommand: ParsableCommand {
         let outcome: SyncRound.Outcome
         do { outcome = try SyncRound(repo: repo).run(remote: remote, caller: global.caller) } catch { throw syncFailure(error) }
         if let summary = outcome.summary { printSummary(summary, verb: "sync", global) } else { Output.info("folio: no remote named \"origin\": syncing the shares only") }
-        reportShares(outcome.shares)
+        if !outcome.shares.isEmpty { reportShares(outcome.shares) }
         if outcome.refusedShares { throw ExitCode(1) }
     }
 }
