@@ -117,15 +117,12 @@ extension FolioServer {
             throw FolioError.usage("/\(field): required, a sentence for the seller")
         }
         _ = try visibleInvoice(repo, id: id, party: party)
-        let invoice: Invoice
         do {
-            invoice = try repo.respond(id: id, with: event, text: text, caller: Self.caller(party, request, body)).value
-        } catch FolioError.alreadyDone(_, _, _, let done) {
-            // A retried request: nothing new was written, and the answer is what it was.
-            invoice = try done ?? repo.snapshot().invoice(id).0
+            _ = try repo.respond(id: id, with: event, text: text, caller: Self.caller(party, request, body))
+        } catch FolioError.alreadyDone {
+            // A retried request: nothing new was written, and the answer is the invoice as it is.
         }
-        let (_, written) = try repo.snapshot().invoice(invoice.id)
-        return Self.json(Self.detail(invoice, written), etag: Self.etag(written))
+        return try Self.current(repo, id)
     }
 
     func open() throws -> FolioRepository {
@@ -175,15 +172,14 @@ extension FolioServer {
 
     /// 201 with the new invoice; a retried request (same Idempotency-Key) answers the same.
     func created(_ repo: FolioRepository, _ party: String, _ request: Request, _ body: Data, _ make: (Caller) throws -> Invoice) throws -> Response {
-        let invoice: Invoice
+        let id: String
         do {
-            invoice = try make(Self.caller(party, request, body))
+            id = try make(Self.caller(party, request, body)).id
         } catch FolioError.alreadyDone(_, _, _, let done) {
             guard let done else { throw FolioError.usage("this Idempotency-Key was used for an invoice that cannot be found") }
-            invoice = done
+            id = done.id
         }
-        let (_, written) = try repo.snapshot().invoice(invoice.id)
-        return Self.json(Self.detail(invoice, written), status: .created, etag: Self.etag(written))
+        return try Self.current(repo, id, status: .created)
     }
 
     /// PUT /invoices/{id}: seed 004's writable fields, and Folio's merge patch under `document`.
@@ -192,21 +188,22 @@ extension FolioServer {
         let party = try authenticate(request, repo)
         guard let members = try Self.object(body) else { throw FolioError.usage("the body must be a JSON object of the fields to change") }
         let patch = try Seed004Request.update(members)
-        let (_, document) = try visibleInvoice(repo, id: id, party: party)
+        let (shown, document) = try visibleInvoice(repo, id: id, party: party)
         // PUT is idempotent: asking for what is already there answers it and writes nothing.
         let ifMatch = request.headers[.ifMatch]
         if MergePatch.apply(patch, to: document) == document, ifMatch == nil || ifMatch == "*" || ifMatch == Self.etag(document) {
-            let (invoice, _) = try repo.snapshot().invoice(id)
-            return Self.json(Self.detail(invoice, document), etag: Self.etag(document))
+            return Self.json(Self.detail(shown, document), etag: Self.etag(document))
         }
-        let invoice: Invoice
         do {
-            invoice = try repo.updateInvoice(id: id, edits: [.patch(patch)], caller: Self.caller(party, request, body)).value
-        } catch FolioError.alreadyDone(_, _, _, let done) {
-            invoice = try done ?? repo.snapshot().invoice(id).0
-        }
-        let (_, written) = try repo.snapshot().invoice(invoice.id)
-        return Self.json(Self.detail(invoice, written), etag: Self.etag(written))
+            _ = try repo.updateInvoice(id: id, edits: [.patch(patch)], caller: Self.caller(party, request, body))
+        } catch FolioError.alreadyDone {}
+        return try Self.current(repo, id)
+    }
+
+    /// The invoice as the branch now holds it, read once after a write (or a retried one).
+    static func current(_ repo: FolioRepository, _ id: String, status: HTTPResponse.Status = .ok) throws -> Response {
+        let (invoice, written) = try repo.snapshot().invoice(id)
+        return json(detail(invoice, written), status: status, etag: etag(written))
     }
 
     /// DELETE /invoices/{id}: a draft that was never sent (a sent invoice is voided or

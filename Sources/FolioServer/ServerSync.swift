@@ -15,7 +15,6 @@ public actor ServerSync {
     private var running = false
     /// Failures go to standard error; the server keeps serving, and the next sync retries.
     let report: @Sendable (String) -> Void
-    public private(set) var rounds = 0
 
     init(remote: String?, identity: String, open: @escaping @Sendable () throws -> FolioRepository, report: @escaping @Sendable (String) -> Void) {
         self.remote = remote; self.identity = identity; self.open = open; self.report = report
@@ -46,7 +45,6 @@ public actor ServerSync {
                     done.resume()
                 }
             }
-            rounds += 1
         }
         running = false
     }
