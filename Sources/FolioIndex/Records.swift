@@ -138,17 +138,41 @@ public enum DocumentDecoding {
     /// Only the fast reader's verdict: the record, or nil when it would hand over to the
     /// model. For tests that hold the two to the same answers.
     public static func fastInvoice(_ data: Data) -> InvoiceRecord? {
-        guard let sink = DocumentReader.read(data, schema: invoiceSchema, sink: InvoiceSink()), !sink.failed else { return nil }
-        return sink.record
+        guard let captures = DocumentScan.read(data, schema: invoiceSchema) else { return nil }
+        var sink = InvoiceSink()
+        sink.replay(captures)
+        return sink.failed ? nil : sink.record
     }
 
     public static func fastOrder(_ data: Data) -> OrderRecord? {
-        guard let sink = DocumentReader.read(data, schema: orderSchema, sink: OrderSink()), !sink.failed else { return nil }
-        return sink.record
+        guard let captures = DocumentScan.read(data, schema: orderSchema) else { return nil }
+        var sink = OrderSink()
+        sink.replay(captures)
+        return sink.failed ? nil : sink.record
     }
 
     static let invoiceSchema = CompiledSchema(Schemas.invoice, path: "", captures: InvoiceSink.slots)
     static let orderSchema = CompiledSchema(Schemas.order, path: "", captures: OrderSink.slots)
+}
+
+/// Turns a scan's captured values into a record, slot by slot.
+protocol CaptureSink {
+    mutating func string(_ slot: Slot, _ value: String)
+    mutating func int(_ slot: Slot, _ value: Int64)
+    /// An object field was present (not null), or an array element starts.
+    mutating func mark(_ slot: Slot)
+}
+
+extension CaptureSink {
+    mutating func replay(_ captures: Captures) {
+        for (slot, value) in captures.events {
+            switch value {
+            case .string(let s): string(slot, s)
+            case .int(let v): int(slot, v)
+            case .mark: mark(slot)
+            }
+        }
+    }
 }
 
 struct InvoiceSink: CaptureSink {

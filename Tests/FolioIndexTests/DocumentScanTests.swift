@@ -7,7 +7,7 @@ import FolioRepo
 
 /// The fast reader may only ever be stricter than the model: whatever it accepts, the
 /// model (`DocumentCodec.decode` with the same schema) must accept, with the same values.
-@Suite struct DocumentReaderTests {
+@Suite struct DocumentScanTests {
     static let samples: (invoices: [Data], orders: [Data]) = {
         let dir = TempDir("folio-reader")
         let path = try! Fixture.generated(dir, invoices: 200, seed: 5, checkout: false)
