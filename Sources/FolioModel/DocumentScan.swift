@@ -96,6 +96,10 @@ indirect enum CompiledType {
 
 
 public enum DocumentScan {
+    /// The document schemas compiled without captures: a scan that only says "certainly valid".
+    static let invoice = CompiledSchema(Schemas.invoice, path: "", captures: [:])
+    static let order = CompiledSchema(Schemas.order, path: "", captures: [:])
+
     /// The captured fields of a document the schema certainly accepts, or nil (then the full
     /// check, `DocumentCodec`, decides and explains).
     public static func read(_ data: Data, schema: CompiledSchema) -> Captures? {

@@ -1,7 +1,7 @@
 public import Foundation
 
-/// The state checks of SPEC §7 over one tree of a Folio repository. Pure: it sees bytes by
-/// path and returns findings; the repository layer decides where the bytes come from.
+/// The state checks of SPEC §7 over one tree of a Folio repository held in memory: a
+/// `Validation` fed from a dictionary. Pure: it sees bytes by path and returns findings.
 public struct Validator {
     public struct Options: Sendable {
         public var checkCanonical = true
@@ -16,102 +16,145 @@ public struct Validator {
         self.options = options
     }
 
-    struct Loaded<T> { var path: String; var value: T }
-
     public func run() -> [Finding] {
-        var findings: [Finding] = []
-        // config.json is checked for its findings; no rule below needs its values.
-        _ = loadSingle(DocumentPaths.config, Schemas.config, required: true, &findings) as FolioConfig?
-        let parties: Parties? = loadSingle(DocumentPaths.parties, Schemas.parties, required: true, &findings)
-        let fields: FieldDefinitions = loadSingle(DocumentPaths.fields, Schemas.fields, required: false, &findings) ?? FieldDefinitions()
-        if let parties { checkParties(parties, &findings) }
-        checkFieldDefinitions(fields, &findings)
-
-        var orders: [String: Loaded<Order>] = [:]
-        var invoices: [Loaded<Invoice>] = []
-        var series: [String: Loaded<SeriesState>] = [:]
-        // Per-document work (parse, schema, arithmetic, workflow) is independent: spread it over
-        // the cores, then run the cross-document checks in one pass.
+        var validation = Validation(files: files.filter { DocumentPaths.parse($0.key) == nil }, options: options)
         let documents = files.keys.filter { DocumentPaths.parse($0) != nil }.sorted()
-        let analysed = Parallel.map(documents) { path in analyse(path) }
+        let analysed = Parallel.map(documents) { [validation] path in validation.analyse(path: path, data: files[path]!) }
+        for analysis in analysed { validation.add(analysis) }
+        return validation.finish()
+    }
+
+    /// The checks `validate` makes of one order or invoice on its own (syntax, canonical form,
+    /// schema, path, arithmetic, money, workflow), for a write to run on what it is about to
+    /// commit. Cross-document checks (links, numbers, credits, extra fields) stay with `run`.
+    public static func documentFindings(path: String, data: Data) -> [Finding] {
+        Validation(options: Options()).analyse(path: path, data: data).findings
+    }
+}
+
+/// One validation of one tree, in three steps so that a repository of any size streams
+/// through it: the settings files first (`init`), then each document on its own, on any
+/// thread (`analyse`, pure) and handed back in any order (`add`), then the checks across
+/// documents (`finish`). Between documents it keeps summaries (`InvoiceFacts`, and the orders,
+/// which the item accounting needs whole), never the invoices.
+public struct Validation: Sendable {
+    public typealias Options = Validator.Options
+
+    let options: Options
+    /// The settings' findings, then each document's as it is added.
+    var findings: [Finding] = []
+    /// Nil when only single documents are checked (`documentFindings`): extra fields are then
+    /// checked by the write that knows the definitions.
+    let fields: FieldDefinitions?
+    var series: [String: Loaded<SeriesState>] = [:]
+    let isShare: Bool
+    var orders: [String: OrderFacts] = [:]
+    var invoices: [InvoiceFacts] = []
+
+    struct Loaded<T: Sendable>: Sendable { var path: String; var value: T }
+
+    /// `files`: every file of the tree that is not an order or invoice document (settings,
+    /// series, stray files).
+    public init(files: [String: Data], options: Options = Options()) {
+        self.options = options
+        isShare = files[DocumentPaths.shareMarker] != nil
+        var findings: [Finding] = []
+        let settings = SettingsReader(files: files, options: options)
+        // config.json is checked for its findings; no rule below needs its values.
+        _ = settings.loadSingle(DocumentPaths.config, Schemas.config, required: true, &findings) as FolioConfig?
+        let parties: Parties? = settings.loadSingle(DocumentPaths.parties, Schemas.parties, required: true, &findings)
+        let fields: FieldDefinitions = settings.loadSingle(DocumentPaths.fields, Schemas.fields, required: false, &findings) ?? FieldDefinitions()
+        self.fields = fields
+        if let parties { Self.checkParties(parties, &findings) }
+        Self.checkFieldDefinitions(fields, &findings)
         for path in files.keys.sorted() where path.hasPrefix(DocumentPaths.seriesFolder + "/") {
-            if let s: SeriesState = load(path, Schemas.series, &findings) {
+            if let s: SeriesState = settings.load(path, Schemas.series, &findings) {
                 if path != DocumentPaths.series(s.prefix) {
                     findings.append(Finding("path/id", file: path, pointer: "/prefix", "series \"\(s.prefix)\" belongs in \(DocumentPaths.series(s.prefix))"))
                 }
                 series[s.prefix] = Loaded(path: path, value: s)
             }
         }
-        for path in files.keys.sorted() where (path.hasPrefix("invoices/") || path.hasPrefix("orders/")) && DocumentPaths.parse(path) == nil {
+        for path in files.keys.sorted() where path.hasPrefix("invoices/") || path.hasPrefix("orders/") {
             // Documents live at invoices|orders/XX/YY/ID.json (a path that is a function of the
             // id); anything else there is a stray file that no command reads.
             findings.append(Finding("path/stray", file: path, path.hasSuffix(".json")
                 ? "is not where a document lives (\(path.hasPrefix("orders/") ? "orders" : "invoices")/XX/YY/ID.json, by the id's hash); no command reads it. Move it with its id's path, or remove it"
                 : "is not a document; only documents (.json at their id's path) belong under \(path.hasPrefix("orders/") ? "orders" : "invoices")/. Remove it, or keep it elsewhere"))
         }
-        for result in analysed {
-            findings.append(contentsOf: result.findings)
-            if let order = result.order {
-                if let other = orders[order.value.id] {
-                    findings.append(Finding("unique/id", file: order.path, pointer: "/id", "order id \(order.value.id) is also used by \(other.path)"))
-                }
-                orders[order.value.id] = order
-            }
-            if let invoice = result.invoice { invoices.append(invoice) }
-        }
-        var seenIDs: [String: String] = [:]
-        for inv in invoices {
-            if let other = seenIDs[inv.value.id] {
-                findings.append(Finding("unique/id", file: inv.path, pointer: "/id", "invoice id \(inv.value.id) is also used by \(other)"))
-            }
-            seenIDs[inv.value.id] = inv.path
-            checkInvoiceLinks(inv, orders: orders, &findings)
-            checkExtraFields(inv, fields, &findings)
-        }
-        checkUniqueExtraFields(invoices, fields, &findings)
-        checkItemAccounting(invoices, orders, &findings)
-        // A share (SPEC §10) holds one customer's invoices; the series, and the numbers of the
-        // other customers, stay in the seller's repository, which checks them.
-        if files[DocumentPaths.shareMarker] == nil { checkNumbers(invoices, series, &findings) }
-        checkCredits(invoices, &findings)
-        return findings.sorted { ($0.file, $0.pointer, $0.rule) < ($1.file, $1.pointer, $1.rule) }
+        self.findings = findings
     }
 
-    /// The checks `validate` makes of one order or invoice on its own (syntax, canonical form,
-    /// schema, path, arithmetic, money, workflow), for a write to run on what it is about to
-    /// commit. Cross-document checks (links, numbers, credits) stay with `run`.
-    public static func documentFindings(path: String, data: Data) -> [Finding] {
-        Validator(files: [path: data]).analyse(path).findings
+    /// For single documents only.
+    init(options: Options) {
+        self.options = options
+        self.fields = nil
+        self.isShare = false
     }
 
-    // MARK: - Loading
-
-    struct Analysed {
+    /// What one document contributes.
+    public struct DocumentAnalysis: Sendable {
         var findings: [Finding] = []
-        var order: Loaded<Order>?
-        var invoice: Loaded<Invoice>?
+        var order: OrderFacts?
+        var invoice: InvoiceFacts?
     }
 
-    func analyse(_ path: String) -> Analysed {
-        var out = Analysed()
-        guard let (kind, _) = DocumentPaths.parse(path), let data = files[path],
-              let json = parseChecked(path, data, &out.findings) else { return out }
+    /// The checks of one document on its own. Pure, and safe on any thread.
+    public func analyse(path: String, data: Data) -> DocumentAnalysis {
+        var out = DocumentAnalysis()
+        guard let (kind, _) = DocumentPaths.parse(path), let json = parseChecked(path, data, &out.findings) else { return out }
         switch kind {
         case .order:
-            guard let order: Order = decodeChecked(path, json, data, Schemas.order, &out.findings) else { return out }
-            checkPath(path, kind, order.id, &out.findings)
-            let loaded = Loaded(path: path, value: order)
-            checkOrder(loaded, &out.findings)
-            out.order = loaded
+            guard let order: Order = decodeChecked(path, json, data, Schemas.order, scan: DocumentScan.order, &out.findings) else { return out }
+            Self.checkPath(path, kind, order.id, &out.findings)
+            Self.checkOrder(Loaded(path: path, value: order), &out.findings)
+            out.order = OrderFacts(order, path: path)
         case .invoice:
-            guard let invoice: Invoice = decodeChecked(path, json, data, Schemas.invoice, &out.findings) else { return out }
-            checkPath(path, kind, invoice.id, &out.findings)
-            let loaded = Loaded(path: path, value: invoice)
-            checkInvoiceAlone(loaded, &out.findings)
-            out.invoice = loaded
+            guard let invoice: Invoice = decodeChecked(path, json, data, Schemas.invoice, scan: DocumentScan.invoice, &out.findings) else { return out }
+            Self.checkPath(path, kind, invoice.id, &out.findings)
+            Self.checkInvoiceAlone(invoice, path: path, &out.findings)
+            if let fields {
+                let firstSent = invoice.events.filter { $0.type == .sent || $0.type == .issued }.map(\.at).min()
+                out.findings += Validator.extraFieldFindings(invoice, path: path, defs: fields, sending: firstSent.map(Validator.Sending.sentAt) ?? .notSent)
+            }
+            out.invoice = InvoiceFacts(invoice, path: path)
         }
         return out
     }
+
+    public mutating func add(_ analysis: DocumentAnalysis) {
+        findings += analysis.findings
+        if let order = analysis.order {
+            if let other = orders[order.id] {
+                findings.append(Finding("unique/id", file: order.path, pointer: "/id", "order id \(order.id) is also used by \(other.path)"))
+            }
+            orders[order.id] = order
+        }
+        if let invoice = analysis.invoice { invoices.append(invoice) }
+    }
+
+    /// The checks across documents, and every finding in a stable order.
+    public func finish() -> [Finding] {
+        var findings = self.findings
+        let invoices = self.invoices.sorted { $0.path < $1.path }
+        var seenIDs: [String: String] = [:]
+        for inv in invoices {
+            if let other = seenIDs[inv.id] {
+                findings.append(Finding("unique/id", file: inv.path, pointer: "/id", "invoice id \(inv.id) is also used by \(other)"))
+            }
+            seenIDs[inv.id] = inv.path
+            Self.checkInvoiceLinks(inv, orders: orders, &findings)
+        }
+        if let fields { Self.checkUniqueExtraFields(invoices, fields, &findings) }
+        Self.checkItemAccounting(invoices, orders, &findings)
+        // A share (SPEC §10) holds one customer's invoices; the series, and the numbers of the
+        // other customers, stay in the seller's repository, which checks them.
+        if !isShare { Self.checkNumbers(invoices, series, &findings) }
+        Self.checkCredits(invoices, &findings)
+        return findings.sorted { ($0.file, $0.pointer, $0.rule) < ($1.file, $1.pointer, $1.rule) }
+    }
+
+    // MARK: - Loading
 
     func parseChecked(_ path: String, _ data: Data, _ f: inout [Finding]) -> JSONValue? {
         do {
@@ -126,16 +169,28 @@ public struct Validator {
         }
     }
 
-    func decodeChecked<T: Decodable>(_ path: String, _ json: JSONValue, _ data: Data, _ schema: Schema, _ f: inout [Finding]) -> T? {
-        do { return try DocumentCodec.decode(T.self, json: json, data: data, schema: schema, file: path) } catch {
+    /// `scan`, the same schema compiled: a document it accepts certainly passes `Schema.check`
+    /// (`DocumentScanTests`), which is then skipped; it costs a fifth as much.
+    func decodeChecked<T: Decodable>(_ path: String, _ json: JSONValue, _ data: Data, _ schema: Schema, scan: CompiledSchema? = nil, _ f: inout [Finding]) -> T? {
+        do {
+            if let scan, DocumentScan.read(data, schema: scan) != nil { return try DocumentCodec.typed(T.self, json, file: path) }
+            return try DocumentCodec.decode(T.self, json: json, data: data, schema: schema, file: path)
+        } catch {
             f.append(contentsOf: error.findings)
             return nil
         }
     }
+}
+
+/// The settings files, read with the same checks as documents.
+struct SettingsReader {
+    let files: [String: Data]
+    let options: Validator.Options
 
     func load<T: Decodable>(_ path: String, _ schema: Schema, _ f: inout [Finding]) -> T? {
-        guard let data = files[path], let json = parseChecked(path, data, &f) else { return nil }
-        return decodeChecked(path, json, data, schema, &f)
+        let reader = Validation(options: options)
+        guard let data = files[path], let json = reader.parseChecked(path, data, &f) else { return nil }
+        return reader.decodeChecked(path, json, data, schema, &f)
     }
 
     func loadSingle<T: Decodable>(_ path: String, _ schema: Schema, required: Bool, _ f: inout [Finding]) -> T? {
@@ -145,8 +200,72 @@ public struct Validator {
         }
         return load(path, schema, &f)
     }
+}
 
-    func checkPath(_ path: String, _ kind: DocumentKind, _ id: String, _ f: inout [Finding]) {
+/// What the checks across documents need of one invoice, kept for each invoice instead of
+/// the invoice itself while the documents stream past.
+struct InvoiceFacts: Sendable {
+    struct Line: Sendable {
+        var id: String
+        var orderItemRef: String?
+        var quantity: String
+    }
+    var path: String
+    var id: String
+    var number: String?
+    /// `Workflow.label`: the number and id, for sentences.
+    var label: String { number.map { "\($0) (\(id))" } ?? id }
+    var isCreditNote: Bool
+    var creditNoteFor: String?
+    var isVoided: Bool
+    var orderId: String?
+    var currency: String
+    var customerId: String
+    var lines: [Line]
+    var voidedNumbers: [String]
+    var extraFields: [ExtraFieldValue]
+
+    init(_ invoice: Invoice, path: String) {
+        self.path = path
+        id = invoice.id
+        number = invoice.number
+        isCreditNote = invoice.type == InvoiceType.creditNote
+        creditNoteFor = invoice.creditNoteFor
+        isVoided = Workflow.status(events: invoice.events, revision: invoice.revision) == .voided
+        orderId = invoice.orderId
+        currency = invoice.currency
+        customerId = invoice.customer.id
+        lines = invoice.lines.map { Line(id: $0.id, orderItemRef: $0.orderItemRef, quantity: $0.quantity) }
+        voidedNumbers = invoice.voidedNumbers ?? []
+        extraFields = invoice.extraFields ?? []
+    }
+}
+
+/// What the checks across documents need of one order: its link fields, and its items'
+/// accounting (the items' descriptions and other text are dropped).
+struct OrderFacts: Sendable {
+    var path: String
+    var id: String
+    var isMarketplace: Bool
+    var currency: String
+    var customerId: String
+    var items: [OrderItem]
+
+    init(_ order: Order, path: String) {
+        self.path = path
+        id = order.id
+        isMarketplace = order.isMarketplace
+        currency = order.currency
+        customerId = order.customer.id
+        items = order.items.map { item in
+            OrderItem(ref: item.ref, description: "", quantity: item.quantity, unitPrice: 0, taxRate: "", status: item.status,
+                      invoiceId: item.invoiceId, invoicedParts: item.invoicedParts)
+        }
+    }
+}
+
+extension Validation {
+    static func checkPath(_ path: String, _ kind: DocumentKind, _ id: String, _ f: inout [Finding]) {
         let expected = DocumentPaths.path(kind, id: id)
         if path != expected {
             f.append(Finding("path/id", file: path, pointer: "/id", "the \(kind.rawValue) with id \"\(id)\" belongs at \(expected)"))
@@ -155,7 +274,7 @@ public struct Validator {
 
     // MARK: - Settings
 
-    func checkParties(_ parties: Parties, _ f: inout [Finding]) {
+    static func checkParties(_ parties: Parties, _ f: inout [Finding]) {
         for (email, party) in parties.parties.sorted(by: { $0.key < $1.key }) {
             let p = "/parties/" + JSONPointer.escape(email)
             if !Schema.looksLikeEmail(email) { f.append(Finding("party/email", file: DocumentPaths.parties, pointer: p, "\"\(email)\" is not an email address")) }
@@ -174,7 +293,7 @@ public struct Validator {
         }
     }
 
-    func checkFieldDefinitions(_ defs: FieldDefinitions, _ f: inout [Finding]) {
+    static func checkFieldDefinitions(_ defs: FieldDefinitions, _ f: inout [Finding]) {
         var names: Set<String> = []
         for (i, d) in defs.fields.enumerated() {
             if !names.insert(d.fieldName).inserted {
@@ -188,7 +307,7 @@ public struct Validator {
 
     // MARK: - Documents
 
-    func checkOrder(_ order: Loaded<Order>, _ f: inout [Finding]) {
+    static func checkOrder(_ order: Loaded<Order>, _ f: inout [Finding]) {
         for (i, c) in (order.value.conflicts ?? []).enumerated() {
             f.append(Finding("conflicts/unresolved", file: order.path, pointer: "/conflicts/\(i)", "unresolved conflict at \(c.path)\(c.reason.map { " (\($0))" } ?? ""); run `folio conflicts` and `folio resolve \(order.value.id) --path \(c.path) --take ours|theirs|VALUE`"))
         }
@@ -220,8 +339,7 @@ public struct Validator {
     }
 
     /// The checks that need only the invoice itself: run in parallel.
-    func checkInvoiceAlone(_ inv: Loaded<Invoice>, _ f: inout [Finding]) {
-        let doc = inv.value, path = inv.path
+    static func checkInvoiceAlone(_ doc: Invoice, path: String, _ f: inout [Finding]) {
         func add(_ rule: String, _ pointer: String, _ message: String) { f.append(Finding(rule, file: path, pointer: pointer, message)) }
         for (name, ids) in [("line", doc.lines.map(\.id)), ("cost line", (doc.costLines ?? []).map(\.id)), ("payment", doc.payments.map(\.id)), ("event", doc.events.map(\.id))] {
             var seen: Set<String> = []
@@ -290,21 +408,21 @@ public struct Validator {
     }
 
     /// The checks that look at the invoice's order.
-    func checkInvoiceLinks(_ inv: Loaded<Invoice>, orders: [String: Loaded<Order>], _ f: inout [Finding]) {
-        let doc = inv.value, path = inv.path
+    static func checkInvoiceLinks(_ doc: InvoiceFacts, orders: [String: OrderFacts], _ f: inout [Finding]) {
+        let path = doc.path
         func add(_ rule: String, _ pointer: String, _ message: String) { f.append(Finding(rule, file: path, pointer: pointer, message)) }
-        guard doc.type != InvoiceType.creditNote else { return }
+        guard !doc.isCreditNote else { return }
         guard let orderID = doc.orderId else { return }
         guard let order = orders[orderID] else {
             add("order/missing", "/orderId", "order \(orderID) does not exist")
             return
         }
-        if order.value.isMarketplace { add("order/marketplace", "/orderId", "order \(orderID) is a marketplace order; marketplace orders cannot be invoiced") }
-        if order.value.currency != doc.currency { add("currency/mismatch", "/currency", "is \(doc.currency) but order \(orderID) is in \(order.value.currency)") }
-        if order.value.customer.id != doc.customer.id { add("order/customer", "/customer/id", "is \(doc.customer.id) but order \(orderID) belongs to \(order.value.customer.id)") }
+        if order.isMarketplace { add("order/marketplace", "/orderId", "order \(orderID) is a marketplace order; marketplace orders cannot be invoiced") }
+        if order.currency != doc.currency { add("currency/mismatch", "/currency", "is \(doc.currency) but order \(orderID) is in \(order.currency)") }
+        if order.customerId != doc.customerId { add("order/customer", "/customer/id", "is \(doc.customerId) but order \(orderID) belongs to \(order.customerId)") }
         for (i, line) in doc.lines.enumerated() {
             guard let ref = line.orderItemRef else { continue }
-            if !order.value.items.contains(where: { $0.ref == ref }) {
+            if !order.items.contains(where: { $0.ref == ref }) {
                 add("order/item-missing", "/lines/\(i)/orderItemRef", "order \(orderID) has no item \"\(ref)\"")
             }
         }
@@ -312,20 +430,19 @@ public struct Validator {
 
     /// Order items by quantity: what each live invoice bills of an item is what the item
     /// records that invoice took, never more than the item's quantity in total.
-    func checkItemAccounting(_ invoices: [Loaded<Invoice>], _ orders: [String: Loaded<Order>], _ f: inout [Finding]) {
+    static func checkItemAccounting(_ invoices: [InvoiceFacts], _ orders: [String: OrderFacts], _ f: inout [Finding]) {
         var billed: [String: [String: [String: ExactDecimal]]] = [:]   // order → ref → invoice id → quantity (not void)
-        for inv in invoices where inv.value.type != InvoiceType.creditNote {
-            guard let orderID = inv.value.orderId else { continue }
-            let status = Workflow.status(events: inv.value.events, revision: inv.value.revision)
-            if status == .voided { continue }
-            for line in inv.value.lines {
+        for inv in invoices where !inv.isCreditNote {
+            guard let orderID = inv.orderId else { continue }
+            if inv.isVoided { continue }
+            for line in inv.lines {
                 guard let ref = line.orderItemRef else { continue }
-                billed[orderID, default: [:]][ref, default: [:]][inv.value.id, default: ExactDecimal(0)] = (billed[orderID]?[ref]?[inv.value.id] ?? ExactDecimal(0)) + (ExactDecimal(line.quantity) ?? ExactDecimal(0))
+                billed[orderID, default: [:]][ref, default: [:]][inv.id, default: ExactDecimal(0)] = (billed[orderID]?[ref]?[inv.id] ?? ExactDecimal(0)) + (ExactDecimal(line.quantity) ?? ExactDecimal(0))
             }
         }
         for order in orders.values.sorted(by: { $0.path < $1.path }) {
-            for (i, item) in order.value.items.enumerated() {
-                let bills = billed[order.value.id]?[item.ref] ?? [:]
+            for (i, item) in order.items.enumerated() {
+                let bills = billed[order.id]?[item.ref] ?? [:]
                 let total = bills.values.reduce(ExactDecimal(0), +)
                 if ExactDecimal.isLess(item.quantityValue, than: total) {
                     let who = bills.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
@@ -351,18 +468,18 @@ public struct Validator {
         }
     }
 
-    func checkNumbers(_ invoices: [Loaded<Invoice>], _ series: [String: Loaded<SeriesState>], _ f: inout [Finding]) {
-        var byNumber: [String: [Loaded<Invoice>]] = [:]
-        for inv in invoices { if let n = inv.value.number { byNumber[n, default: []].append(inv) } }
+    static func checkNumbers(_ invoices: [InvoiceFacts], _ series: [String: Loaded<SeriesState>], _ f: inout [Finding]) {
+        var byNumber: [String: [InvoiceFacts]] = [:]
+        for inv in invoices { if let n = inv.number { byNumber[n, default: []].append(inv) } }
         for (number, holders) in byNumber.sorted(by: { $0.key < $1.key }) where holders.count > 1 {
             for h in holders {
-                f.append(Finding("unique/number", file: h.path, pointer: "/number", "number \(number) is also used by \(holders.filter { $0.path != h.path }.map(\.value.id).joined(separator: ", ")); repair with `folio invoice reissue \(h.value.id)` on one of them (the number stays on record as void)"))
+                f.append(Finding("unique/number", file: h.path, pointer: "/number", "number \(number) is also used by \(holders.filter { $0.path != h.path }.map(\.id).joined(separator: ", ")); repair with `folio invoice reissue \(h.id)` on one of them (the number stays on record as void)"))
             }
         }
         var used: [String: Set<Int>] = [:]
         for number in byNumber.keys { if let (p, s) = Series.parse(number) { used[p, default: []].insert(s) } }
         for inv in invoices {
-            for number in inv.value.voidedNumbers ?? [] { if let (p, s) = Series.parse(number) { used[p, default: []].insert(s) } }
+            for number in inv.voidedNumbers { if let (p, s) = Series.parse(number) { used[p, default: []].insert(s) } }
         }
         for (prefix, state) in series {
             for v in state.value.void ?? [] { if let (p, s) = Series.parse(v.number), p == prefix { used[p, default: []].insert(s) } }
@@ -383,10 +500,10 @@ public struct Validator {
         }
     }
 
-    func checkCredits(_ invoices: [Loaded<Invoice>], _ f: inout [Finding]) {
-        let byID = Dictionary(invoices.map { ($0.value.id, $0) }, uniquingKeysWith: { a, _ in a })
-        for inv in invoices where inv.value.type == InvoiceType.creditNote {
-            guard let target = inv.value.creditNoteFor else {
+    static func checkCredits(_ invoices: [InvoiceFacts], _ f: inout [Finding]) {
+        let byID = Dictionary(invoices.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for inv in invoices where inv.isCreditNote {
+            guard let target = inv.creditNoteFor else {
                 f.append(Finding("credit/target", file: inv.path, pointer: "/creditNoteFor", "a credit note must name the invoice it corrects"))
                 continue
             }
@@ -394,21 +511,25 @@ public struct Validator {
                 f.append(Finding("credit/target", file: inv.path, pointer: "/creditNoteFor", "invoice \(target) does not exist"))
                 continue
             }
-            for (i, line) in inv.value.lines.enumerated() where !original.value.lines.contains(where: { $0.id == line.id }) {
+            for (i, line) in inv.lines.enumerated() where !original.lines.contains(where: { $0.id == line.id }) {
                 f.append(Finding("credit/line", file: inv.path, pointer: "/lines/\(i)/id", "invoice \(target) has no line \"\(line.id)\""))
             }
-            if Workflow.status(events: original.value.events, revision: original.value.revision) == .voided {
+            if original.isVoided {
                 f.append(Finding("credit/void-target", file: original.path, pointer: "/events",
-                                 "invoice \(Workflow.label(original.value)) was voided although credit note \(Workflow.label(inv.value)) corrects it; a credited invoice is final"))
+                                 "invoice \(original.label) was voided although credit note \(inv.label) corrects it; a credited invoice is final"))
             }
         }
-        // SPEC §3: a line is credited at most its quantity, over all credit notes together.
-        let notes = invoices.map(\.value).filter { $0.type == InvoiceType.creditNote && Workflow.status(events: $0.events, revision: $0.revision) != .voided }
+        // SPEC §3: a line is credited at most its quantity, over all credit notes together
+        // (what `Invoicing.creditedQuantities` adds up).
+        let notes = invoices.filter { $0.isCreditNote && !$0.isVoided }
         let byTarget = Dictionary(grouping: notes, by: { $0.creditNoteFor ?? "" })
         for (target, credits) in byTarget.sorted(by: { $0.key < $1.key }) {
             guard let original = byID[target] else { continue }
-            let credited = Invoicing.creditedQuantities(of: original.value, by: credits)
-            for (i, line) in original.value.lines.enumerated() {
+            var credited: [String: ExactDecimal] = [:]
+            for note in credits {
+                for line in note.lines { if let q = ExactDecimal(line.quantity) { credited[line.id] = (credited[line.id] ?? ExactDecimal(0)) + q } }
+            }
+            for (i, line) in original.lines.enumerated() {
                 if let total = credited[line.id], let quantity = ExactDecimal(line.quantity), ExactDecimal.isLess(quantity, than: total) {
                     f.append(Finding("credit/over", file: original.path, pointer: "/lines/\(i)/quantity",
                                      "line \"\(line.id)\" is credited \(total) in all, more than its quantity \(line.quantity) (credit notes \(credits.compactMap(\.number).sorted().joined(separator: ", ")))"))
@@ -417,12 +538,24 @@ public struct Validator {
         }
     }
 
-    // MARK: - Extra fields (seed 004)
-
-    func checkExtraFields(_ inv: Loaded<Invoice>, _ defs: FieldDefinitions, _ f: inout [Finding]) {
-        let firstSent = inv.value.events.filter { $0.type == .sent || $0.type == .issued }.map(\.at).min()
-        f.append(contentsOf: Validator.extraFieldFindings(inv.value, path: inv.path, defs: defs, sending: firstSent.map(Sending.sentAt) ?? .notSent))
+    static func checkUniqueExtraFields(_ invoices: [InvoiceFacts], _ defs: FieldDefinitions, _ f: inout [Finding]) {
+        for d in defs.fields where d.isUnique {
+            var owners: [String: [InvoiceFacts]] = [:]
+            for inv in invoices {
+                if let v = inv.extraFields.first(where: { $0.fieldName == d.fieldName }) { owners[v.fieldValue, default: []].append(inv) }
+            }
+            for (value, holders) in owners.sorted(by: { $0.key < $1.key }) where holders.count > 1 {
+                for h in holders {
+                    let i = h.extraFields.firstIndex { $0.fieldName == d.fieldName }!
+                    f.append(Finding("fields/unique", file: h.path, pointer: "/extraFields/\(i)/fieldValue", "\(d.fieldName) \"\(value)\" must be unique but is also used by \(holders.filter { $0.path != h.path }.map(\.id).joined(separator: ", "))"))
+                }
+            }
+        }
     }
+}
+
+extension Validator {
+    // MARK: - Extra fields (seed 004)
 
     /// The per-invoice extra-field rules (seed 004): defined, max length, list of values,
     /// type, and required fields present once the invoice is sent, for the definitions that
@@ -476,20 +609,5 @@ public struct Validator {
             f.append(Finding("fields/required", file: inv.path, pointer: "/extraFields", "extra field \"\(d.fieldName)\" is required (set it with --set /extraFields/-='{\"fieldName\": \"\(d.fieldName)\", \"fieldValue\": \"…\"}')"))
         }
         return f
-    }
-
-    func checkUniqueExtraFields(_ invoices: [Loaded<Invoice>], _ defs: FieldDefinitions, _ f: inout [Finding]) {
-        for d in defs.fields where d.isUnique {
-            var owners: [String: [Loaded<Invoice>]] = [:]
-            for inv in invoices {
-                if let v = inv.value.extraFields?.first(where: { $0.fieldName == d.fieldName }) { owners[v.fieldValue, default: []].append(inv) }
-            }
-            for (value, holders) in owners.sorted(by: { $0.key < $1.key }) where holders.count > 1 {
-                for h in holders {
-                    let i = h.value.extraFields!.firstIndex { $0.fieldName == d.fieldName }!
-                    f.append(Finding("fields/unique", file: h.path, pointer: "/extraFields/\(i)/fieldValue", "\(d.fieldName) \"\(value)\" must be unique but is also used by \(holders.filter { $0.path != h.path }.map(\.value.id).joined(separator: ", "))"))
-                }
-            }
-        }
     }
 }

@@ -382,6 +382,34 @@ public struct Snapshot {
         try folioTree().files
     }
 
+    /// SPEC §7's state checks of this commit, and the submodule links found where files
+    /// belong. The settings are read first; the documents stream through the worker pool,
+    /// which keeps only what the checks across documents need (`Validation`).
+    public func validateTree() throws -> (findings: [Finding], submoduleLinks: [String]) {
+        guard let commit else { return (Validation(files: [:]).finish(), []) }
+        var settings: [String: Data] = [:]
+        var documents: [GitTreeEntry] = []
+        var links: [String] = []
+        do {
+            // The listing caches every tree it reads (about a third of the memory at 100,000
+            // invoices): a handle of its own, freed before the documents stream.
+            try {
+                let lister = try GitRepository.open(at: git.gitDir)
+                for prefix in [".folio", "orders", "invoices"] {
+                    for entry in try lister.listFiles(at: commit, under: prefix, submoduleLinks: &links) {
+                        if DocumentPaths.parse(entry.path) != nil { documents.append(entry) } else { settings[entry.path] = try lister.readBlob(entry.blob) }
+                    }
+                }
+            }()
+            documents.sort { $0.path < $1.path }
+            var validation = Validation(files: settings)
+            let reader = validation
+            try git.mapBlobs(documents, blob: { $0.blob }, transform: { entry, data in reader.analyse(path: entry.path, data: data) },
+                             consume: { validation.add($0) })
+            return (validation.finish(), links)
+        } catch { throw FolioError.wrap(error) }
+    }
+
     /// Every file Folio reads, and the submodule links found where files belong.
     public func folioTree() throws -> (files: [String: Data], submoduleLinks: [String]) {
         guard let commit else { return ([:], []) }

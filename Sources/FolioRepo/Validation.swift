@@ -5,10 +5,8 @@ public import FolioModel
 extension FolioRepository {
     /// SPEC §7 state checks on HEAD, plus the clone's own setup.
     public func validate() throws -> [Finding] {
-        let snap = try snapshot()
-        let tree = try snap.folioTree()
-        var findings = Validator(files: tree.files).run()
-        for link in tree.submoduleLinks {
+        var (findings, submoduleLinks) = try snapshot().validateTree()
+        for link in submoduleLinks {
             findings.append(Finding("path/submodule", file: link, "is a submodule link where only documents belong; Folio cannot read it (remove it with `git rm --cached \(link)`)"))
         }
         findings += cloneFindings()
