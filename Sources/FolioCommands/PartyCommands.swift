@@ -14,14 +14,14 @@ struct PartyAdd: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a seller, a buyer, or the server party that signs what `folio serve` writes.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The party's email.") var email: String
-    @Option(help: ArgumentHelp("The party's role.", valueName: "seller|buyer|server")) var role: String
+    @Option(help: "The party's role.") var role: RoleArgument
     @Option(help: "The customer id a buyer belongs to.") var customer: String?
     @Option(help: "Display name.") var name: String?
     @Option(help: "A seller's numbering series prefix (capital letters and digits).") var series: String?
     @Option(help: "The party's ssh-ed25519 public key, or its .pub file (SPEC §9).") var key: String?
 
     func run() throws {
-        guard let r = PartyRole(rawValue: role.lowercased()) else { throw FolioError.usage("--role must be seller, buyer or server") }
+        let r = role.role
         let repo = try global.openRepository()
         let written = try repo.addParty(email: email, role: r, customerId: customer, name: name, series: series ?? (r == .seller ? Series.defaultPrefix(for: email) : nil),
                                         key: key, caller: global.caller)
@@ -75,4 +75,16 @@ struct PartyRemove: ParsableCommand {
         let written = try global.openRepository().removeParty(email: email, caller: global.caller)
         reportChange(written, global)
     }
+}
+
+/// `--role`: help lists the model's roles, and a role is read in any case ("Seller"). A
+/// wrapper, as a public model type cannot conform to the parser's protocol here.
+struct RoleArgument: ExpressibleByArgument {
+    let role: PartyRole
+    init?(argument: String) {
+        guard let role = PartyRole(rawValue: argument.lowercased()) else { return nil }
+        self.role = role
+    }
+    static var allValueStrings: [String] { PartyRole.allCases.map(\.rawValue) }
+    static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
 }

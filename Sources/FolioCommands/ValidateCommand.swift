@@ -5,19 +5,23 @@ import FolioModel
 import FolioRepo
 import FolioSync
 
+enum ValidateFormat: String, CaseIterable, ExpressibleByArgument {
+    case text, json, github
+    init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
+
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate", abstract: "Check the repository's state (and history with --since) for CI.",
         discussion: "Exit 0 when there is no error, 1 when there is (with --strict, warnings count as errors).")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Also check every commit after REV.") var since: String?
-    @Option(help: "text, json or github (workflow annotations).") var format: String = "text"
+    @Option(help: "How findings are printed: github prints workflow annotations.") var format: ValidateFormat = .text
     @Flag(help: "Treat warnings as errors.") var strict = false
     @Flag(help: "Rewrite documents into canonical form with derived fields recomputed, as one commit.") var fix = false
 
     func run() throws {
-        let fmt = global.wantsJSON ? "json" : format.lowercased()
-        guard ["text", "json", "github"].contains(fmt) else { throw FolioError.usage("--format must be text, json or github") }
+        let fmt: ValidateFormat = global.wantsJSON ? .json : format
         let repo = try global.openRepository()
         if fix {
             let written = try repo.fixCanonicalForm(caller: global.caller)
@@ -27,7 +31,7 @@ struct ValidateCommand: ParsableCommand {
         if let since { findings += try HistoryCheck(repo: repo).since(since) }
         let errors = findings.filter { $0.severity == .error || strict }
         switch fmt {
-        case "json":
+        case .json:
             let rows = findings.map { f -> JSONValue in
                 var o: [String: JSONValue] = ["rule": .string(f.rule), "severity": .string(strict ? "error" : f.severity.rawValue), "file": .string(f.file),
                                               "pointer": .string(f.pointer), "message": .string(f.message)]
@@ -36,13 +40,13 @@ struct ValidateCommand: ParsableCommand {
             }
             Output.data(CanonicalJSON.string(.object(["ok": .bool(errors.isEmpty), "errors": .int(Int64(errors.count)),
                                                       "warnings": .int(Int64(findings.count - errors.count)), "findings": .array(rows)])))
-        case "github":
+        case .github:
             for f in findings {
                 let level = f.severity == .error || strict ? "error" : "warning"
                 Output.data("::\(level) file=\(escape(f.file)),title=\(escape(f.rule))::\(escapeData(f.pointer.isEmpty ? f.message : "\(f.pointer): \(f.message)"))")
             }
             Output.info(summary(findings.count, errors.count))
-        default:
+        case .text:
             for f in findings { Output.data(strict && f.severity == .warning ? f.description.replacingOccurrences(of: ": warning[", with: ": error[") : f.description) }
             Output.info(summary(findings.count, errors.count))
         }

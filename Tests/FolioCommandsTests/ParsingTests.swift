@@ -50,6 +50,20 @@ import ArgumentParser
         #expect(r.stderr.contains("cannot write to standard output: No space left on device"), "\(r.stderr)")
     }
 
+    /// Options with a fixed set of values are typed: help lists the values, and a value
+    /// outside the set is a usage error (exit 2) that names them, before any work is done.
+    @Test(arguments: [(["party", "add", "x@y.example", "--role", "boss"], ["seller", "buyer", "server"]),
+                      (["validate", "--format", "yaml"], ["text", "json", "github"])])
+    func enumOptionsListTheirValues(args: [String], values: [String]) throws {
+        let dir = FileManager.default.temporaryDirectory.path
+        let bad = try Tool.run(Tool.folioPath, args, cwd: dir)
+        #expect(bad.code == 2, "\(bad.stderr)")
+        #expect(values.allSatisfy { bad.stderr.contains($0) }, "\(bad.stderr)")
+        let help = try Tool.run(Tool.folioPath, Array(args.prefix(args.first == "party" ? 2 : 1)) + ["--help"], cwd: dir)
+        #expect(help.code == 0)
+        #expect(help.stdout.contains(values.joined(separator: ", ")) || help.stdout.contains(values.joined(separator: "|")), "\(help.stdout)")
+    }
+
     @Test func mistakesAreReportedAsFromTheRoot() throws {
         let r = try Tool.run(Tool.folioPath, ["list", "--frobnicate"], cwd: FileManager.default.temporaryDirectory.path)
         #expect(r.code == 2)
