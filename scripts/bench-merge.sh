@@ -5,7 +5,7 @@
 # Usage: scripts/bench-merge.sh [N invoices…]   (default: 10000 100000); RUNS=3: best of that many merges
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=$PWD/.build/release/folio
+BIN=${BIN:-$PWD/.build/release/folio}   # BIN=... compares another build
 [ -x "$BIN" ] || swift build -c release --product folio
 SIZES=${*:-10000 100000}
 RUNS=${RUNS:-3}
