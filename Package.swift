@@ -63,6 +63,7 @@ let package = Package(
             dependencies: [
                 "FolioModel", "FolioGit", "FolioRepo", "FolioIndex", "FolioSync", "FolioTrust", "FolioApp", "FolioServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict
         ),

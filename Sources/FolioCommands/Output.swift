@@ -3,6 +3,7 @@ import Foundation
 import FolioIndex
 import FolioModel
 import FolioRepo
+import SystemPackage
 
 enum Output {
     static func data(_ text: String) { write(text, to: STDOUT_FILENO) }
@@ -17,22 +18,24 @@ enum Output {
     private static func write(_ text: String, to fd: Int32) {
         var line = text.hasSuffix("\n") ? text : text + "\n"
         line.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n > 0 { offset += n; continue }
-                let code = n < 0 ? errno : EIO
-                if code == EINTR { continue }
-                if code == EAGAIN {
+            var rest = UnsafeRawBufferPointer(bytes)
+            let descriptor = FileDescriptor(rawValue: fd)
+            while !rest.isEmpty {
+                do {
+                    // swift-system retries a write that a signal interrupted.
+                    let n = try descriptor.write(rest)
+                    guard n > 0 else { throw Errno.ioError }
+                    rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+                } catch Errno.resourceTemporarilyUnavailable {
                     // A descriptor left non-blocking by whoever started us: wait until it drains.
                     var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                     _ = poll(&ready, 1, -1)
-                    continue
+                } catch {
+                    if failure == nil {
+                        failure = "cannot write to standard \(fd == STDOUT_FILENO ? "output" : "error"): \((error as? Errno).map { String(cString: strerror($0.rawValue)) } ?? "\(error)")"
+                    }
+                    return
                 }
-                if failure == nil {
-                    failure = "cannot write to standard \(fd == STDOUT_FILENO ? "output" : "error"): \(String(cString: strerror(code)))"
-                }
-                return
             }
         }
     }

@@ -100,7 +100,6 @@ struct MergePropertyTests {
         history.minute += 1 + rng.int(3)
         let at = String(format: "2026-03-%02dT%02d:%02d:00Z", 1 + history.minute / 1440, (history.minute / 60) % 24, history.minute % 60)
         let inv = try history.nodes[head]!.doc.decode(Invoice.self)
-        let status = Workflow.status(events: inv.events, revision: inv.revision)
         let seller = replica % 2 == 0 ? Fx.seller : Fx.seller2
         let tag = "r\(replica)-m\(history.minute)"
         var next: Invoice?
