@@ -35,8 +35,9 @@ public struct Validator {
 /// One validation of one tree, in three steps so that a repository of any size streams
 /// through it: the settings files first (`init`), then each document on its own, on any
 /// thread (`analyse`, pure) and handed back in any order (`add`), then the checks across
-/// documents (`finish`). Between documents it keeps summaries (`InvoiceFacts`, and the orders,
-/// which the item accounting needs whole), never the invoices.
+/// documents (`finish`). Between documents it keeps summaries of the invoices (`InvoiceFacts`),
+/// never the invoices; documents come in path order, so every invoice has arrived before the
+/// first order, and each order is checked against its invoices as it arrives, then dropped.
 public struct Validation: Sendable {
     public typealias Options = Validator.Options
 
@@ -48,8 +49,14 @@ public struct Validation: Sendable {
     let fields: FieldDefinitions?
     var series: [String: Loaded<SeriesState>] = [:]
     let isShare: Bool
-    var orders: [String: OrderFacts] = [:]
     var invoices: [InvoiceFacts] = []
+    /// The invoices (indexes into `invoices`, credit notes aside) that bill each order, so
+    /// that an order is checked against them when it arrives and then forgotten.
+    var billing: [String: [Int]] = [:]
+    /// The invoices whose order link was checked.
+    var linked: Set<Int> = []
+    /// Every order id met, with its path.
+    var orderPaths: [String: String] = [:]
 
     struct Loaded<T: Sendable>: Sendable { var path: String; var value: T }
 
@@ -122,15 +129,24 @@ public struct Validation: Sendable {
         return out
     }
 
+    /// Documents must be added in path order (invoices/ before orders/), as `analyse` results
+    /// of a sorted list of paths.
     public mutating func add(_ analysis: DocumentAnalysis) {
         findings += analysis.findings
-        if let order = analysis.order {
-            if let other = orders[order.id] {
-                findings.append(Finding("unique/id", file: order.path, pointer: "/id", "order id \(order.id) is also used by \(other.path)"))
-            }
-            orders[order.id] = order
+        if let invoice = analysis.invoice {
+            assert(orderPaths.isEmpty, "documents are added in path order: every invoice before the first order")
+            if !invoice.isCreditNote, let orderID = invoice.orderId { billing[orderID, default: []].append(invoices.count) }
+            invoices.append(invoice)
         }
-        if let invoice = analysis.invoice { invoices.append(invoice) }
+        if let order = analysis.order {
+            if let other = orderPaths[order.id] {
+                findings.append(Finding("unique/id", file: order.path, pointer: "/id", "order id \(order.id) is also used by \(other)"))
+            }
+            orderPaths[order.id] = order.path
+            let bills = (billing[order.id] ?? []).map { invoices[$0] }
+            for k in billing[order.id] ?? [] where linked.insert(k).inserted { Self.checkInvoiceLink(invoices[k], order: order, &findings) }
+            Self.checkItemAccounting(order, bills, &findings)
+        }
     }
 
     /// The checks across documents, and every finding in a stable order.
@@ -143,10 +159,13 @@ public struct Validation: Sendable {
                 findings.append(Finding("unique/id", file: inv.path, pointer: "/id", "invoice id \(inv.id) is also used by \(other)"))
             }
             seenIDs[inv.id] = inv.path
-            Self.checkInvoiceLinks(inv, orders: orders, &findings)
+        }
+        for (orderID, billers) in billing where orderPaths[orderID] == nil {
+            for k in billers {
+                findings.append(Finding("order/missing", file: self.invoices[k].path, pointer: "/orderId", "order \(orderID) does not exist"))
+            }
         }
         if let fields { Self.checkUniqueExtraFields(invoices, fields, &findings) }
-        Self.checkItemAccounting(invoices, orders, &findings)
         // A share (SPEC §10) holds one customer's invoices; the series, and the numbers of the
         // other customers, stay in the seller's repository, which checks them.
         if !isShare { Self.checkNumbers(invoices, series, &findings) }
@@ -408,15 +427,10 @@ extension Validation {
     }
 
     /// The checks that look at the invoice's order.
-    static func checkInvoiceLinks(_ doc: InvoiceFacts, orders: [String: OrderFacts], _ f: inout [Finding]) {
-        let path = doc.path
+    /// The checks that look at the invoice's order (a credit note has none).
+    static func checkInvoiceLink(_ doc: InvoiceFacts, order: OrderFacts, _ f: inout [Finding]) {
+        let path = doc.path, orderID = order.id
         func add(_ rule: String, _ pointer: String, _ message: String) { f.append(Finding(rule, file: path, pointer: pointer, message)) }
-        guard !doc.isCreditNote else { return }
-        guard let orderID = doc.orderId else { return }
-        guard let order = orders[orderID] else {
-            add("order/missing", "/orderId", "order \(orderID) does not exist")
-            return
-        }
         if order.isMarketplace { add("order/marketplace", "/orderId", "order \(orderID) is a marketplace order; marketplace orders cannot be invoiced") }
         if order.currency != doc.currency { add("currency/mismatch", "/currency", "is \(doc.currency) but order \(orderID) is in \(order.currency)") }
         if order.customerId != doc.customerId { add("order/customer", "/customer/id", "is \(doc.customerId) but order \(orderID) belongs to \(order.customerId)") }
@@ -430,40 +444,37 @@ extension Validation {
 
     /// Order items by quantity: what each live invoice bills of an item is what the item
     /// records that invoice took, never more than the item's quantity in total.
-    static func checkItemAccounting(_ invoices: [InvoiceFacts], _ orders: [String: OrderFacts], _ f: inout [Finding]) {
-        var billed: [String: [String: [String: ExactDecimal]]] = [:]   // order → ref → invoice id → quantity (not void)
-        for inv in invoices where !inv.isCreditNote {
-            guard let orderID = inv.orderId else { continue }
-            if inv.isVoided { continue }
+    /// `invoices`: the invoices that bill `order` (credit notes aside).
+    static func checkItemAccounting(_ order: OrderFacts, _ invoices: [InvoiceFacts], _ f: inout [Finding]) {
+        var billed: [String: [String: ExactDecimal]] = [:]   // ref → invoice id → quantity (not void)
+        for inv in invoices where !inv.isVoided {
             for line in inv.lines {
                 guard let ref = line.orderItemRef else { continue }
-                billed[orderID, default: [:]][ref, default: [:]][inv.id, default: ExactDecimal(0)] = (billed[orderID]?[ref]?[inv.id] ?? ExactDecimal(0)) + (ExactDecimal(line.quantity) ?? ExactDecimal(0))
+                billed[ref, default: [:]][inv.id, default: ExactDecimal(0)] = (billed[ref]?[inv.id] ?? ExactDecimal(0)) + (ExactDecimal(line.quantity) ?? ExactDecimal(0))
             }
         }
-        for order in orders.values.sorted(by: { $0.path < $1.path }) {
-            for (i, item) in order.items.enumerated() {
-                let bills = billed[order.id]?[item.ref] ?? [:]
-                let total = bills.values.reduce(ExactDecimal(0), +)
-                if ExactDecimal.isLess(item.quantityValue, than: total) {
-                    let who = bills.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
-                    f.append(Finding("order/item-twice", file: order.path, pointer: "/items/\(i)", "item \"\(item.ref)\" is invoiced more than once, beyond its quantity \(item.quantity): \(who)"))
-                    continue
+        for (i, item) in order.items.enumerated() {
+            let bills = billed[item.ref] ?? [:]
+            let total = bills.values.reduce(ExactDecimal(0), +)
+            if ExactDecimal.isLess(item.quantityValue, than: total) {
+                let who = bills.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
+                f.append(Finding("order/item-twice", file: order.path, pointer: "/items/\(i)", "item \"\(item.ref)\" is invoiced more than once, beyond its quantity \(item.quantity): \(who)"))
+                continue
+            }
+            if bills.isEmpty && !item.takers.isEmpty {
+                f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" is marked invoiced by \(item.takers.joined(separator: ", ")) but no invoice (that is not void) has it"))
+                continue
+            }
+            for (invoiceID, quantity) in bills.sorted(by: { $0.key < $1.key }) {
+                let recorded = item.invoicedQuantity(of: invoiceID)
+                if recorded.isZero && !quantity.isZero {
+                    f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" is \(item.status.rawValue) but invoice \(invoiceID) has it"))
+                } else if !ExactDecimal.isSame(recorded, as: quantity) {
+                    f.append(Finding("order/item-quantity", file: order.path, pointer: "/items/\(i)", "item \"\(item.ref)\" records \(recorded) taken by invoice \(invoiceID), which bills \(quantity); the rest must stay open to be invoiced or cancelled"))
                 }
-                if bills.isEmpty && !item.takers.isEmpty {
-                    f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" is marked invoiced by \(item.takers.joined(separator: ", ")) but no invoice (that is not void) has it"))
-                    continue
-                }
-                for (invoiceID, quantity) in bills.sorted(by: { $0.key < $1.key }) {
-                    let recorded = item.invoicedQuantity(of: invoiceID)
-                    if recorded.isZero && !quantity.isZero {
-                        f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" is \(item.status.rawValue) but invoice \(invoiceID) has it"))
-                    } else if !ExactDecimal.isSame(recorded, as: quantity) {
-                        f.append(Finding("order/item-quantity", file: order.path, pointer: "/items/\(i)", "item \"\(item.ref)\" records \(recorded) taken by invoice \(invoiceID), which bills \(quantity); the rest must stay open to be invoiced or cancelled"))
-                    }
-                }
-                for invoiceID in item.takers where bills[invoiceID] == nil {
-                    f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" records a part taken by \(invoiceID), which does not bill it (or is void)"))
-                }
+            }
+            for invoiceID in item.takers where bills[invoiceID] == nil {
+                f.append(Finding("order/item-status", file: order.path, pointer: "/items/\(i)/status", "item \"\(item.ref)\" records a part taken by \(invoiceID), which does not bill it (or is void)"))
             }
         }
     }
