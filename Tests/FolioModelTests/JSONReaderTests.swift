@@ -49,3 +49,82 @@ import Testing
         #expect(try J("[9007199254740993, -9223372036854775808]") == .array([.int(9_007_199_254_740_993), .int(.min)]))
     }
 }
+
+/// Foundation's JSONSerialization as an outside witness of JSON syntax: on thousands of
+/// mutated documents, whatever `JSONReader` accepts Foundation accepts with the same value,
+/// and whatever it refuses that Foundation accepts is refused for one of Folio's own rules
+/// (SPEC §1, §8: integers only, one value per key, no trailing commas, bounded depth, no
+/// conflict markers).
+@Suite struct JSONReaderWitnessTests {
+    static let seedDocument = #"""
+    {
+      "a": [1, -2, 0, 9223372036854775807, -9223372036854775808, true, false, null],
+      "b": {"c": "caf\u00e9 \ud83d\ude00 \"q\" \\ \/ \n\t", "d": [], "e": {}},
+      "f": "plain ascii",
+      "g": [[{"h": [[[0]]]}]],
+      "i": "é😀"
+    }
+    """#
+    static let alphabet = Array("{}[]:,\"\\u0123456789-+.eEtrufalsn \n\t\r\u{00e9}dD8".utf8)
+
+    /// A Foundation value as Folio reads it, or nil when it holds something Folio refuses on
+    /// its own terms (a fraction).
+    static func folio(_ any: Any) -> JSONValue? {
+        switch any {
+        case let s as String: return .string(s)
+        case is NSNull: return .null
+        case let a as [Any]:
+            var out: [JSONValue] = []
+            for e in a { guard let v = folio(e) else { return nil }; out.append(v) }
+            return .array(out)
+        case let o as [String: Any]:
+            var out: [String: JSONValue] = [:]
+            for (k, e) in o { guard let v = folio(e) else { return nil }; out[k] = v }
+            return .object(out)
+        case let n as NSNumber:
+            // Foundation hands Int64.min over as a decimal; it is still an Int64.
+            if n is NSDecimalNumber { return Int64(n.stringValue).map(JSONValue.int) }
+            switch n.objCType.pointee {
+            case 0x63, 0x42: return .bool(n.boolValue)
+            case 0x64, 0x66: return nil
+            default: return .int(n.int64Value)
+            }
+        default: return nil
+        }
+    }
+
+    @Test("mutated documents: JSONReader never accepts what Foundation refuses, and agrees on values")
+    func witness() throws {
+        var rng = SplitMix64(state: 20261203)
+        let seed = Array(Self.seedDocument.utf8)
+        var accepted = 0, refusedByBoth = 0, refusedByFolioRules = 0
+        for _ in 0..<20000 {
+            var bytes = seed
+            for _ in 0..<(1 + rng.int(3)) {
+                let at = rng.int(bytes.count)
+                switch rng.int(3) {
+                case 0: bytes[at] = Self.alphabet[rng.int(Self.alphabet.count)]
+                case 1: bytes.remove(at: at)
+                default: bytes.insert(Self.alphabet[rng.int(Self.alphabet.count)], at: at)
+                }
+            }
+            let data = Data(bytes)
+            let theirs = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            let ours: Result<JSONValue, JSONInputError>
+            do throws(JSONInputError) { ours = .success(try JSONValue.parse(data)) } catch { ours = .failure(error) }
+            switch ours {
+            case .success(let value):
+                let witness = try #require(theirs, "JSONReader accepted what Foundation refuses: \(String(decoding: bytes, as: UTF8.self))")
+                #expect(Self.folio(witness) == value, "\(String(decoding: bytes, as: UTF8.self))")
+                accepted += 1
+            case .failure(let error):
+                if theirs == nil { refusedByBoth += 1; continue }
+                let folioRules = ["fraction", "too large", "twice", "trailing commas", "nested more than", "merge conflict marker", "surrogate", "UTF-8"]
+                #expect(folioRules.contains { error.message.contains($0) }, "refused what Foundation reads, for no Folio rule: \(error.message) in \(String(decoding: bytes, as: UTF8.self))")
+                refusedByFolioRules += 1
+            }
+        }
+        // The mutations reach all three outcomes, so the test can fail each way.
+        #expect(accepted > 100 && refusedByBoth > 100 && refusedByFolioRules > 10, "\(accepted) \(refusedByBoth) \(refusedByFolioRules)")
+    }
+}
