@@ -38,7 +38,8 @@ public enum DocumentCodec {
             case .keyNotFound(let key, let c): (c.codingPath + [key], c.debugDescription)
             @unknown default: ([], "\(error)")
             }
-            let pointer = path.map { "/" + JSONPointer.escape($0.intValue.map(String.init) ?? $0.stringValue) }.joined()
+            // stringValue: a dictionary key "007" is "007" (its intValue would say 7).
+            let pointer = path.map { "/" + JSONPointer.escape($0.stringValue) }.joined()
             throw DocumentError(file: file, pointer: pointer, rule: "schema/type", "does not match the \(type) schema: \(detail)")
         } catch {
             throw DocumentError(file: file, rule: "schema/type", "does not match the \(type) schema: \(error)")

@@ -345,22 +345,55 @@ struct JSONReader {
     private func integer(_ token: NumberToken, wholeFloats: Bool) throws(JSONInputError) -> JSONValue {
         let written = text(token)
         if wholeFloats {
-            let limit = 9_007_199_254_740_992.0
-            let value = Double(written) ?? .infinity
-            // An integer is judged by its exact value (a Double would round 2^53 + 1 down).
-            let beyond = token.isInteger ? (token.integer.map { $0.magnitude > 9_007_199_254_740_992 } ?? true) : !(value.isFinite && abs(value) <= limit)
-            guard !beyond else {
+            // Decided on the digits, never through a Double, which would round 2^53 + 1 down
+            // to 2^53 and 1.0000000000000000001 to 1.
+            let exact = Self.exactValue(written)
+            let limit: UInt64 = 9_007_199_254_740_992
+            guard let magnitude = exact.wholePart, magnitude < limit || (magnitude == limit && exact.whole) else {
                 throw JSONInputError(pointer: pointer, "is a number beyond ±2^53, which JSON clients cannot hold exactly (\(written))")
             }
-            guard value.rounded() == value else {
+            guard exact.whole else {
                 throw JSONInputError(pointer: pointer, "is a number with a fraction (\(written)); amounts are integer minor units, and quantities and rates are decimal strings such as \"2.5\"")
             }
-            return .int(token.integer ?? Int64(value))
+            return .int(exact.negative ? -Int64(magnitude) : Int64(magnitude))
         }
         if let integer = token.integer { return .int(integer) }
         if token.isInteger { throw JSONInputError(pointer: pointer, "is a number too large to store (\(written))") }
         let shown = Double(written).map { "\($0)" } ?? written
         throw JSONInputError(pointer: pointer, "is a number with a fraction or exponent (\(shown)); amounts are integer minor units, and quantities and rates are decimal strings such as \"2.5\"")
+    }
+
+    /// A JSON number's exact value: its sign, whether it is whole, and its whole part (nil when
+    /// that does not fit in a UInt64). `written` is a number the lexer accepted.
+    static func exactValue(_ written: String) -> (negative: Bool, whole: Bool, wholePart: UInt64?) {
+        var text = Substring(written)
+        let negative = text.first == "-"
+        if negative { text = text.dropFirst() }
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            // Beyond a few hundred the answer is "zero" or "too large" either way; capped so the
+            // arithmetic below cannot overflow.
+            let written = text[text.index(after: e)...]
+            exponent = max(-10_000, min(10_000, Int(written) ?? (written.hasPrefix("-") ? -10_000 : 10_000)))
+            text = text[..<e]
+        }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        let fraction = parts.count > 1 ? parts[1] : ""
+        // The significant digits, times ten to `power`.
+        var digits = Array((parts[0] + fraction).drop { $0 == "0" })
+        var power = exponent - fraction.count
+        while power < 0, digits.last == "0" { digits.removeLast(); power += 1 }
+        let whole = power >= 0 || digits.isEmpty
+        // The whole part: the digits left of the point.
+        let kept = power >= 0 ? digits : Array(digits.dropLast(min(digits.count, -power)))
+        var value: UInt64 = 0
+        for d in kept + Array(repeating: Character("0"), count: max(0, power)) {
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(UInt64(d.asciiValue! - 0x30))
+            if o1 || o2 { return (negative, whole, nil) }
+            value = a
+        }
+        return (negative, whole, value)
     }
 
     var pointer: String {

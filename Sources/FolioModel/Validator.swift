@@ -53,8 +53,6 @@ public struct Validation: Sendable {
     /// The invoices (indexes into `invoices`, credit notes aside) that bill each order, so
     /// that an order is checked against them when it arrives and then forgotten.
     var billing: [String: [Int]] = [:]
-    /// The invoices whose order link was checked.
-    var linked: Set<Int> = []
     /// Every order id met, with its path.
     var orderPaths: [String: String] = [:]
 
@@ -144,7 +142,8 @@ public struct Validation: Sendable {
             }
             orderPaths[order.id] = order.path
             let bills = (billing[order.id] ?? []).map { invoices[$0] }
-            for k in billing[order.id] ?? [] where linked.insert(k).inserted { Self.checkInvoiceLink(invoices[k], order: order, &findings) }
+            // An id given to two orders (already a finding) checks its invoices against both.
+            for invoice in bills { Self.checkInvoiceLink(invoice, order: order, &findings) }
             Self.checkItemAccounting(order, bills, &findings)
         }
     }
@@ -170,7 +169,9 @@ public struct Validation: Sendable {
         // other customers, stay in the seller's repository, which checks them.
         if !isShare { Self.checkNumbers(invoices, series, &findings) }
         Self.checkCredits(invoices, &findings)
-        return findings.sorted { ($0.file, $0.pointer, $0.rule) < ($1.file, $1.pointer, $1.rule) }
+        // Sorted by place, each finding once (two orders with one id find the same things).
+        var seen: Set<Finding> = []
+        return findings.filter { seen.insert($0).inserted }.sorted { ($0.file, $0.pointer, $0.rule) < ($1.file, $1.pointer, $1.rule) }
     }
 
     // MARK: - Loading

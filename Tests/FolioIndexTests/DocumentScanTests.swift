@@ -241,3 +241,17 @@ enum Mutator {
         return Data(Serializer(escapeNonASCII: rng.chance(30), spaced: rng.chance(30), rng: rng).write(json).utf8)
     }
 }
+
+/// The scan and the full check on a schema with a map (parties by email): a null member is
+/// the full check's to refuse, never the scan's to accept.
+@Suite struct DocumentScanMapTests {
+    @Test func nullMapMemberGoesToTheFullCheck() throws {
+        let parties = CompiledSchema(Schemas.parties, path: "", captures: [:])
+        let good = Data(#"{"parties": {"ana@seller.example": {"role": "seller"}}}"#.utf8)
+        let bad = Data(#"{"parties": {"ana@seller.example": null}}"#.utf8)
+        #expect(Schemas.parties.check(try JSONValue.parse(good), file: "p").isEmpty)
+        #expect(DocumentScan.read(good, schema: parties) != nil)
+        #expect(!Schemas.parties.check(try JSONValue.parse(bad), file: "p").isEmpty)
+        #expect(DocumentScan.read(bad, schema: parties) == nil)
+    }
+}
