@@ -48,12 +48,7 @@ public enum DocumentCodec {
 
     public static func decode<T: Decodable>(_ type: T.Type, data: Data, schema: Schema, file: String) throws(DocumentError) -> (T, JSONValue) {
         let json = try parse(data, file: file)
-        return (try decode(type, json: json, data: data, schema: schema, file: file), json)
-    }
-
-    /// `json` must be `data` parsed.
-    public static func decode<T: Decodable>(_ type: T.Type, json: JSONValue, data: Data, schema: Schema, file: String) throws(DocumentError) -> T {
-        try decode(type, json: json, schema: schema, file: file)
+        return (try decode(type, json: json, schema: schema, file: file), json)
     }
 
     public static func encode<T: Encodable>(_ value: T) -> Data {

@@ -19,7 +19,6 @@ enum JSONSyntaxProblem: Error {
     case loneSurrogate(at: Int)
     case trailingComma(at: Int)
     case tooDeep
-    case nonScalar
 }
 
 struct JSONReader {
@@ -431,8 +430,6 @@ struct JSONReader {
             return JSONInputError("is not valid JSON: an escaped UTF-16 surrogate without its pair at \(at(offset))")
         case .trailingComma(let offset):
             return JSONInputError("is not valid JSON: a comma before \(shown(offset)) at \(at(offset)); JSON allows no trailing commas")
-        case .nonScalar:
-            return JSONInputError("is not valid JSON")
         }
     }
 }

@@ -107,15 +107,15 @@ public struct Validation: Sendable {
     /// The checks of one document on its own. Pure, and safe on any thread.
     public func analyse(path: String, data: Data) -> DocumentAnalysis {
         var out = DocumentAnalysis()
-        guard let (kind, _) = DocumentPaths.parse(path), let json = parseChecked(path, data, &out.findings) else { return out }
+        guard let (kind, _) = DocumentPaths.parse(path), let json = Self.parseChecked(path, data, options, &out.findings) else { return out }
         switch kind {
         case .order:
-            guard let order: Order = decodeChecked(path, json, data, Schemas.order, scan: DocumentScan.order, &out.findings) else { return out }
+            guard let order: Order = Self.decodeChecked(path, json, data, Schemas.order, scan: DocumentScan.order, &out.findings) else { return out }
             Self.checkPath(path, kind, order.id, &out.findings)
             Self.checkOrder(Loaded(path: path, value: order), &out.findings)
             out.order = OrderFacts(order, path: path)
         case .invoice:
-            guard let invoice: Invoice = decodeChecked(path, json, data, Schemas.invoice, scan: DocumentScan.invoice, &out.findings) else { return out }
+            guard let invoice: Invoice = Self.decodeChecked(path, json, data, Schemas.invoice, scan: DocumentScan.invoice, &out.findings) else { return out }
             Self.checkPath(path, kind, invoice.id, &out.findings)
             Self.checkInvoiceAlone(invoice, path: path, &out.findings)
             if let fields {
@@ -176,7 +176,7 @@ public struct Validation: Sendable {
 
     // MARK: - Loading
 
-    func parseChecked(_ path: String, _ data: Data, _ f: inout [Finding]) -> JSONValue? {
+    static func parseChecked(_ path: String, _ data: Data, _ options: Options, _ f: inout [Finding]) -> JSONValue? {
         do {
             let json = try DocumentCodec.parse(data, file: path)
             if options.checkCanonical && !DocumentCodec.isCanonical(data, json) {
@@ -191,10 +191,10 @@ public struct Validation: Sendable {
 
     /// `scan`, the same schema compiled: a document it accepts certainly passes `Schema.check`
     /// (`DocumentScanTests`), which is then skipped; it costs a fifth as much.
-    func decodeChecked<T: Decodable>(_ path: String, _ json: JSONValue, _ data: Data, _ schema: Schema, scan: CompiledSchema? = nil, _ f: inout [Finding]) -> T? {
+    static func decodeChecked<T: Decodable>(_ path: String, _ json: JSONValue, _ data: Data, _ schema: Schema, scan: CompiledSchema? = nil, _ f: inout [Finding]) -> T? {
         do {
             if let scan, DocumentScan.read(data, schema: scan) != nil { return try DocumentCodec.typed(T.self, json, file: path) }
-            return try DocumentCodec.decode(T.self, json: json, data: data, schema: schema, file: path)
+            return try DocumentCodec.decode(T.self, json: json, schema: schema, file: path)
         } catch {
             f.append(contentsOf: error.findings)
             return nil
@@ -208,9 +208,8 @@ struct SettingsReader {
     let options: Validator.Options
 
     func load<T: Decodable>(_ path: String, _ schema: Schema, _ f: inout [Finding]) -> T? {
-        let reader = Validation(options: options)
-        guard let data = files[path], let json = reader.parseChecked(path, data, &f) else { return nil }
-        return reader.decodeChecked(path, json, data, schema, &f)
+        guard let data = files[path], let json = Validation.parseChecked(path, data, options, &f) else { return nil }
+        return Validation.decodeChecked(path, json, data, schema, &f)
     }
 
     func loadSingle<T: Decodable>(_ path: String, _ schema: Schema, required: Bool, _ f: inout [Finding]) -> T? {
