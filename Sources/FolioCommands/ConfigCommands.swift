@@ -10,13 +10,13 @@ struct ConfigCommand: ParsableCommand {
                                                     subcommands: [ConfigShow.self, ConfigSet.self])
 }
 
-struct ConfigShow: ParsableCommand {
+struct ConfigShow: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the settings (.folio/config.json).")
     @OptionGroup var global: GlobalOptions
-    func run() throws {
-        let config = try global.openRepository().snapshot().config()
-        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(config))); return }
-        Output.data("""
+    func run(_ console: Console) throws {
+        let config = try global.openRepository(console).snapshot().config()
+        if global.wantsJSON { console.data(CanonicalJSON.string(JSONValue.encoding(config))); return }
+        console.data("""
             company          \(config.company.name)
             currency         \(config.currency)
             dueDays          \(config.dueDays)
@@ -28,15 +28,15 @@ struct ConfigShow: ParsableCommand {
     }
 }
 
-struct ConfigSet: ParsableCommand {
+struct ConfigSet: FolioCommand {
     static let configuration = CommandConfiguration(
         commandName: "set", abstract: "Change one setting, as a commit.",
         discussion: "Settings: \(FolioRepository.configKeys.joined(separator: ", ")). Setting invoicing to manual turns requireApproval off (seed 000).")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The setting.") var key: String
     @Argument(help: "Its new value.") var value: String
-    func run() throws {
-        let written = try global.openRepository().setConfig(key: key, value: value, caller: global.caller)
-        reportChange(written, global)
+    func run(_ console: Console) throws {
+        let written = try global.openRepository(console).setConfig(key: key, value: value, caller: global.caller)
+        console.reportChange(written, global)
     }
 }

@@ -5,46 +5,46 @@ import FolioModel
 import FolioRepo
 import FolioSync
 
-struct ConflictsCommand: ParsableCommand {
+struct ConflictsCommand: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "conflicts", abstract: "List unresolved conflict records.")
     @OptionGroup var global: GlobalOptions
-    func run() throws {
-        let repo = try global.openRepository()
+    func run(_ console: Console) throws {
+        let repo = try global.openRepository(console)
         let visibility = try repo.visibility(explicit: global.actingAs, snapshot: repo.snapshot())
         let open = try repo.openConflicts().filter { visibility.allows(customerID: $0.customerID) }
         if global.wantsJSON {
-            Output.data(CanonicalJSON.string(.object(["data": .array(open.map { c in
+            console.data(CanonicalJSON.string(.object(["data": .array(open.map { c in
                 var o = JSONValue.encoding(c.record).objectValue ?? [:]
                 o["document"] = .string(c.documentID); o["kind"] = .string(c.kind.rawValue); o["file"] = .string(c.file)
                 return .object(o)
             })])))
             return
         }
-        if open.isEmpty { Output.data("No unresolved conflicts."); return }
+        if open.isEmpty { console.data("No unresolved conflicts."); return }
         for c in open {
             let show: (JSONValue?) -> String = { $0.map { String(CanonicalJSON.compact($0).prefix(60)) } ?? "(absent)" }
-            Output.data("\(c.kind.rawValue) \(c.documentID) \(c.record.path): kept \(show(c.record.ours)) by \(c.record.oursBy ?? "?"); other \(show(c.record.theirs)) by \(c.record.theirsBy ?? "?") — \(c.record.reason ?? "")")
+            console.data("\(c.kind.rawValue) \(c.documentID) \(c.record.path): kept \(show(c.record.ours)) by \(c.record.oursBy ?? "?"); other \(show(c.record.theirs)) by \(c.record.theirsBy ?? "?") — \(c.record.reason ?? "")")
         }
-        Output.info("\(open.count) conflict(s); clear one with `folio resolve ID --path P --take ours|theirs|VALUE`")
+        console.info("\(open.count) conflict(s); clear one with `folio resolve ID --path P --take ours|theirs|VALUE`")
     }
 }
 
-struct ResolveCommand: ParsableCommand {
+struct ResolveCommand: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "resolve", abstract: "Clear a conflict record, keeping ours, taking theirs, or setting a value.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The invoice or order id.") var id: String
     @Option(help: "The conflict's JSON pointer (or its record id).") var path: String
     @Option(help: "ours (keep the merged value), theirs (take the other), or a value (JSON, else a string).") var take: String
 
-    func run() throws {
+    func run(_ console: Console) throws {
         let resolution: FolioRepository.Resolution
         switch take {
         case "ours": resolution = .ours
         case "theirs": resolution = .theirs
         default: resolution = .value((try? JSONValue.parse(Data(take.utf8))) ?? .string(take))
         }
-        let repo = try global.openRepository()
+        let repo = try global.openRepository(console)
         let written = try repo.resolve(id: repo.invoiceID(for: id), path: path, take: resolution, caller: global.caller)
-        if global.wantsJSON { Output.data(CanonicalJSON.string(written.value)) } else { Output.data(written.message) }
+        if global.wantsJSON { console.data(CanonicalJSON.string(written.value)) } else { console.data(written.message) }
     }
 }

@@ -7,13 +7,13 @@ import FolioSync
 
 /// `folio demo`: the end-to-end story on sample-repo/, played on a fresh repository in a
 /// temporary folder through the same operations the commands use.
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "demo", abstract: "Play the end-to-end story on the sample data (sample-repo/).")
     @OptionGroup var global: GlobalOptions
     @Option(help: "The sample data folder (default: ./sample-repo, or the one beside the folio checkout).") var sample: String?
     @Option(help: "Where to build the demo repository (default: a new temporary folder).") var into: String?
 
-    func run() throws {
+    func run(_ console: Console) throws {
         let sampleDir = try locateSample()
         let target = into ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("folio-demo-\(IDs.make("", length: 6))")
         // Without --into the demo's repositories are scratch: removed when it ends, however it ends.
@@ -22,9 +22,9 @@ struct DemoCommand: ParsableCommand {
                 for folder in [target, target + "-remote.git", target + "-bob"] { try? FileManager.default.removeItem(atPath: folder) }
             }
         }
-        var story = DemoStory(sample: sampleDir, target: target, json: global.wantsJSON, keep: into != nil)
+        var story = DemoStory(sample: sampleDir, target: target, json: global.wantsJSON, console: console, keep: into != nil)
         try story.play()
-        if into == nil && !global.wantsJSON { Output.info("(the demo's repositories were temporary and are removed; keep them to explore with `folio demo --into PATH`)") }
+        if into == nil && !global.wantsJSON { console.info("(the demo's repositories were temporary and are removed; keep them to explore with `folio demo --into PATH`)") }
     }
 
     func locateSample() throws -> String {
@@ -46,6 +46,7 @@ struct DemoStory {
     let sample: String
     let target: String
     let json: Bool
+    let console: Console
     /// --into: the repositories stay for the user to explore.
     var keep = true
     var step = 0
@@ -54,8 +55,8 @@ struct DemoStory {
     // The story's clock: one pinned morning, a few minutes per step, so every run reads the same.
     let start = ISO8601DateFormatter().date(from: "2026-11-02T09:00:00Z")!
 
-    init(sample: String, target: String, json: Bool, keep: Bool = true) {
-        self.sample = sample; self.target = target; self.json = json; self.keep = keep
+    init(sample: String, target: String, json: Bool, console: Console, keep: Bool = true) {
+        self.sample = sample; self.target = target; self.json = json; self.console = console; self.keep = keep
     }
 
     static let seller = "ana@alderfinch.example"
@@ -68,7 +69,7 @@ struct DemoStory {
         return Caller(identity: who, clock: Clock(now: start.addingTimeInterval(TimeInterval(minute * 60))))
     }
 
-    func say(_ text: String) { if !json { Output.data(text) } }
+    func say(_ text: String) { if !json { console.data(text) } }
 
     mutating func show(_ who: String, _ what: String, _ invoice: Invoice?) {
         step += 1
@@ -248,7 +249,7 @@ struct DemoStory {
         let commits = try repo.commitCount(from: snap.commit!)
         say("\n\(all.count) invoices, \(commits) commits." + (keep ? " Explore: git -C \(target) log --format='%h %an: %s'   or   folio -C \(target) list" : ""))
         if json {
-            Output.data(CanonicalJSON.string(.object(["repository": .string(target), "steps": .array(steps), "commits": .int(Int64(commits)),
+            console.data(CanonicalJSON.string(.object(["repository": .string(target), "steps": .array(steps), "commits": .int(Int64(commits)),
                                                       "validate": .object(["errors": .int(Int64(errors.count)), "findings": .array(findings.map { .string($0.description) })])])))
         }
         if !errors.isEmpty { throw ExitCode(1) }

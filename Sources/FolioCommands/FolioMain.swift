@@ -8,58 +8,60 @@ import FolioRepo
 /// (0 done, 1 refused or invalid, 2 usage or I/O) with the message on standard error.
 public enum FolioMain {
     public static func run(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
-        exit(execute(arguments))
+        exit(execute(arguments, console: .standard()))
     }
 
-    public static func execute(_ arguments: [String]) -> Int32 {
-        Output.failure = nil
-        let code = executeCommand(arguments)
+    /// Runs `arguments` as `folio` would, writing to `console`; returns the exit status.
+    public static func execute(_ arguments: [String], console: Console) -> Int32 {
+        let code = executeCommand(arguments, console: console)
         // Output cut short (a full disk, a closed descriptor) is an I/O error, not success.
-        if let failure = Output.failure, code == 0 {
-            Output.error("folio: error: \(failure)")
+        if let failure = console.failure, code == 0 {
+            console.error("folio: error: \(failure)")
             return 2
         }
         return code
     }
 
-    private static func executeCommand(_ arguments: [String]) -> Int32 {
-        let (globals, rest) = GlobalOptions.extractLeading(arguments)
-        GlobalOptions.leading = globals
+    private static func executeCommand(_ arguments: [String], console: Console) -> Int32 {
         var command: any ParsableCommand
-        if let unknown = unknownHelpTopic(rest) {
-            Output.error("folio: error: no command \"\(unknown)\"\(suggestion(for: unknown, among: Folio.configuration.subcommands))\nSee 'folio --help' for the commands.")
+        if let unknown = unknownHelpTopic(arguments) {
+            console.error("folio: error: no command \"\(unknown)\"\(suggestion(for: unknown, among: Folio.configuration.subcommands))\nSee 'folio --help' for the commands.")
             return 2
         }
         do {
-            command = try parse(rest)
+            command = try parse(arguments)
         } catch {
             let code = Folio.exitCode(for: error)
             if code == .success {
-                Output.data(Folio.fullMessage(for: error))
+                console.data(Folio.fullMessage(for: error))
                 return 0
             }
-            Output.error(usageMessage(for: error, arguments: rest))
+            console.error(usageMessage(for: error, arguments: arguments))
             return 2
         }
         do {
-            try command.run()
+            if let command = command as? any FolioCommand {
+                try command.run(console)
+            } else {
+                try command.run()
+            }
             return 0
         } catch let error as FolioError {
-            Output.error(error.exitCode == 0 ? "folio: \(error.description)" : "folio: error: \(error.description)")
+            console.error(error.exitCode == 0 ? "folio: \(error.description)" : "folio: error: \(error.description)")
             return error.exitCode
         } catch let error as ExitCode {
             return error.rawValue
         } catch let error as ValidationError {
-            Output.error("folio: error: \(error.message)")
+            console.error("folio: error: \(error.message)")
             return 2
         } catch where Folio.exitCode(for: error) == .success {
             // ArgumentParser answers `--help` and `help` with a command whose run throws the
             // help screen as an error, for its own main() to print.
-            Output.data(Folio.fullMessage(for: error))
+            console.data(Folio.fullMessage(for: error))
             return 0
         } catch {
             let wrapped = FolioError.wrap(error)
-            Output.error("folio: error: \(wrapped.description)")
+            console.error("folio: error: \(wrapped.description)")
             return wrapped.exitCode
         }
     }
@@ -74,7 +76,7 @@ extension FolioMain {
         guard text.contains("unexpected argument") else { return text }
         // The first word that is not a command at its level, and the commands of that level.
         var level: [any ParsableCommand.Type] = Folio.configuration.subcommands
-        for word in arguments where !word.hasPrefix("-") {
+        for word in GlobalOptions.words(arguments) {
             guard let match = level.first(where: { $0.configuration.commandName == word }) else {
                 let hint = suggestion(for: word, among: level)
                 if hint.isEmpty { return text }
@@ -89,10 +91,11 @@ extension FolioMain {
 
     /// `folio help NAME` for a NAME that is no command: ArgumentParser prints the root's help
     /// and exits 0, which a script would take for an answer.
-    static func unknownHelpTopic(_ rest: [String]) -> String? {
-        guard rest.first == "help", rest.count >= 2 else { return nil }
+    static func unknownHelpTopic(_ arguments: [String]) -> String? {
+        let words = GlobalOptions.words(arguments)
+        guard words.first == "help", words.count >= 2 else { return nil }
         var level: [any ParsableCommand.Type] = Folio.configuration.subcommands
-        for word in rest.dropFirst() where !word.hasPrefix("-") {
+        for word in words.dropFirst() {
             guard let match = level.first(where: { $0.configuration.commandName == word }) else { return word }
             level = match.configuration.subcommands
             if level.isEmpty { return nil }
@@ -122,14 +125,18 @@ extension FolioMain {
         return x.isEmpty ? y.count : row[y.count]
     }
 
-    /// `rest` as a command. `folio list …`, the command scripts run most, is parsed by
+    /// `arguments` as a command. `folio list …`, the command scripts run most, is parsed by
     /// ArgumentParser starting at ListCommand itself: the root's pass weighs every
     /// subcommand's options first (about a twentieth of a `folio list`). Whatever does not
     /// parse cleanly that way (help, a mistake) is parsed again from the root, so that help
     /// and messages read `folio list` as always.
-    static func parse(_ rest: [String]) throws -> any ParsableCommand {
-        if rest.first == "list", let list = (try? ListCommand.parseAsRoot(Array(rest.dropFirst()))) as? ListCommand { return list }
-        return try Folio.parseAsRoot(rest)
+    static func parse(_ arguments: [String]) throws -> any ParsableCommand {
+        if let at = GlobalOptions.wordPositions(arguments).first, arguments[at] == "list" {
+            var rest = arguments
+            rest.remove(at: at)
+            if let list = (try? ListCommand.parseAsRoot(rest)) as? ListCommand { return list }
+        }
+        return try Folio.parseAsRoot(arguments)
     }
 }
 
@@ -166,4 +173,8 @@ struct Folio: ParsableCommand {
             ServeCommand.self,
         ]
     )
+
+    /// Given before the command (`folio -C repo list`); every command declares the same group,
+    /// and ArgumentParser hands the values down to it.
+    @OptionGroup var global: GlobalOptions
 }

@@ -5,7 +5,7 @@ import FolioModel
 import FolioRepo
 import FolioSync
 
-struct GenerateCommand: ParsableCommand {
+struct GenerateCommand: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "generate", abstract: "Build a synthetic repository for benchmarks (deterministic for a seed).")
     @OptionGroup var global: GlobalOptions
     @Option(help: "How many invoices (one order each).") var invoices: Int
@@ -15,7 +15,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Invoices per commit (each commit is written as one pack).") var batch: Int = 25_000
     @Argument(help: "Where to create the repository (must not exist or be empty).") var path: String
 
-    func run() throws {
+    func run(_ console: Console) throws {
         guard invoices >= 0, invoices <= 10_000_000 else { throw FolioError.usage("--invoices must be between 0 and 10000000") }
         var gen = SyntheticRepository(invoices: invoices, seed: seed, customers: customers)
         gen.checkout = !noCheckout
@@ -32,7 +32,7 @@ struct GenerateCommand: ParsableCommand {
         for name in (try? fm.contentsOfDirectory(atPath: parent)) ?? [] where name.hasPrefix(partialPrefix) {
             if let pid = Int32(name.dropFirst(partialPrefix.count)), kill(pid, 0) != 0, errno == ESRCH {
                 try? fm.removeItem(atPath: parent + "/" + name)
-                Output.info("folio: removed \(name), left by a generate that was interrupted")
+                console.info("folio: removed \(name), left by a generate that was interrupted")
             }
         }
         let partial = parent + "/" + partialPrefix + String(getpid())
@@ -50,13 +50,13 @@ struct GenerateCommand: ParsableCommand {
         }
         let seconds = Date().timeIntervalSince(start)
         if global.wantsJSON {
-            Output.data(CanonicalJSON.string(.object(["path": .string(path), "invoices": .int(Int64(summary.invoices)), "orders": .int(Int64(summary.orders)),
+            console.data(CanonicalJSON.string(.object(["path": .string(path), "invoices": .int(Int64(summary.invoices)), "orders": .int(Int64(summary.orders)),
                                                       "customers": .int(Int64(summary.customers)), "commits": .int(Int64(summary.commits)),
                                                       "byStatus": .object(summary.byStatus.mapValues { .int(Int64($0)) }),
                                                       "seconds": .string(String(format: "%.2f", seconds))])))
         } else {
-            Output.data("Generated \(summary.invoices) invoices, \(summary.orders) orders, \(summary.customers) customers in \(summary.commits) commit(s) at \(path) (\(String(format: "%.1f", seconds)) s)")
-            Output.data(summary.byStatus.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)" }.joined(separator: "\n"))
+            console.data("Generated \(summary.invoices) invoices, \(summary.orders) orders, \(summary.customers) customers in \(summary.commits) commit(s) at \(path) (\(String(format: "%.1f", seconds)) s)")
+            console.data(summary.byStatus.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)" }.joined(separator: "\n"))
         }
     }
 }

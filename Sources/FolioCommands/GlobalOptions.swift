@@ -19,11 +19,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Writes: a key that makes a retry safe; a write whose key this identity's commits already record is not made again (exit 0).", valueName: "KEY"))
     var idempotencyKey: String?
 
-    nonisolated(unsafe) static var leading = (directory: String?.none, identity: String?.none, json: false)
-
-    var path: String { directory ?? GlobalOptions.leading.directory ?? FileManager.default.currentDirectoryPath }
-    var actingAs: String? { identity ?? GlobalOptions.leading.identity }
-    var wantsJSON: Bool { json || GlobalOptions.leading.json }
+    var path: String { directory ?? FileManager.default.currentDirectoryPath }
+    var actingAs: String? { identity }
+    var wantsJSON: Bool { json }
 
     var caller: Caller { Caller(identity: actingAs, clock: Clock(), idempotencyKey: idempotencyKey, idempotencyRequest: idempotencyKey.map { _ in Self.requestDigest() }) }
 
@@ -34,7 +32,7 @@ struct GlobalOptions: ParsableArguments {
         var skipNext = false
         for argument in arguments {
             if skipNext { skipNext = false; continue }
-            if ["-C", "--as", "--idempotency-key"].contains(argument) { skipNext = true; continue }
+            if valued.contains(argument) { skipNext = true; continue }
             if argument == "--json" || argument.hasPrefix("--as=") || argument.hasPrefix("--idempotency-key=") || argument.hasPrefix("-C=") { continue }
             kept.append(argument)
         }
@@ -47,32 +45,36 @@ struct GlobalOptions: ParsableArguments {
         return (email.lowercased(), nil)
     }
 
-    func openRepository() throws -> FolioRepository {
+    func openRepository(_ console: Console) throws -> FolioRepository {
         let repo = try FolioRepository.open(path)
-        repo.notice = { Output.info($0) }
+        repo.notice = { console.info($0) }
         // Numbers resolve through the index: one lookup instead of reading every invoice.
         repo.numberLookup = { [unowned repo] number in
             var query = InvoiceQuery()
             query.number = number
             query.limit = 100
-            return try IndexAccess.reading(repo) { index in try index.invoices(query).page.first { $0.number == number }?.id }
+            return try IndexAccess(repo, console).reading { index in try index.invoices(query).page.first { $0.number == number }?.id }
         }
         return repo
     }
 
 
-    static func extractLeading(_ args: [String]) -> ((directory: String?, identity: String?, json: Bool), [String]) {
-        var out = (directory: String?.none, identity: String?.none, json: false)
-        var i = 0
-        while i < args.count {
-            let a = args[i]
-            if a == "-C", i + 1 < args.count { out.directory = args[i + 1]; i += 2 }
-            else if a.hasPrefix("-C"), a.count > 2 { out.directory = String(a.dropFirst(2)); i += 1 }
-            else if a == "--as", i + 1 < args.count { out.identity = args[i + 1]; i += 2 }
-            else if a.hasPrefix("--as=") { out.identity = String(a.dropFirst(5)); i += 1 }
-            else if a == "--json" { out.json = true; i += 1 }
-            else { break }
+    /// The options above that take a value, as they are spelled, so that a message about a
+    /// mistyped command can find the command's words (`folio -C repo invocie show`).
+    static let valued: Set<String> = ["-C", "--as", "--idempotency-key"]
+
+    /// `arguments` without the options and their values: the command's words.
+    static func words(_ arguments: [String]) -> [String] { wordPositions(arguments).map { arguments[$0] } }
+
+    /// Where the command's words are in `arguments`.
+    static func wordPositions(_ arguments: [String]) -> [Int] {
+        var out: [Int] = []
+        var skipNext = false
+        for (i, argument) in arguments.enumerated() {
+            if skipNext { skipNext = false; continue }
+            if valued.contains(argument) { skipNext = true; continue }
+            if !argument.hasPrefix("-") { out.append(i) }
         }
-        return (out, Array(args[i...]))
+        return out
     }
 }

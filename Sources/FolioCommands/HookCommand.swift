@@ -12,13 +12,13 @@ struct HookCommand: ParsableCommand {
                                                     subcommands: [HookInstall.self, HookPreReceive.self])
 }
 
-struct HookInstall: ParsableCommand {
+struct HookInstall: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "install", abstract: "Install the pre-receive hook in a bare repository.")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Install the server-side hook (pre-receive) in a bare repository.") var server = false
     @Argument(help: "The bare repository (default: the current folder, or -C).") var path: String?
 
-    func run() throws {
+    func run(_ console: Console) throws {
         guard server else { throw FolioError.usage("say --server: Folio installs the server-side pre-receive hook") }
         let target = path ?? global.path
         let git: GitRepository
@@ -32,15 +32,15 @@ struct HookInstall: ParsableCommand {
             try Data(script.utf8).write(to: URL(fileURLWithPath: hook), options: .atomic)
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hook)
         } catch { throw FolioError.io("\(hook): \(error.localizedDescription)") }
-        Output.data("Installed the pre-receive hook in \(hook): pushes to this repository pass Folio's history checks")
+        console.data("Installed the pre-receive hook in \(hook): pushes to this repository pass Folio's history checks")
     }
 }
 
-struct HookPreReceive: ParsableCommand {
+struct HookPreReceive: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "pre-receive", abstract: "Run by git on the server for each push (reads \"old new ref\" lines).",
                                                     shouldDisplay: false)
 
-    func run() throws {
+    func run(_ console: Console) throws {
         let git = try GitRepository.openFromEnvironment()
         let repo = FolioRepository(git: git)
         let check = HistoryCheck(repo: repo)
@@ -58,9 +58,9 @@ struct HookPreReceive: ParsableCommand {
             errors += try check.check(base: fields[0] == zero ? nil : old, head: new).filter { $0.severity == .error }
         }
         guard !errors.isEmpty else { return }
-        for finding in errors.prefix(20) { Output.error("folio: \(finding.description)") }
-        if errors.count > 20 { Output.error("folio: … and \(errors.count - 20) more") }
-        Output.error("folio: push rejected: \(errors.count) finding(s) (SPEC §9)")
+        for finding in errors.prefix(20) { console.error("folio: \(finding.description)") }
+        if errors.count > 20 { console.error("folio: … and \(errors.count - 20) more") }
+        console.error("folio: push rejected: \(errors.count) finding(s) (SPEC §9)")
         throw ExitCode(1)
     }
 }

@@ -13,13 +13,13 @@ struct IndexCommand: ParsableCommand {
         subcommands: [IndexStatusCommand.self, IndexRebuildCommand.self])
 }
 
-struct IndexStatusCommand: ParsableCommand {
+struct IndexStatusCommand: FolioCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "The commit the index reflects, how far HEAD has moved since, and what it holds (changes nothing).")
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let repo = try global.openRepository()
+    func run(_ console: Console) throws {
+        let repo = try global.openRepository(console)
         let s = try IndexAccess.wrap { try RepositoryIndex.status(of: repo.git) }
         let relative = IndexAccess.relative(s.path, repo)
         if global.wantsJSON {
@@ -32,7 +32,7 @@ struct IndexStatusCommand: ParsableCommand {
             ]
             o["counts"] = .object(["invoices": .int(Int64(s.invoices)), "productLines": .int(Int64(s.lines)), "extraFields": .int(Int64(s.extraFields)),
                                    "ordersWithOpenItems": .int(Int64(s.openOrders)), "parties": .int(Int64(s.parties)), "skipped": .int(Int64(s.skipped.count))])
-            Output.data(CanonicalJSON.string(.object(o)))
+            console.data(CanonicalJSON.string(.object(o)))
             return
         }
         func short(_ c: String?) -> String { c.map { $0.isEmpty ? "(no commit)" : String($0.prefix(12)) } ?? "-" }
@@ -52,66 +52,71 @@ struct IndexStatusCommand: ParsableCommand {
         default:
             lines.append("state     \(s.state); the next read rebuilds it")
         }
-        Output.data(lines.joined(separator: "\n"))
+        console.data(lines.joined(separator: "\n"))
     }
 }
 
-struct IndexRebuildCommand: ParsableCommand {
+struct IndexRebuildCommand: FolioCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebuild", abstract: "Build the index again from HEAD (a progress bar on a terminal).")
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let repo = try global.openRepository()
-        let index = try IndexAccess.open(repo, forceRebuild: true)
+    func run(_ console: Console) throws {
+        let repo = try global.openRepository(console)
+        let index = try IndexAccess(repo, console).open(forceRebuild: true)
         let s = try IndexAccess.wrap { try index.status() }
         let seconds: Double
         if case .rebuilt(_, let t) = index.refresh { seconds = t } else { seconds = 0 }
         if global.wantsJSON {
-            Output.data(CanonicalJSON.string(.object([
+            console.data(CanonicalJSON.string(.object([
                 "commit": s.commit.map(JSONValue.string) ?? .null, "invoices": .int(Int64(s.invoices)), "ordersWithOpenItems": .int(Int64(s.openOrders)),
                 "skipped": .array(s.skipped.map(JSONValue.string)), "seconds": .string(String(format: "%.2f", seconds)),
             ])))
             return
         }
-        for p in s.skipped { Output.info("warning: skipped \(p)") }
-        Output.info("Indexed \(s.invoices) invoice(s) and \(s.openOrders) order(s) with open items at \(s.commit.map { String($0.prefix(12)) } ?? "-") in \(String(format: "%.2f", seconds)) s\(s.skipped.isEmpty ? "" : "; \(s.skipped.count) finding(s) on skipped documents")")
+        for p in s.skipped { console.info("warning: skipped \(p)") }
+        console.info("Indexed \(s.invoices) invoice(s) and \(s.openOrders) order(s) with open items at \(s.commit.map { String($0.prefix(12)) } ?? "-") in \(String(format: "%.2f", seconds)) s\(s.skipped.isEmpty ? "" : "; \(s.skipped.count) finding(s) on skipped documents")")
     }
 }
 
 /// How commands reach the index (`IndexReads`), with its messages and a progress bar on
-/// standard error.
-enum IndexAccess {
-    static func reads(_ repo: FolioRepository, progress bar: ProgressBar? = nil) -> IndexReads {
-        IndexReads(repo: repo, log: { Output.info($0) }, progress: { bar?.update($0, $1) })
+/// the console's standard error.
+struct IndexAccess {
+    let repo: FolioRepository
+    let console: Console
+
+    init(_ repo: FolioRepository, _ console: Console) { self.repo = repo; self.console = console }
+
+    func reads(progress bar: ProgressBar? = nil) -> IndexReads {
+        IndexReads(repo: repo, log: { [console] in console.info($0) }, progress: { bar?.update($0, $1) })
     }
 
-    static func open(_ repo: FolioRepository, forceRebuild: Bool = false) throws -> RepositoryIndex {
-        let bar = ProgressBar(minimum: forceRebuild ? 0 : 5_000)
-        let index = try reads(repo, progress: bar).open(forceRebuild: forceRebuild)
+    func open(forceRebuild: Bool = false) throws -> RepositoryIndex {
+        let bar = ProgressBar(console, minimum: forceRebuild ? 0 : 5_000)
+        let index = try reads(progress: bar).open(forceRebuild: forceRebuild)
         bar.finish()
         if ProcessInfo.processInfo.environment["FOLIO_INDEX_TIMING"] == "1" {
             switch index.refresh {
-            case .upToDate: Output.info("index: up to date")
-            case .updated(let files, let t): Output.info(String(format: "index: updated %d document(s) in %.1f ms", files, t * 1000))
-            case .rebuilt(_, let t): Output.info(String(format: "index: rebuilt in %.2f s", t))
+            case .upToDate: console.info("index: up to date")
+            case .updated(let files, let t): console.info(String(format: "index: updated %d document(s) in %.1f ms", files, t * 1000))
+            case .rebuilt(_, let t): console.info(String(format: "index: rebuilt in %.2f s", t))
             }
         }
         return index
     }
 
-    static func reading<T>(_ repo: FolioRepository, _ body: (RepositoryIndex) throws -> T) throws -> T {
+    func reading<T>(_ body: (RepositoryIndex) throws -> T) throws -> T {
         // The bar is for the rebuild after a damaged file (`open` has its own).
-        let bar = ProgressBar(minimum: 0)
+        let bar = ProgressBar(console, minimum: 0)
         defer { bar.finish() }
-        return try reads(repo, progress: bar).reading(opened: try open(repo), body)
+        return try reads(progress: bar).reading(opened: try open(), body)
+    }
+
+    func visibleCustomer(_ index: RepositoryIndex, _ global: GlobalOptions) throws -> String? {
+        try reads().visibleCustomer(index, actingAs: global.actingAs)
     }
 
     static func wrap<T>(_ body: () throws -> T) throws -> T { try IndexReads.wrap(body) }
-
-    static func visibleCustomer(_ repo: FolioRepository, _ index: RepositoryIndex, _ global: GlobalOptions) throws -> String? {
-        try reads(repo).visibleCustomer(index, actingAs: global.actingAs)
-    }
 
     static func relative(_ path: String, _ repo: FolioRepository) -> String {
         guard let workdir = repo.workdir, path.hasPrefix(workdir + "/") else { return path }
@@ -122,14 +127,16 @@ enum IndexAccess {
 /// `indexing [#######.............] 35% 70000/200000` on standard error, only when it is a
 /// terminal and the job is large enough to be worth watching.
 final class ProgressBar {
+    private let console: Console
     private let enabled: Bool
     private let minimum: Int
     private var shown = false
     private var last = Date.distantPast
 
-    init(minimum: Int) {
+    init(_ console: Console, minimum: Int) {
+        self.console = console
         self.minimum = minimum
-        enabled = isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+        enabled = console.errorsGoToTerminal && ProcessInfo.processInfo.environment["TERM"] != "dumb"
     }
 
     func update(_ done: Int, _ total: Int) {
@@ -140,12 +147,12 @@ final class ProgressBar {
         let width = 30
         let filled = width * done / total
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        FileHandle.standardError.write(Data("\rindexing [\(bar)] \(100 * done / total)% \(done)/\(total) documents".utf8))
+        console.error("\rindexing [\(bar)] \(100 * done / total)% \(done)/\(total) documents", newline: false)
         shown = true
     }
 
     func finish() {
-        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if shown { console.error("\r\u{1B}[K", newline: false) }
         shown = false
     }
 }

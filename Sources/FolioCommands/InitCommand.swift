@@ -6,7 +6,7 @@ import FolioRepo
 import FolioSync
 import FolioTrust
 
-struct InitCommand: ParsableCommand {
+struct InitCommand: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a Folio repository.")
 
     @OptionGroup var global: GlobalOptions
@@ -20,7 +20,7 @@ struct InitCommand: ParsableCommand {
     @Option(help: "The creating seller's ssh-ed25519 public key (or its .pub file); default: the public half of the signing key (user.signingKey, FOLIO_SIGNING_KEY).") var key: String?
     @Flag(help: "Do not require signed commits (SPEC §9); turn it on later with `folio config set requireSignatures true`.") var unsigned = false
 
-    func run() throws {
+    func run(_ console: Console) throws {
         let target = path ?? global.path
         guard Currency(code: currency.uppercased()) != nil else {
             throw FolioError.usage("--currency \"\(currency)\" is not an ISO 4217 currency code (e.g. EUR, USD, JPY, KWD)")
@@ -56,9 +56,9 @@ struct InitCommand: ParsableCommand {
         try MergeDriver.install(in: repo.git, executable: currentExecutable(), identity: global.explicitIdentity)
         try repo.refreshAllowedSigners()
         if global.wantsJSON {
-            Output.data(CanonicalJSON.string(.object(["path": .string(repo.workdir ?? target), "config": JSONValue.encoding(config), "parties": JSONValue.encoding(parties)])))
+            console.data(CanonicalJSON.string(.object(["path": .string(repo.workdir ?? target), "config": JSONValue.encoding(config), "parties": JSONValue.encoding(parties)])))
         } else {
-            Output.data("Initialized Folio repository for \(company) in \(repo.workdir ?? target)")
+            console.data("Initialized Folio repository for \(company) in \(repo.workdir ?? target)")
         }
     }
 }

@@ -4,31 +4,31 @@ import FolioGit
 import FolioModel
 import FolioRepo
 
-struct InvoiceDelete: ParsableCommand {
+struct InvoiceDelete: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a draft that was never sent (seed 004 DELETE); its order items are open again.")
     @OptionGroup var global: GlobalOptions
     @Argument var id: String
-    func run() throws {
-        let repo = try global.openRepository()
+    func run(_ console: Console) throws {
+        let repo = try global.openRepository(console)
         let written = try repo.deleteInvoice(id: repo.invoiceID(for: id), caller: global.caller)
-        if global.wantsJSON { Output.data(CanonicalJSON.string(.object(["deleted": .string(written.value.id)]))) } else { Output.data(written.message) }
+        if global.wantsJSON { console.data(CanonicalJSON.string(.object(["deleted": .string(written.value.id)]))) } else { console.data(written.message) }
     }
 }
 
-struct InvoiceReissue: ParsableCommand {
+struct InvoiceReissue: FolioCommand {
     static let configuration = CommandConfiguration(
         commandName: "reissue", abstract: "Repair a number issued twice: give this invoice the next number of this clone's series.",
         discussion: "The number it had stays on record as void (in the invoice and in its series); its content, events and payments are kept.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The invoice id (a duplicated number is ambiguous).") var id: String
-    func run() throws {
-        try report(global.openRepository().reissue(id: id, caller: global.caller), global)
+    func run(_ console: Console) throws {
+        try console.report(global.openRepository(console).reissue(id: id, caller: global.caller), global)
     }
 }
 
 extension ReminderStage: ExpressibleByArgument {}
 
-struct InvoiceRemind: ParsableCommand {
+struct InvoiceRemind: FolioCommand {
     static let configuration = CommandConfiguration(
         commandName: "remind", abstract: "Seller: a reminder for an overdue invoice, then the reminder bureau, then bill collection (seed 001 states 4-6).",
         discussion: "An optional fee is owed on top of the total (seed 001 reminderamount).")
@@ -36,8 +36,8 @@ struct InvoiceRemind: ParsableCommand {
     @Argument var id: String
     @Option(help: "reminder (default, may repeat), bureau or collection, in that order.") var stage: ReminderStage = .reminder
     @Option(help: "A reminder fee, in the major unit.") var fee: String?
-    func run() throws {
-        let repo = try global.openRepository()
-        try report(repo.remind(id: repo.invoiceID(for: id), stage: stage, fee: fee, caller: global.caller), global)
+    func run(_ console: Console) throws {
+        let repo = try global.openRepository(console)
+        try console.report(repo.remind(id: repo.invoiceID(for: id), stage: stage, fee: fee, caller: global.caller), global)
     }
 }

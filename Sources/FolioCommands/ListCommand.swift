@@ -6,7 +6,7 @@ import FolioIndex
 import FolioModel
 import FolioRepo
 
-struct ListCommand: ParsableCommand {
+struct ListCommand: FolioCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List invoices with filters, sorting and paging (seeds 001 and 004), from the index.",
         discussion: """
@@ -101,7 +101,7 @@ struct ListCommand: ParsableCommand {
         return query
     }
 
-    func run() throws {
+    func run(_ console: Console) throws {
         let environment = ProcessEnvironment.current()
         // "Today" only matters to --overdue; computed without a date formatter (UTC, as Clock.today).
         let today = overdue ? Dates.formatDate(days: Int((Clock(environment: environment).now.timeIntervalSince1970 / 86_400).rounded(.down))) : ""
@@ -113,28 +113,28 @@ struct ListCommand: ParsableCommand {
             (rest.customerId, rest.offset, rest.limit) = (nil, 0, 50)
             guard rest == InvoiceQuery() else { throw FolioError.usage("`folio list orders` takes --customer-id, --offset and --limit; the other filters are for invoices") }
             guard openItems else { throw FolioError.usage("`folio list orders` needs --open-items (orders with items neither invoiced nor cancelled); `folio order show ID` shows one order") }
-            return try listOrders(query)
+            return try listOrders(query, console)
         default:
             throw FolioError.usage("`folio list \(subject)`: say `invoices` (the default) or `orders --open-items`")
         }
         if openItems { throw FolioError.usage("--open-items is for `folio list orders`") }
-        if !noIndex, environment["FOLIO_INDEX_NO_SHORTCUT"] == nil, listFromCurrentIndex(query, environment: environment) { return }
-        let repo = try global.openRepository()
-        if noIndex { return try scan(repo, query) }
-        let (problems, page, total) = try IndexAccess.reading(repo) { index in
+        if !noIndex, environment["FOLIO_INDEX_NO_SHORTCUT"] == nil, listFromCurrentIndex(query, environment: environment, console) { return }
+        let repo = try global.openRepository(console)
+        if noIndex { return try scan(repo, query, console) }
+        let (problems, page, total) = try IndexAccess(repo, console).reading { index in
             var query = query
-            if let customer = try IndexAccess.visibleCustomer(repo, index, global) { query.visibleCustomer = customer }
+            if let customer = try IndexAccess(repo, console).visibleCustomer(index, global) { query.visibleCustomer = customer }
             let (page, total) = try index.invoices(query)
             return (try index.problems(kind: "invoice"), page, total)
         }
-        for p in problems { Output.info("warning: skipped \(p)") }
-        printInvoices(page, total: total, query)
+        for p in problems { console.info("warning: skipped \(p)") }
+        printInvoices(page, total: total, query, console)
     }
 
     /// The shortcut for the common case: when the index already reflects HEAD, answer without
     /// starting libgit2 (see `PlainGit`). False, having printed nothing, whenever anything is
     /// out of the ordinary; the ordinary path then answers (and explains any error).
-    func listFromCurrentIndex(_ query: InvoiceQuery, environment: [String: String]) -> Bool {
+    func listFromCurrentIndex(_ query: InvoiceQuery, environment: [String: String], _ console: Console) -> Bool {
         guard let gitDir = PlainGit.gitDir(from: global.path, environment: environment), let head = PlainGit.head(gitDir: gitDir),
               let index = RepositoryIndex.openIfCurrent(gitDir: gitDir, head: head) else { return false }
         var query = query
@@ -157,9 +157,9 @@ struct ListCommand: ParsableCommand {
             }
             let problems = try index.problems(kind: "invoice")
             let (page, total) = try index.invoices(query)
-            for p in problems { Output.info("warning: skipped \(p)") }
-            if environment["FOLIO_INDEX_TIMING"] == "1" { Output.info("index: up to date (HEAD read without libgit2)") }
-            printInvoices(page, total: total, query)
+            for p in problems { console.info("warning: skipped \(p)") }
+            if environment["FOLIO_INDEX_TIMING"] == "1" { console.info("index: up to date (HEAD read without libgit2)") }
+            printInvoices(page, total: total, query, console)
             index.keepOpenUntilExit()
             return true
         } catch {
@@ -170,7 +170,7 @@ struct ListCommand: ParsableCommand {
     /// The answer without the index, as `folio list` gave it before there was one: every
     /// invoice document of HEAD decoded and filtered by `InvoiceQuery`. (The index also skips
     /// a document that sits at another id's path; this scan lists it.)
-    func scan(_ repo: FolioRepository, _ query: InvoiceQuery) throws {
+    func scan(_ repo: FolioRepository, _ query: InvoiceQuery, _ console: Console) throws {
         var query = query
         let snap = try repo.snapshot()
         do {
@@ -179,30 +179,30 @@ struct ListCommand: ParsableCommand {
             // An identity that is not a party: the index path shows it everything too.
         }
         let (invoices, problems) = try snap.invoices()
-        for p in problems { Output.info("warning: skipped \(p.description)") }
+        for p in problems { console.info("warning: skipped \(p.description)") }
         let (page, total) = query.run(invoices)
-        printInvoices(page.map(InvoiceSummary.init), total: total, query)
+        printInvoices(page.map(InvoiceSummary.init), total: total, query, console)
     }
 
-    func printInvoices(_ page: [InvoiceSummary], total: Int, _ query: InvoiceQuery) {
+    func printInvoices(_ page: [InvoiceSummary], total: Int, _ query: InvoiceQuery, _ console: Console) {
         if global.wantsJSON {
-            Output.data(ListCommand.pageJSON(page, total: total, query))
+            console.data(ListCommand.pageJSON(page, total: total, query))
             return
         }
-        Output.data(Table.render(header: ["NUMBER", "ID", "CUSTOMER", "STATUS", "PAYMENT", "DUE", "TOTAL", "OPEN"], rows: page.map { inv in
+        console.data(Table.render(header: ["NUMBER", "ID", "CUSTOMER", "STATUS", "PAYMENT", "DUE", "TOTAL", "OPEN"], rows: page.map { inv in
             [inv.number ?? "-", inv.id, inv.customer.name ?? inv.customer.id, inv.status?.rawValue ?? "?", inv.paymentStatus?.rawValue ?? "?", inv.dueDate,
              Display.money(inv.totals?.total, inv.currency), Display.money(inv.totals?.open, inv.currency)]
         }))
-        Output.info("\(page.count) of \(total) invoice(s)\(total > query.offset + page.count ? "; more with --offset \(query.offset + page.count)" : "")")
+        console.info("\(page.count) of \(total) invoice(s)\(total > query.offset + page.count ? "; more with --offset \(query.offset + page.count)" : "")")
     }
 
     /// `folio list orders --open-items`: orders with items neither invoiced nor cancelled,
     /// oldest first, each with those items.
-    func listOrders(_ query: InvoiceQuery) throws {
-        let repo = try global.openRepository()
-        let (problems, page, total) = try IndexAccess.reading(repo) { index -> ([String], [OrderSummary], Int) in
+    func listOrders(_ query: InvoiceQuery, _ console: Console) throws {
+        let repo = try global.openRepository(console)
+        let (problems, page, total) = try IndexAccess(repo, console).reading { index -> ([String], [OrderSummary], Int) in
             var customer = query.customerId
-            if let visible = try IndexAccess.visibleCustomer(repo, index, global) {
+            if let visible = try IndexAccess(repo, console).visibleCustomer(index, global) {
                 // A buyer asking for another customer's orders sees none.
                 if let customer, customer != visible { return ([], [], 0) }
                 customer = visible
@@ -210,11 +210,11 @@ struct ListCommand: ParsableCommand {
             let (page, total) = try index.orders(openItemsOnly: true, customerId: customer, offset: query.offset, limit: query.limit)
             return (try index.problems(kind: "order"), page, total)
         }
-        for p in problems { Output.info("warning: skipped \(p)") }
-        printOrders(page, total: total, query)
+        for p in problems { console.info("warning: skipped \(p)") }
+        printOrders(page, total: total, query, console)
     }
 
-    func printOrders(_ page: [OrderSummary], total: Int, _ query: InvoiceQuery) {
+    func printOrders(_ page: [OrderSummary], total: Int, _ query: InvoiceQuery, _ console: Console) {
         if global.wantsJSON {
             let rows: [JSONValue] = page.map { o in
                 let items: [JSONValue] = o.openItems.map { i in
@@ -229,17 +229,17 @@ struct ListCommand: ParsableCommand {
                     "invoiceable": .bool(!o.isMarketplace), "openItems": .array(items),
                 ])
             }
-            Output.data(CanonicalJSON.string(.object([
+            console.data(CanonicalJSON.string(.object([
                 "data": .array(rows),
                 "meta": .object(["pagination": .object(["limit": .int(Int64(query.limit)), "offset": .int(Int64(query.offset)), "totalCount": .int(Int64(total))])]),
             ])))
             return
         }
-        Output.data(Table.render(header: ["ORDER", "CUSTOMER", "CHANNEL", "CREATED", "OPEN", "OPEN ITEMS"], rows: page.map { o in
+        console.data(Table.render(header: ["ORDER", "CUSTOMER", "CHANNEL", "CREATED", "OPEN", "OPEN ITEMS"], rows: page.map { o in
             [o.id, o.customer.name ?? o.customer.id, (o.channel ?? "-") + (o.isMarketplace ? " (cannot be invoiced)" : ""), String(o.createdAt.prefix(10)),
              "\(o.openItems.count) of \(o.itemCount)", o.openItems.map { "\($0.ref) \($0.description) x\($0.quantity)" }.joined(separator: "; ")]
         }))
-        Output.info("\(page.count) of \(total) order(s) with open items\(total > query.offset + page.count ? "; more with --offset \(query.offset + page.count)" : "")")
+        console.info("\(page.count) of \(total) order(s) with open items\(total > query.offset + page.count ? "; more with --offset \(query.offset + page.count)" : "")")
     }
 
     /// One `list --json` row: the fields SPEC §5 promises, plus seed 004's names for the balances.

@@ -8,17 +8,17 @@ struct OrderCommand: ParsableCommand {
                                                     subcommands: [OrderCreate.self, OrderShow.self, OrderCancelItem.self])
 }
 
-struct OrderCreate: ParsableCommand {
+struct OrderCreate: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an order from a JSON file.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "The order as JSON (- for standard input).") var file: String
 
-    func run() throws {
+    func run(_ console: Console) throws {
         let data = try readInput(file)
-        let repo = try global.openRepository()
+        let repo = try global.openRepository(console)
         let written = try repo.createOrder(data: data, file: file, caller: global.caller)
-        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else {
-            Output.data(written.message)
+        if global.wantsJSON { console.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else {
+            console.data(written.message)
         }
     }
 }
@@ -37,32 +37,32 @@ func readInput(_ file: String) throws -> Data {
     return data
 }
 
-struct OrderShow: ParsableCommand {
+struct OrderShow: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an order and which items are still open.")
     @OptionGroup var global: GlobalOptions
     @Argument var id: String
 
-    func run() throws {
-        let repo = try global.openRepository()
+    func run(_ console: Console) throws {
+        let repo = try global.openRepository(console)
         let snap = try repo.snapshot()
         let (order, json) = try snap.order(id)
         // Another customer's order does not exist for a buyer (no hint that it does).
         guard try repo.visibility(explicit: global.actingAs, snapshot: snap).allows(customerID: order.customer.id) else {
             throw FolioError.notFound(kind: "order", id: id)
         }
-        if global.wantsJSON { Output.data(CanonicalJSON.string(json)); return }
-        Output.data(Display.order(order))
+        if global.wantsJSON { console.data(CanonicalJSON.string(json)); return }
+        console.data(Display.order(order))
     }
 }
 
-struct OrderCancelItem: ParsableCommand {
+struct OrderCancelItem: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "cancel-item", abstract: "Cancel an open item of an order.")
     @OptionGroup var global: GlobalOptions
     @Argument var id: String
     @Argument var ref: String
 
-    func run() throws {
-        let written = try global.openRepository().cancelItem(orderID: id, ref: ref, caller: global.caller)
-        reportChange(written, global)
+    func run(_ console: Console) throws {
+        let written = try global.openRepository(console).cancelItem(orderID: id, ref: ref, caller: global.caller)
+        console.reportChange(written, global)
     }
 }

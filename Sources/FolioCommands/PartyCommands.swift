@@ -10,7 +10,7 @@ struct PartyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "party", abstract: "Manage identities and roles.", subcommands: [PartyAdd.self, PartyKey.self, PartyUpdate.self, PartyRemove.self, PartyList.self])
 }
 
-struct PartyAdd: ParsableCommand {
+struct PartyAdd: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a seller, a buyer, or the server party that signs what `folio serve` writes.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The party's email.") var email: String
@@ -20,60 +20,60 @@ struct PartyAdd: ParsableCommand {
     @Option(help: "A seller's numbering series prefix (capital letters and digits).") var series: String?
     @Option(help: "The party's ssh-ed25519 public key, or its .pub file (SPEC §9).") var key: String?
 
-    func run() throws {
+    func run(_ console: Console) throws {
         let r = role.role
-        let repo = try global.openRepository()
+        let repo = try global.openRepository(console)
         let written = try repo.addParty(email: email, role: r, customerId: customer, name: name, series: series ?? (r == .seller ? Series.defaultPrefix(for: email) : nil),
                                         key: key, caller: global.caller)
-        reportChange(written, global)
+        console.reportChange(written, global)
     }
 }
 
-struct PartyKey: ParsableCommand {
+struct PartyKey: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "key", abstract: "Give a party its signing key, or rotate it (sellers only).")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The party's email.") var email: String
     @Option(help: "The new ssh-ed25519 public key, or its .pub file.") var key: String
 
-    func run() throws {
-        reportChange(try global.openRepository().setPartyKey(email: email, key: key, caller: global.caller), global)
+    func run(_ console: Console) throws {
+        console.reportChange(try global.openRepository(console).setPartyKey(email: email, key: key, caller: global.caller), global)
     }
 }
 
-struct PartyList: ParsableCommand {
+struct PartyList: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List parties.")
     @OptionGroup var global: GlobalOptions
-    func run() throws {
-        let parties = try global.openRepository().snapshot().parties()
-        if global.wantsJSON { Output.data(CanonicalJSON.string(JSONValue.encoding(parties))); return }
+    func run(_ console: Console) throws {
+        let parties = try global.openRepository(console).snapshot().parties()
+        if global.wantsJSON { console.data(CanonicalJSON.string(JSONValue.encoding(parties))); return }
         for (email, p) in parties.parties.sorted(by: { $0.key < $1.key }) {
             let key = p.key.flatMap { try? SSHPublicKey(parsing: $0) }.map(\.fingerprint) ?? "no key"
-            Output.data("\(email)\t\(p.role.rawValue)\t\(p.customerId ?? p.series.map { "series \($0)" } ?? "")\t\(p.name ?? "")\t\(key)")
+            console.data("\(email)\t\(p.role.rawValue)\t\(p.customerId ?? p.series.map { "series \($0)" } ?? "")\t\(p.name ?? "")\t\(key)")
         }
     }
 }
 
-struct PartyUpdate: ParsableCommand {
+struct PartyUpdate: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a party's name, a buyer's customer or a seller's series.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The party's email.") var email: String
     @Option(help: "Display name (empty to clear).") var name: String?
     @Option(help: "The customer id a buyer belongs to.") var customer: String?
     @Option(help: "A seller's numbering series prefix.") var series: String?
-    func run() throws {
+    func run(_ console: Console) throws {
         guard name != nil || customer != nil || series != nil else { throw FolioError.usage("give --name, --customer or --series") }
-        let written = try global.openRepository().updateParty(email: email, name: name, customerId: customer, series: series, caller: global.caller)
-        reportChange(written, global)
+        let written = try global.openRepository(console).updateParty(email: email, name: name, customerId: customer, series: series, caller: global.caller)
+        console.reportChange(written, global)
     }
 }
 
-struct PartyRemove: ParsableCommand {
+struct PartyRemove: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a party (not the last seller).")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The party's email.") var email: String
-    func run() throws {
-        let written = try global.openRepository().removeParty(email: email, caller: global.caller)
-        reportChange(written, global)
+    func run(_ console: Console) throws {
+        let written = try global.openRepository(console).removeParty(email: email, caller: global.caller)
+        console.reportChange(written, global)
     }
 }
 

@@ -10,35 +10,35 @@ struct SeriesCommand: ParsableCommand {
                                                     subcommands: [SeriesList.self, SeriesClaimCommand.self])
 }
 
-struct SeriesList: ParsableCommand {
+struct SeriesList: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the series, their last number and the clone that claimed each.")
     @OptionGroup var global: GlobalOptions
-    func run() throws {
-        let repo = try global.openRepository()
+    func run(_ console: Console) throws {
+        let repo = try global.openRepository(console)
         let states = try repo.snapshot().seriesStates()
         let mine = try? repo.replicaID()
         if global.wantsJSON {
-            Output.data(CanonicalJSON.string(.object(["data": .array(states.map { s in
+            console.data(CanonicalJSON.string(.object(["data": .array(states.map { s in
                 var o = JSONValue.encoding(s).objectValue ?? [:]
                 o["thisClone"] = .bool(s.claim?.replica == mine)
                 return .object(o)
             })])))
             return
         }
-        if states.isEmpty { Output.data("No series has issued a number yet."); return }
+        if states.isEmpty { console.data("No series has issued a number yet."); return }
         for s in states {
             let claim = s.claim.map { "claimed by \($0.by) (\($0.replica))\($0.replica == mine ? ", this clone" : "")" } ?? "unclaimed"
-            Output.data("\(s.prefix)\tlast \(s.last)\t\(claim)")
+            console.data("\(s.prefix)\tlast \(s.last)\t\(claim)")
         }
     }
 }
 
-struct SeriesClaimCommand: ParsableCommand {
+struct SeriesClaimCommand: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "claim", abstract: "Give this clone its own series: claim PREFIX and issue from it.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The prefix, capital letters and digits (e.g. ANA2).") var prefix: String
-    func run() throws {
-        let written = try global.openRepository().claimSeries(prefix, caller: global.caller)
-        reportChange(written, global)
+    func run(_ console: Console) throws {
+        let written = try global.openRepository(console).claimSeries(prefix, caller: global.caller)
+        console.reportChange(written, global)
     }
 }

@@ -10,7 +10,7 @@ struct ServeCommand: ParsableCommand {
         subcommands: [ServeRun.self, ServeToken.self], defaultSubcommand: ServeRun.self)
 }
 
-struct ServeRun: ParsableCommand {
+struct ServeRun: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Serve until interrupted (the default of `folio serve`).")
     @OptionGroup var global: GlobalOptions
     @Option(help: ArgumentHelp("Where to listen.", valueName: "HOST:PORT")) var listen = "127.0.0.1:8080"
@@ -18,12 +18,12 @@ struct ServeRun: ParsableCommand {
     var syncEvery: Double?
     @Option(help: "The remote to sync with.") var remote = "origin"
 
-    func run() throws {
+    func run(_ console: Console) throws {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65_535).contains(port) else {
             throw FolioError.usage("--listen \"\(listen)\" is not HOST:PORT")
         }
         let host = String(listen[..<colon])
-        let repo = try global.openRepository()   // a repository here, or the usual error
+        let repo = try global.openRepository(console)   // a repository here, or the usual error
         var server = try FolioServer(path: repo.workdir ?? global.path)
         if let every = syncEvery, !(every >= 1) { throw FolioError.usage("--sync-every takes a number of seconds, at least 1") }
         let shares = (try? repo.snapshot().shares().shares.isEmpty == false) ?? false
@@ -33,17 +33,17 @@ struct ServeRun: ParsableCommand {
                 throw FolioError.identity("folio serve syncs with \(remote) as this clone's party: pass --as EMAIL, set FOLIO_USER, or set `git config user.email`")
             }
             server.syncing(remote: repo.hasRemote(remote) ? remote : nil, identity: identity, every: syncEvery)
-            Output.info("folio serve: syncing with \(repo.hasRemote(remote) ? remote : "the shares") as \(identity) after every write\(syncEvery.map { " and every \($0) s" } ?? "")")
+            console.info("folio serve: syncing with \(repo.hasRemote(remote) ? remote : "the shares") as \(identity) after every write\(syncEvery.map { " and every \($0) s" } ?? "")")
         } else if syncEvery != nil {
             throw FolioError.usage("--sync-every: this clone has no remote named \(remote)")
         }
-        Output.info("folio serve: listening on http://\(listen) (tokens: `folio serve token EMAIL`)")
+        console.info("folio serve: listening on http://\(listen) (tokens: `folio serve token EMAIL`)")
         if let signing = try server.serverParty() {
-            Output.info("folio serve: signing what it writes as server party \(signing)")
+            console.info("folio serve: signing what it writes as server party \(signing)")
         } else if let key = server.key {
-            Output.info("folio serve: this clone's key is no server party's, so each write is signed only when it is the acting party's own key; to sign every write, a seller runs `folio party add server@HOST --role server --key '\(key.openSSH)'`")
+            console.info("folio serve: this clone's key is no server party's, so each write is signed only when it is the acting party's own key; to sign every write, a seller runs `folio party add server@HOST --role server --key '\(key.openSSH)'`")
         } else {
-            Output.info("folio serve: no signing key (FOLIO_SIGNING_KEY or git config user.signingKey): writes go unsigned, and a repository that requires signatures refuses them")
+            console.info("folio serve: no signing key (FOLIO_SIGNING_KEY or git config user.signingKey): writes go unsigned, and a repository that requires signatures refuses them")
         }
         // The command line is synchronous; the server runs on its own tasks until a signal ends it.
         let finished = DispatchSemaphore(value: 0)
@@ -59,13 +59,13 @@ struct ServeRun: ParsableCommand {
     final class Outcome: @unchecked Sendable { var error: String? }
 }
 
-struct ServeToken: ParsableCommand {
+struct ServeToken: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "token", abstract: "Print a token for a party of parties.json (a seller issues them).")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The party's email.") var email: String
 
-    func run() throws {
-        let repo = try global.openRepository()
+    func run(_ console: Console) throws {
+        let repo = try global.openRepository(console)
         let snap = try repo.snapshot()
         guard try repo.actor(explicit: global.actingAs, snapshot: snap).isSeller else {
             throw FolioError.refused(Refusal("only a seller issues tokens"))
@@ -74,6 +74,6 @@ struct ServeToken: ParsableCommand {
             throw FolioError.refused(Refusal("\(email) is not a party of this repository; add it with `folio party add`"))
         }
         guard party.role != .server else { throw FolioError.refused(Refusal("\(email) is a server party; tokens are for sellers and buyers")) }
-        Output.data(try ServerTokens(repo: repo).issue(for: email))
+        console.data(try ServerTokens(repo: repo).issue(for: email))
     }
 }

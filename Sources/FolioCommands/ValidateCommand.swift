@@ -10,7 +10,7 @@ enum ValidateFormat: String, CaseIterable, ExpressibleByArgument {
     init?(argument: String) { self.init(rawValue: argument.lowercased()) }
 }
 
-struct ValidateCommand: ParsableCommand {
+struct ValidateCommand: FolioCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate", abstract: "Check the repository's state (and history with --since) for CI.",
         discussion: "Exit 0 when there is no error, 1 when there is (with --strict, warnings count as errors).")
@@ -20,12 +20,12 @@ struct ValidateCommand: ParsableCommand {
     @Flag(help: "Treat warnings as errors.") var strict = false
     @Flag(help: "Rewrite documents into canonical form with derived fields recomputed, as one commit.") var fix = false
 
-    func run() throws {
+    func run(_ console: Console) throws {
         let fmt: ValidateFormat = global.wantsJSON ? .json : format
-        let repo = try global.openRepository()
+        let repo = try global.openRepository(console)
         if fix {
             let written = try repo.fixCanonicalForm(caller: global.caller)
-            Output.info(written.map { "\($0.message) (\($0.value) files)" } ?? "Nothing to fix.")
+            console.info(written.map { "\($0.message) (\($0.value) files)" } ?? "Nothing to fix.")
         }
         var findings = try repo.validate()
         if let since { findings += try HistoryCheck(repo: repo).since(since) }
@@ -38,17 +38,17 @@ struct ValidateCommand: ParsableCommand {
                 if let c = f.commit { o["commit"] = .string(c) }
                 return .object(o)
             }
-            Output.data(CanonicalJSON.string(.object(["ok": .bool(errors.isEmpty), "errors": .int(Int64(errors.count)),
+            console.data(CanonicalJSON.string(.object(["ok": .bool(errors.isEmpty), "errors": .int(Int64(errors.count)),
                                                       "warnings": .int(Int64(findings.count - errors.count)), "findings": .array(rows)])))
         case .github:
             for f in findings {
                 let level = f.severity == .error || strict ? "error" : "warning"
-                Output.data("::\(level) file=\(escape(f.file)),title=\(escape(f.rule))::\(escapeData(f.pointer.isEmpty ? f.message : "\(f.pointer): \(f.message)"))")
+                console.data("::\(level) file=\(escape(f.file)),title=\(escape(f.rule))::\(escapeData(f.pointer.isEmpty ? f.message : "\(f.pointer): \(f.message)"))")
             }
-            Output.info(summary(findings.count, errors.count))
+            console.info(summary(findings.count, errors.count))
         case .text:
-            for f in findings { Output.data(strict && f.severity == .warning ? f.description.replacingOccurrences(of: ": warning[", with: ": error[") : f.description) }
-            Output.info(summary(findings.count, errors.count))
+            for f in findings { console.data(strict && f.severity == .warning ? f.description.replacingOccurrences(of: ": warning[", with: ": error[") : f.description) }
+            console.info(summary(findings.count, errors.count))
         }
         if !errors.isEmpty { throw ExitCode(1) }
     }

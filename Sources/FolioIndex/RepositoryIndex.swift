@@ -54,8 +54,6 @@ public final class RepositoryIndex {
 
     public static func location(of git: GitRepository) -> String { git.gitDir + "/folio/index.sqlite" }
 
-    nonisolated(unsafe) private static var keptOpen: [RepositoryIndex] = []
-
     /// For a command that has read what it needs and is about to exit: releases the lock now
     /// but leaves the connection to the end of the process instead of closing it. Closing a
     /// reader costs a checkpoint attempt, two unlinks and deregistering GRDB's observers,
@@ -65,7 +63,8 @@ public final class RepositoryIndex {
     /// The value must not be used afterwards.
     public func keepOpenUntilExit() {
         lock.release()
-        RepositoryIndex.keptOpen.append(self)
+        // One reference the process never gives back: the value lives until exit.
+        _ = Unmanaged.passRetained(self)
     }
 
     /// Closes the database and releases the lock, so that this process can open the index
@@ -217,14 +216,15 @@ public final class RepositoryIndex {
     /// Applies the diff between `recorded` and `head` in one transaction; nil when the
     /// change is so large that a rebuild is cheaper.
     static func update(queue: DatabaseQueue, git: GitRepository, from recorded: String, to head: GitOID?) throws -> Int? {
+        let timing = Timing()
         var relevant: [(GitTreeChange, DocumentClass)] = []
         if let head {
             let old: GitOID? = recorded.isEmpty ? nil : GitOID(hex: recorded)
             if !recorded.isEmpty && old == nil { throw GitError.notFound("commit \(recorded)") }
-            Timing.mark("update: start")
+            timing.mark("update: start")
             let changes = try git.diff(from: old, to: head)
             relevant = changes.compactMap { c in DocumentClass(path: c.path).map { (c, $0) } }
-            Timing.mark("update: diff of \(changes.count) file(s)")
+            timing.mark("update: diff of \(changes.count) file(s)")
         } else {
             // Unborn branch: nothing is committed, so nothing is indexed.
             relevant = try queue.inDatabase { db in
@@ -240,7 +240,7 @@ public final class RepositoryIndex {
             try db.inTransaction(.immediate) {
                 let writer = try IndexWriter(db)
                 for (change, kind) in relevant { try writer.remove(path: change.path, kind: kind) }
-                Timing.mark("update: \(relevant.count) removed")
+                timing.mark("update: \(relevant.count) removed")
                 TestHook.reached("update:removed")
                 let items = relevant.compactMap { change, kind in change.newBlob.map { Ingest.Item(path: change.path, kind: kind, blob: $0) } }
                 var done = 0
@@ -249,14 +249,14 @@ public final class RepositoryIndex {
                     done += 1
                     TestHook.reached("update:insert", done)
                 }
-                Timing.mark("update: \(done) document(s) written")
+                timing.mark("update: \(done) document(s) written")
                 try setMeta(db, commit: head, git: git)
-                Timing.mark("update: meta")
+                timing.mark("update: meta")
                 TestHook.reached("update:commit")
                 return .commit
             }
         }
-        Timing.mark("update: committed")
+        timing.mark("update: committed")
         return relevant.count
     }
 
@@ -318,6 +318,7 @@ public final class RepositoryIndex {
     }
 
     static func rebuild(git: GitRepository, head: GitOID?, path: String, options: Options) throws -> DatabaseQueue {
+        let timing = Timing()
         let folder = (path as NSString).deletingLastPathComponent
         removeInterruptedRebuilds(in: folder)
         let temporary = "\(path).new-\(getpid())"
@@ -333,7 +334,7 @@ public final class RepositoryIndex {
             }
         }
         let total = items.count
-        Timing.mark("listed \(total) documents")
+        timing.mark("listed \(total) documents")
         do {
             let queue = try openQueue(temporary, building: true)
             try queue.inDatabase { db in
@@ -356,14 +357,14 @@ public final class RepositoryIndex {
                     if done % 1000 == 0 { options.progress?(done, total) }
                     TestHook.reached("rebuild:insert", done)
                 }
-                Timing.mark("documents written (\(Int(writing * 1000)) ms CPU in SQLite)")
+                timing.mark("documents written (\(Int(writing * 1000)) ms CPU in SQLite)")
                 try db.execute(sql: IndexSchema.indexes)
-                Timing.mark("indexes created")
+                timing.mark("indexes created")
                 try setMeta(db, commit: head, git: git)
                 try db.execute(sql: "COMMIT")
-                Timing.mark("committed")
+                timing.mark("committed")
                 try db.execute(sql: "PRAGMA analysis_limit = 1000; ANALYZE")
-                Timing.mark("analyzed")
+                timing.mark("analyzed")
                 // Recorded in the file: every later connection writes ahead.
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
                 options.progress?(total, total)
@@ -471,16 +472,17 @@ final class IndexLock {
 /// `FOLIO_INDEX_TEST_SLOW=MS` sleeps that long after each rebuilt document, so that a test
 /// can kill a rebuild from outside while it runs.
 /// `FOLIO_INDEX_TIMING=1`: where an index write spends its time, on standard error.
-enum Timing {
+final class Timing {
     static let enabled = ProcessInfo.processInfo.environment["FOLIO_INDEX_TIMING"] == "1"
-    nonisolated(unsafe) static var last = Date()
+    /// One write's clock: each mark reports the time since the one before.
+    private var last = Date()
     static func threadCPU() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
-    static func mark(_ what: @autoclosure () -> String) {
-        guard enabled else { return }
+    func mark(_ what: @autoclosure () -> String) {
+        guard Timing.enabled else { return }
         let now = Date()
         let rss = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)).flatMap { Int($0.split(separator: " ")[1]) }.map { $0 * 4096 / 1_048_576 } ?? 0
         FileHandle.standardError.write(Data(String(format: "index timing: %7.1f ms  %4d MB RSS  %@\n", now.timeIntervalSince(last) * 1000, rss, what()).utf8))

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+import ArgumentParser
+@testable import FolioCommands
+
+/// Commands run in this process, writing to an in-memory console: parsing and printing are
+/// tested without starting the binary.
+@Suite struct InProcessTests {
+    static let seller = "sam@seller.example"
+
+    func run(_ arguments: [String]) -> (code: Int32, output: String, errors: String) {
+        let console = Console.inMemory()
+        let code = FolioMain.execute(arguments, console: console)
+        return (code, console.written.output, console.written.errors)
+    }
+
+    /// A new repository in a folder that lives as long as the returned value.
+    func repository() throws -> TempDir {
+        let dir = TempDir("folio-inprocess")
+        let made = run(["init", dir.file("repo"), "--company", "In Process Co", "--currency", "EUR", "--seller", Self.seller, "--unsigned", "--as", Self.seller])
+        try #require(made.code == 0, "\(made.errors)")
+        return dir
+    }
+
+    /// -C, --as and --json before the command reach it, as they do after it: the root declares
+    /// the same option group, and ArgumentParser hands the values down.
+    @Test(arguments: [["-C", "/r", "--as", "a@b.example", "--json", "invoice", "show", "X"],
+                      ["invoice", "show", "X", "-C", "/r", "--as", "a@b.example", "--json"],
+                      ["-C", "/r", "invoice", "--as", "a@b.example", "show", "--json", "X"]])
+    func globalOptionsAnywhere(args: [String]) throws {
+        let show = try #require(try FolioMain.parse(args) as? InvoiceShow)
+        #expect(show.global.directory == "/r" && show.global.actingAs == "a@b.example" && show.global.wantsJSON)
+    }
+
+    /// `folio -C repo list …` takes the shortcut into ListCommand too, and reads the same.
+    @Test func leadingOptionsBeforeList() throws {
+        let args = ["-C", "/tmp/x", "--as", "a@b.example", "list", "--status", "draft", "--json"]
+        let fast = try #require(try FolioMain.parse(args) as? ListCommand)
+        let root = try #require(try Folio.parseAsRoot(args) as? ListCommand)
+        #expect(fast.global.directory == "/tmp/x" && root.global.directory == "/tmp/x")
+        #expect(fast.global.actingAs == root.global.actingAs && fast.global.wantsJSON && root.global.wantsJSON)
+        #expect(try fast.query(today: "2026-01-01") == root.query(today: "2026-01-01"))
+        // A value of -C that reads "list" is a folder, not the command.
+        let named = try #require(try FolioMain.parse(["-C", "list", "list", "--limit", "3"]) as? ListCommand)
+        #expect(named.global.directory == "list" && named.limit == 3)
+    }
+
+    @Test func dataToOutputConfirmationsToErrors() throws {
+        let dir = try repository()
+        let repo = dir.file("repo")
+        let added = run(["-C", repo, "--as", Self.seller, "party", "add", "bea@buyer.example", "--role", "buyer", "--customer", "C1"])
+        #expect(added.code == 0, "\(added.errors)")
+        let listed = run(["-C", repo, "--as", Self.seller, "--json", "party", "list"])
+        #expect(listed.code == 0, "\(listed.errors)")
+        let parties = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any])
+        #expect(parties.keys.contains("bea@buyer.example") || listed.output.contains("\"bea@buyer.example\""), "\(listed.output)")
+        let validated = run(["-C", repo, "validate", "--format", "json"])
+        #expect(validated.code == 0, "\(validated.errors)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(validated.output.utf8)) as? [String: Any])
+        #expect(report["ok"] as? Bool == true && report["errors"] as? Int == 0, "\(validated.output)")
+    }
+
+    @Test func mistypedCommandAfterLeadingOptions() throws {
+        let r = run(["-C", "/nowhere", "--as", "a@b.example", "invocie", "show", "X"])
+        #expect(r.code == 2)
+        #expect(r.errors.hasPrefix("folio: error: no command \"invocie\"; did you mean \"invoice\"?"), "\(r.errors)")
+        #expect(r.output.isEmpty)
+        let help = run(["-C", "/nowhere", "help", "invocie"])
+        #expect(help.code == 2 && help.errors.contains("did you mean \"invoice\"?"), "\(help.errors)")
+    }
+
+    @Test func refusalGoesToErrorsWithExitOne() throws {
+        let dir = try repository()
+        let repo = dir.file("repo")
+        let r = run(["-C", repo, "--as", Self.seller, "invoice", "send", "no-such-invoice"])
+        #expect(r.code == 1)
+        #expect(r.errors == "folio: error: no invoice with id \"no-such-invoice\" in this repository\n", "\(r.errors)")
+        #expect(r.output.isEmpty)
+    }
+}
