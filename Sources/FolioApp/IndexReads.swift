@@ -34,12 +34,19 @@ public struct IndexReads {
             let rebuilt = try open(forceRebuild: true)
             return try Self.wrap { try body(rebuilt) }
         } catch {
-            throw FolioError.wrap(error)
+            throw Self.mapped(error)
         }
     }
 
     public static func wrap<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch { throw FolioError.wrap(error) }
+        do { return try body() } catch { throw mapped(error) }
+    }
+
+    /// The index's errors as the front ends' one error (this layer's boundary): a file that
+    /// cannot be opened, locked or read is an I/O problem.
+    static func mapped(_ error: any Error) -> FolioError {
+        if let error = error as? IndexError { return .io(error.description) }
+        return FolioError.wrap(error)
     }
 
     /// The customer a buyer identity is limited to (SPEC §3); nil for a seller, or when there

@@ -76,5 +76,6 @@ public final class Console: Sendable {
 /// A command Folio runs itself (FolioMain), handing it the console to write to. The groups
 /// (`folio invoice`, …) are plain ParsableCommands: ArgumentParser answers them with help.
 protocol FolioCommand: ParsableCommand {
+    var global: GlobalOptions { get }
     func run(_ console: Console) throws
 }

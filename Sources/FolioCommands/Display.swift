@@ -93,6 +93,15 @@ enum Display {
         out.append(open == 0 ? "All items are invoiced or cancelled." : "\(open) of \(order.items.count) items still open.")
         return out.joined(separator: "\n")
     }
+
+    /// One finding as `validate --format json` and `--json` errors print it; `strict` makes a
+    /// warning an error (`validate --strict`).
+    static func json(_ f: Finding, strict: Bool = false) -> JSONValue {
+        var o: [String: JSONValue] = ["rule": .string(f.rule), "severity": .string(strict ? "error" : f.severity.rawValue), "file": .string(f.file),
+                                      "pointer": .string(f.pointer), "message": .string(f.message)]
+        if let c = f.commit { o["commit"] = .string(c) }
+        return .object(o)
+    }
 }
 
 /// Seed 001's invoice states, an output mapping kept stable: 1 Not sent, 2 Pending,

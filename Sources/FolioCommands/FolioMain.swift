@@ -25,8 +25,8 @@ public enum FolioMain {
     private static func executeCommand(_ arguments: [String], console: Console) -> Int32 {
         var command: any ParsableCommand
         if let unknown = unknownHelpTopic(arguments) {
-            console.error("folio: error: no command \"\(unknown)\"\(suggestion(for: unknown, among: Folio.configuration.subcommands))\nSee 'folio --help' for the commands.")
-            return 2
+            return fail(.usage("no command \"\(unknown)\"\(suggestion(for: unknown, among: Folio.configuration.subcommands))\nSee 'folio --help' for the commands."),
+                        json: arguments.contains("--json"), console)
         }
         do {
             command = try parse(arguments)
@@ -36,9 +36,11 @@ public enum FolioMain {
                 console.data(Folio.fullMessage(for: error))
                 return 0
             }
-            console.error(usageMessage(for: error, arguments: arguments))
-            return 2
+            var message = usageMessage(for: error, arguments: arguments)
+            if message.hasPrefix("folio: error: ") { message.removeFirst("folio: error: ".count) }
+            return fail(.usage(message), json: arguments.contains("--json"), console)
         }
+        let json = (command as? any FolioCommand)?.global.wantsJSON ?? false
         do {
             if let command = command as? any FolioCommand {
                 try command.run(console)
@@ -46,24 +48,34 @@ public enum FolioMain {
                 try command.run()
             }
             return 0
-        } catch let error as FolioError {
-            console.error(error.exitCode == 0 ? "folio: \(error.description)" : "folio: error: \(error.description)")
-            return error.exitCode
         } catch let error as ExitCode {
             return error.rawValue
         } catch let error as ValidationError {
-            console.error("folio: error: \(error.message)")
-            return 2
+            return fail(.usage(error.message), json: json, console)
         } catch where Folio.exitCode(for: error) == .success {
             // ArgumentParser answers `--help` and `help` with a command whose run throws the
             // help screen as an error, for its own main() to print.
             console.data(Folio.fullMessage(for: error))
             return 0
         } catch {
-            let wrapped = FolioError.wrap(error)
-            console.error("folio: error: \(wrapped.description)")
-            return wrapped.exitCode
+            return fail(FolioError.wrap(error), json: json, console)
         }
+    }
+
+    /// The one place a failure meets the user: `folio: error: SENTENCE` on standard error (a
+    /// retry already done is a notice, exit 0), or with --json one object a script can read,
+    /// on standard error all the same:
+    /// `{"error": {"exitCode": 1, "findings": […], "kind": "refused", "message": "…"}}`.
+    static func fail(_ error: FolioError, json: Bool, _ console: Console) -> Int32 {
+        if json && error.kind != .alreadyDone {
+            console.error(CanonicalJSON.string(.object(["error": .object([
+                "kind": .string(error.kind.rawValue), "exitCode": .int(Int64(error.exitCode)), "message": .string(error.description),
+                "findings": .array(error.findings.map { Display.json($0) }),
+            ])])))
+        } else {
+            console.error(error.exitCode == 0 ? "folio: \(error.description)" : "folio: error: \(error.description)")
+        }
+        return error.exitCode
     }
 }
 
@@ -73,7 +85,7 @@ extension FolioMain {
     static func usageMessage(for error: any Error, arguments: [String]) -> String {
         var text = Folio.fullMessage(for: error)
         if text.hasPrefix("Error: ") { text = "folio: error: " + text.dropFirst("Error: ".count) }
-        guard text.contains("unexpected argument") else { return text }
+        guard text.lowercased().contains("unexpected argument") else { return text }
         // The first word that is not a command at its level, and the commands of that level.
         var level: [any ParsableCommand.Type] = Folio.configuration.subcommands
         for word in GlobalOptions.words(arguments) {

@@ -39,6 +39,7 @@ struct HookInstall: FolioCommand {
 struct HookPreReceive: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "pre-receive", abstract: "Run by git on the server for each push (reads \"old new ref\" lines).",
                                                     shouldDisplay: false)
+    @OptionGroup var global: GlobalOptions
 
     func run(_ console: Console) throws {
         let git = try GitRepository.openFromEnvironment()

@@ -7,6 +7,7 @@ import FolioSync
 
 struct MergeDriverCommand: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "merge-driver", abstract: "Called by git: merge one document (%O %A %B %P).", shouldDisplay: false)
+    @OptionGroup var global: GlobalOptions
     @Argument var base: String
     @Argument var ours: String
     @Argument var theirs: String

@@ -75,22 +75,6 @@ extension Console {
     }
 }
 
-func syncFailure(_ error: any Error) -> any Error {
-    switch error {
-    case let e as SyncFailure:
-        switch e {
-        case .noRemote: return FolioError.usage(e.description)
-        case .pushRejected: return FolioError.refused(Refusal(e.description))
-        case .merge: return FolioError.refused(Refusal("merge stopped, nothing was written: \(e.description)"))
-        case .notOnBranch: return FolioError.refused(Refusal(e.description))
-        case .remoteLocked: return FolioError.refused(Refusal(e.description))
-        }
-    // A branch moved by another process is a concurrent write (exit 2, "try again"), not an I/O failure.
-    case let e as GitError: return FolioError.wrap(e)
-    default: return error
-    }
-}
-
 struct SyncCommand: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "sync", abstract: "Fetch, merge and push, retrying a rejected push.")
     @OptionGroup var global: GlobalOptions
@@ -99,7 +83,7 @@ struct SyncCommand: FolioCommand {
         let repo = try global.openRepository(console)
         repairMergeDriver(repo, console)
         let outcome: SyncRound.Outcome
-        do { outcome = try SyncRound(repo: repo).run(remote: remote, caller: global.caller) } catch { throw syncFailure(error) }
+        do { outcome = try SyncRound(repo: repo).run(remote: remote, caller: global.caller) } catch { throw FolioError.wrap(error) }
         if let summary = outcome.summary { console.printSummary(summary, verb: "sync", global) } else { console.info("folio: no remote named \"origin\": syncing the shares only") }
         if !outcome.shares.isEmpty { console.reportShares(outcome.shares) }
         if outcome.refusedShares { throw ExitCode(1) }
@@ -134,7 +118,7 @@ struct PullCommand: FolioCommand {
     func run(_ console: Console) throws {
         let repo = try global.openRepository(console)
         repairMergeDriver(repo, console)
-        do { console.printSummary(try Syncer(repo: repo).pull(remote: remote.remote, caller: global.caller), verb: "pull", global) } catch { throw syncFailure(error) }
+        do { console.printSummary(try Syncer(repo: repo).pull(remote: remote.remote, caller: global.caller), verb: "pull", global) } catch { throw FolioError.wrap(error) }
     }
 }
 
@@ -144,6 +128,6 @@ struct PushCommand: FolioCommand {
     @OptionGroup var remote: RemoteOptions
     func run(_ console: Console) throws {
         let repo = try global.openRepository(console)
-        do { console.printSummary(try Syncer(repo: repo).push(remote: remote.remote), verb: "push", global) } catch { throw syncFailure(error) }
+        do { console.printSummary(try Syncer(repo: repo).push(remote: remote.remote), verb: "push", global) } catch { throw FolioError.wrap(error) }
     }
 }

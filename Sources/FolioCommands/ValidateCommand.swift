@@ -32,12 +32,7 @@ struct ValidateCommand: FolioCommand {
         let errors = findings.filter { $0.severity == .error || strict }
         switch fmt {
         case .json:
-            let rows = findings.map { f -> JSONValue in
-                var o: [String: JSONValue] = ["rule": .string(f.rule), "severity": .string(strict ? "error" : f.severity.rawValue), "file": .string(f.file),
-                                              "pointer": .string(f.pointer), "message": .string(f.message)]
-                if let c = f.commit { o["commit"] = .string(c) }
-                return .object(o)
-            }
+            let rows = findings.map { Display.json($0, strict: strict) }
             console.data(CanonicalJSON.string(.object(["ok": .bool(errors.isEmpty), "errors": .int(Int64(errors.count)),
                                                       "warnings": .int(Int64(findings.count - errors.count)), "findings": .array(rows)])))
         case .github:

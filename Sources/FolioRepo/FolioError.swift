@@ -1,8 +1,17 @@
 public import FolioGit
 public import FolioModel
+import Foundation
 
-/// Everything a Folio command can fail with, mapped to the exit codes of SPEC §5:
-/// 1 for a refusal or invalid input (a rule said no), 2 for usage and I/O problems.
+/// An error of a layer above this one (sync, the index's readers) that says once, at that
+/// layer's boundary, which FolioError it is; `FolioError.wrap` asks it.
+public protocol FolioErrorConvertible: Error {
+    var folioError: FolioError { get }
+}
+
+/// Everything a Folio command can fail with: the one error every front end reads. Its kind
+/// decides the exit status of SPEC §5 (1 for a refusal or invalid input, a rule said no; 2 for
+/// usage and I/O problems) and the server's HTTP status; an invalid document carries its
+/// findings (`file#pointer: error[rule]: sentence`).
 public enum FolioError: Error, CustomStringConvertible {
     case refused(Refusal)
     case invalid(DocumentError)
@@ -22,12 +31,45 @@ public enum FolioError: Error, CustomStringConvertible {
     case alreadyDone(commit: String, message: String, key: String, invoice: Invoice? = nil)
     case git(GitError)
 
-    public var exitCode: Int32 {
-        switch self {
-        case .refused, .invalid, .notFound, .identity, .dirtyWorkingTree, .concurrentWrite, .busy, .stale: 1
-        case .usage, .io, .notARepository, .git: 2
-        case .alreadyDone: 0
+    /// What went wrong, as a script reads it (`--json`: `"kind": "refused"`).
+    public enum Kind: String, Sendable, CaseIterable {
+        case refused, invalid, notFound = "not-found", identity, dirtyWorkingTree = "dirty-working-tree"
+        case concurrentWrite = "concurrent-write", stale, busy, usage, io, notARepository = "not-a-repository", git
+        case alreadyDone = "already-done"
+
+        public var exitCode: Int32 {
+            switch self {
+            case .refused, .invalid, .notFound, .identity, .dirtyWorkingTree, .concurrentWrite, .busy, .stale: 1
+            case .usage, .io, .notARepository, .git: 2
+            case .alreadyDone: 0
+            }
         }
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .refused: .refused
+        case .invalid: .invalid
+        case .notFound: .notFound
+        case .notARepository: .notARepository
+        case .identity: .identity
+        case .usage: .usage
+        case .io: .io
+        case .dirtyWorkingTree: .dirtyWorkingTree
+        case .concurrentWrite: .concurrentWrite
+        case .stale: .stale
+        case .busy: .busy
+        case .alreadyDone: .alreadyDone
+        case .git: .git
+        }
+    }
+
+    public var exitCode: Int32 { kind.exitCode }
+
+    /// Each problem with a document, where there are any: an invalid document's findings.
+    public var findings: [Finding] {
+        if case .invalid(let e) = self { return e.findings }
+        return []
     }
 
     /// The sentence without its "refused:" prefix, for callers that frame it themselves.
@@ -64,6 +106,7 @@ public enum FolioError: Error, CustomStringConvertible {
     public static func wrap(_ error: any Error) -> FolioError {
         switch error {
         case let e as FolioError: return e
+        case let e as any FolioErrorConvertible: return e.folioError
         case let e as Refusal: return .refused(e)
         case let e as DocumentError: return .invalid(e)
         case let e as GitError:
@@ -80,7 +123,9 @@ public enum FolioError: Error, CustomStringConvertible {
                 return .io("cannot write to the repository (\(operation): \(message.contains("Read-only") ? "read-only file system" : "permission denied")); nothing was written")
             default: return .git(e)
             }
-        default: return .io("\(error)")
+        // An error no layer has mapped: its sentence, never a dump of the Swift value.
+        case let e as any CustomStringConvertible: return .io(e.description)
+        default: return .io(error.localizedDescription)
         }
     }
 }

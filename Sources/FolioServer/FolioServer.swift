@@ -241,7 +241,7 @@ public struct FolioServer: Sendable {
         case .failure(is Unauthorized): return Self.problem(401, "a token of a party of this repository is required (header authToken, or Authorization: Bearer); `folio serve token EMAIL` issues one")
         case .failure(let error):
             let failure = FolioError.wrap(error)
-            let status = switch failure {
+            let status = switch failure.kind {
             case .notFound: 404
             case .usage: 400
             case .invalid: 422
@@ -251,8 +251,7 @@ public struct FolioServer: Sendable {
             case .alreadyDone: 200
             case .io, .git, .notARepository: 500
             }
-            if case .invalid(let error) = failure { return Self.problem(status, failure.message, findings: error.findings) }
-            return Self.problem(status, failure.message)
+            return Self.problem(status, failure.message, findings: failure.findings)
         }
     }
 }

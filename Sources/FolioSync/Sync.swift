@@ -43,6 +43,19 @@ public enum SyncFailure: Error, CustomStringConvertible {
     }
 }
 
+/// The sync layer's failures as the one error of the front ends: a remote that is not there
+/// is a usage problem; a rejected push, a stopped merge, a locked remote or another branch are
+/// refusals (nothing was written, and the sentence says what to do).
+extension SyncFailure: FolioErrorConvertible {
+    public var folioError: FolioError {
+        switch self {
+        case .noRemote: .usage(description)
+        case .merge: .refused(Refusal("merge stopped, nothing was written: \(description)"))
+        case .pushRejected, .notOnBranch, .remoteLocked: .refused(Refusal(description))
+        }
+    }
+}
+
 /// The sync loop: fetch, merge (fast-forward when possible, else a merge commit whose tree is
 /// the semantic merge), push, and on a rejected push fetch and merge again, a bounded number
 /// of times.

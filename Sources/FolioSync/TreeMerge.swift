@@ -25,6 +25,10 @@ public enum SyncError: Error, CustomStringConvertible {
     }
 }
 
+extension SyncError: FolioErrorConvertible {
+    public var folioError: FolioError { SyncFailure.merge(self).folioError }
+}
+
 /// Merges two commits' trees document by document with FolioModel's DocumentMerge. Only the
 /// paths that differ between the two sides are read, so the cost follows the size of the
 /// change, not of the repository.

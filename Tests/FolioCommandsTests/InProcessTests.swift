@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import ArgumentParser
 @testable import FolioCommands
+import FolioModel
+import FolioRepo
 
 /// Commands run in this process, writing to an in-memory console: parsing and printing are
 /// tested without starting the binary.
@@ -76,5 +78,57 @@ import ArgumentParser
         #expect(r.code == 1)
         #expect(r.errors == "folio: error: no invoice with id \"no-such-invoice\" in this repository\n", "\(r.errors)")
         #expect(r.output.isEmpty)
+    }
+
+    func errorObject(_ text: String) throws -> [String: Any] {
+        let top = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+        return try #require(top["error"] as? [String: Any], "\(text)")
+    }
+
+    /// With --json a failure is one object on standard error: its kind decides the exit status,
+    /// and an invalid document's findings name the file, the pointer and the rule.
+    @Test func jsonErrorsForScripts() throws {
+        let dir = try repository()
+        let repo = dir.file("repo")
+        let missing = run(["-C", repo, "--as", Self.seller, "--json", "invoice", "send", "nope"])
+        #expect(missing.code == 1 && missing.output.isEmpty)
+        let notFound = try errorObject(missing.errors)
+        #expect(notFound["kind"] as? String == "not-found" && notFound["exitCode"] as? Int == 1)
+        #expect(notFound["message"] as? String == "no invoice with id \"nope\" in this repository")
+        #expect((notFound["findings"] as? [Any])?.isEmpty == true)
+
+        let order = dir.write("order.json", """
+            {"id": "O-9", "customer": {"id": "C1"}, "currency": "EUR", "channel": "b2b",
+             "items": [{"ref": "1", "description": "x", "quantity": "1", "unitPrice": 1.5, "taxRate": "0"}]}
+            """)
+        let head = try Tool.git(["rev-parse", "HEAD"], cwd: repo).stdout
+        let bad = run(["-C", repo, "--as", Self.seller, "order", "create", "--file", order, "--json"])
+        #expect(bad.code == 1 && bad.output.isEmpty)
+        let invalid = try errorObject(bad.errors)
+        #expect(invalid["kind"] as? String == "invalid" && invalid["exitCode"] as? Int == 1)
+        let finding = try #require((invalid["findings"] as? [[String: Any]])?.first)
+        #expect(finding["file"] as? String == order && finding["pointer"] as? String == "/items/0/unitPrice")
+        #expect(finding["rule"] as? String == "json/number" && finding["severity"] as? String == "error")
+        #expect(try Tool.git(["rev-parse", "HEAD"], cwd: repo).stdout == head, "nothing written")
+
+        let usage = run(["-C", repo, "--json", "list", "--limit", "5000"])
+        #expect(usage.code == 2)
+        #expect(try errorObject(usage.errors)["kind"] as? String == "usage")
+        let unknown = run(["-C", repo, "--json", "invocie"])
+        #expect(unknown.code == 2)
+        #expect((try errorObject(unknown.errors)["message"] as? String)?.hasPrefix("no command \"invocie\"; did you mean \"invoice\"?") == true, "\(unknown.errors)")
+    }
+
+    /// Each kind has the exit status of SPEC §5, and each layer's errors arrive as their kind.
+    @Test func errorKindsDecideTheExitStatus() {
+        for kind in FolioError.Kind.allCases {
+            switch kind {
+            case .usage, .io, .notARepository, .git: #expect(kind.exitCode == 2, "\(kind)")
+            case .alreadyDone: #expect(kind.exitCode == 0)
+            default: #expect(kind.exitCode == 1, "\(kind)")
+            }
+        }
+        #expect(FolioError.wrap(Refusal("no")).kind == .refused)
+        #expect(FolioError.wrap(DocumentError(file: "f.json", pointer: "/a", rule: "r", "bad")).findings.map(\.pointer) == ["/a"])
     }
 }
