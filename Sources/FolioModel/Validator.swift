@@ -133,6 +133,7 @@ public struct Validation: Sendable {
         findings += analysis.findings
         if let invoice = analysis.invoice {
             assert(orderPaths.isEmpty, "documents are added in path order: every invoice before the first order")
+            assert(invoices.last.map { $0.path < invoice.path } ?? true, "documents are added in path order")
             if !invoice.isCreditNote, let orderID = invoice.orderId { billing[orderID, default: []].append(invoices.count) }
             invoices.append(invoice)
         }
@@ -151,13 +152,14 @@ public struct Validation: Sendable {
     /// The checks across documents, and every finding in a stable order.
     public func finish() -> [Finding] {
         var findings = self.findings
-        let invoices = self.invoices.sorted { $0.path < $1.path }
-        var seenIDs: [String: String] = [:]
-        for inv in invoices {
+        // The invoices came in path order (`add`). The checks below keep positions in this
+        // array, never copies of the summaries: at 100,000 invoices a copy is tens of MB.
+        var seenIDs: [String: Int] = [:]
+        for (k, inv) in invoices.enumerated() {
             if let other = seenIDs[inv.id] {
-                findings.append(Finding("unique/id", file: inv.path, pointer: "/id", "invoice id \(inv.id) is also used by \(other)"))
+                findings.append(Finding("unique/id", file: inv.path, pointer: "/id", "invoice id \(inv.id) is also used by \(invoices[other].path)"))
             }
-            seenIDs[inv.id] = inv.path
+            seenIDs[inv.id] = k
         }
         for (orderID, billers) in billing where orderPaths[orderID] == nil {
             for k in billers {
@@ -426,7 +428,6 @@ extension Validation {
         }
     }
 
-    /// The checks that look at the invoice's order.
     /// The checks that look at the invoice's order (a credit note has none).
     static func checkInvoiceLink(_ doc: InvoiceFacts, order: OrderFacts, _ f: inout [Finding]) {
         let path = doc.path, orderID = order.id
@@ -480,15 +481,21 @@ extension Validation {
     }
 
     static func checkNumbers(_ invoices: [InvoiceFacts], _ series: [String: Loaded<SeriesState>], _ f: inout [Finding]) {
-        var byNumber: [String: [InvoiceFacts]] = [:]
-        for inv in invoices { if let n = inv.number { byNumber[n, default: []].append(inv) } }
-        for (number, holders) in byNumber.sorted(by: { $0.key < $1.key }) where holders.count > 1 {
+        // Each number's first holder; the holders of a number held more than once.
+        var first: [String: Int] = [:]
+        var shared: [String: [Int]] = [:]
+        for (k, inv) in invoices.enumerated() {
+            guard let n = inv.number else { continue }
+            if let holder = first[n] { shared[n, default: [holder]].append(k) } else { first[n] = k }
+        }
+        for (number, holders) in shared.sorted(by: { $0.key < $1.key }) {
             for h in holders {
-                f.append(Finding("unique/number", file: h.path, pointer: "/number", "number \(number) is also used by \(holders.filter { $0.path != h.path }.map(\.id).joined(separator: ", ")); repair with `folio invoice reissue \(h.id)` on one of them (the number stays on record as void)"))
+                let others = holders.filter { $0 != h }.map { invoices[$0].id }.joined(separator: ", ")
+                f.append(Finding("unique/number", file: invoices[h].path, pointer: "/number", "number \(number) is also used by \(others); repair with `folio invoice reissue \(invoices[h].id)` on one of them (the number stays on record as void)"))
             }
         }
         var used: [String: Set<Int>] = [:]
-        for number in byNumber.keys { if let (p, s) = Series.parse(number) { used[p, default: []].insert(s) } }
+        for number in first.keys { if let (p, s) = Series.parse(number) { used[p, default: []].insert(s) } }
         for inv in invoices {
             for number in inv.voidedNumbers { if let (p, s) = Series.parse(number) { used[p, default: []].insert(s) } }
         }
@@ -512,16 +519,17 @@ extension Validation {
     }
 
     static func checkCredits(_ invoices: [InvoiceFacts], _ f: inout [Finding]) {
-        let byID = Dictionary(invoices.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let byID = Dictionary(invoices.indices.map { (invoices[$0].id, $0) }, uniquingKeysWith: { a, _ in a })
         for inv in invoices where inv.isCreditNote {
             guard let target = inv.creditNoteFor else {
                 f.append(Finding("credit/target", file: inv.path, pointer: "/creditNoteFor", "a credit note must name the invoice it corrects"))
                 continue
             }
-            guard let original = byID[target] else {
+            guard let k = byID[target] else {
                 f.append(Finding("credit/target", file: inv.path, pointer: "/creditNoteFor", "invoice \(target) does not exist"))
                 continue
             }
+            let original = invoices[k]
             for (i, line) in inv.lines.enumerated() where !original.lines.contains(where: { $0.id == line.id }) {
                 f.append(Finding("credit/line", file: inv.path, pointer: "/lines/\(i)/id", "invoice \(target) has no line \"\(line.id)\""))
             }
@@ -535,7 +543,8 @@ extension Validation {
         let notes = invoices.filter { $0.isCreditNote && !$0.isVoided }
         let byTarget = Dictionary(grouping: notes, by: { $0.creditNoteFor ?? "" })
         for (target, credits) in byTarget.sorted(by: { $0.key < $1.key }) {
-            guard let original = byID[target] else { continue }
+            guard let k = byID[target] else { continue }
+            let original = invoices[k]
             var credited: [String: ExactDecimal] = [:]
             for note in credits {
                 for line in note.lines { if let q = ExactDecimal(line.quantity) { credited[line.id] = (credited[line.id] ?? ExactDecimal(0)) + q } }
@@ -551,14 +560,15 @@ extension Validation {
 
     static func checkUniqueExtraFields(_ invoices: [InvoiceFacts], _ defs: FieldDefinitions, _ f: inout [Finding]) {
         for d in defs.fields where d.isUnique {
-            var owners: [String: [InvoiceFacts]] = [:]
-            for inv in invoices {
-                if let v = inv.extraFields.first(where: { $0.fieldName == d.fieldName }) { owners[v.fieldValue, default: []].append(inv) }
+            var owners: [String: [Int]] = [:]
+            for (k, inv) in invoices.enumerated() {
+                if let v = inv.extraFields.first(where: { $0.fieldName == d.fieldName }) { owners[v.fieldValue, default: []].append(k) }
             }
             for (value, holders) in owners.sorted(by: { $0.key < $1.key }) where holders.count > 1 {
                 for h in holders {
-                    let i = h.extraFields.firstIndex { $0.fieldName == d.fieldName }!
-                    f.append(Finding("fields/unique", file: h.path, pointer: "/extraFields/\(i)/fieldValue", "\(d.fieldName) \"\(value)\" must be unique but is also used by \(holders.filter { $0.path != h.path }.map(\.id).joined(separator: ", "))"))
+                    let i = invoices[h].extraFields.firstIndex { $0.fieldName == d.fieldName }!
+                    let others = holders.filter { $0 != h }.map { invoices[$0].id }.joined(separator: ", ")
+                    f.append(Finding("fields/unique", file: invoices[h].path, pointer: "/extraFields/\(i)/fieldValue", "\(d.fieldName) \"\(value)\" must be unique but is also used by \(others)"))
                 }
             }
         }
