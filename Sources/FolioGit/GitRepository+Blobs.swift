@@ -1,40 +1,33 @@
 public import Foundation
 
 extension GitRepository {
-    /// Reads the blobs of `items` on worker threads, each with its own repository handle
-    /// (libgit2 objects are not shared between threads), turns each into a result there with
-    /// `transform`, and hands the results to `consume` on this thread in the order of
-    /// `items`. Workers stay a bounded number of chunks ahead, so memory stays flat however
-    /// many items there are. Small batches run on this thread. The one worker pool of Folio:
-    /// the index's rebuild and `folio validate` read every document through it.
-    public func mapBlobs<Item: Sendable, R>(_ items: [Item], blob: @escaping @Sendable (Item) -> GitOID, transform: @escaping @Sendable (Item, Data) -> R,
-                                            consume: (R) throws -> Void) throws {
-        if items.count < 256 {
-            for item in items { try consume(transform(item, try readBlob(blob(item)))) }
+    /// Runs `transform` over `items` on worker threads, each with a repository handle of its
+    /// own (libgit2 objects are not shared between threads), and hands the results to
+    /// `consume` on this thread in the order of `items`. Workers stay a bounded number of
+    /// chunks ahead, so memory stays flat however many items there are; fewer items than one
+    /// chunk run on this thread, with this handle. The one worker pool of Folio: the index's
+    /// rebuild, `folio validate`, a listing without the index and the merge of documents
+    /// changed on both sides all go through it.
+    public func mapOnWorkers<Item: Sendable, R>(_ items: [Item], chunk: Int = 256, transform: @escaping @Sendable (GitRepository, Item) throws -> R,
+                                                consume: (R) throws -> Void) throws {
+        if items.count < chunk {
+            for item in items { try consume(transform(self, item)) }
             return
         }
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
-        let chunk = 256
         let chunks = (items.count + chunk - 1) / chunk
         let state = PipelineState<R>(chunks: chunks)
-        // The closures escape into the threads, which may outlive this call by a moment after
-        // their last chunk.
-        try run(items, chunk: chunk, workers: workers, state: state, blob: blob, transform: transform, consume: consume)
-    }
-
-    private func run<Item: Sendable, R>(_ items: [Item], chunk: Int, workers: Int, state: PipelineState<R>, blob: @escaping @Sendable (Item) -> GitOID,
-                                        transform: @escaping @Sendable (Item, Data) -> R, consume: (R) throws -> Void) throws {
         let gitDir = self.gitDir
         for _ in 0..<workers {
+            // The closures escape into the threads, which may outlive this call by a moment
+            // after their last chunk.
             let thread = Thread {
                 do {
                     let own = try GitRepository.open(at: gitDir)
                     while let c = state.nextChunk() {
                         var out: [R] = []
                         out.reserveCapacity(chunk)
-                        for item in items[(c * chunk)..<min(items.count, (c + 1) * chunk)] {
-                            out.append(transform(item, try own.readBlob(blob(item))))
-                        }
+                        for item in items[(c * chunk)..<min(items.count, (c + 1) * chunk)] { out.append(try transform(own, item)) }
                         state.deliver(c, out)
                     }
                 } catch {
@@ -49,6 +42,12 @@ extension GitRepository {
         for c in 0..<state.chunks {
             for result in try state.take(c) { try consume(result) }
         }
+    }
+
+    /// `mapOnWorkers` for the common case: each item names a blob, read on the worker.
+    public func mapBlobs<Item: Sendable, R>(_ items: [Item], blob: @escaping @Sendable (Item) -> GitOID, transform: @escaping @Sendable (Item, Data) -> R,
+                                            consume: (R) throws -> Void) throws {
+        try mapOnWorkers(items, transform: { git, item in transform(item, try git.readBlob(blob(item))) }, consume: consume)
     }
 }
 

@@ -19,8 +19,7 @@ public struct Validator {
     public func run() -> [Finding] {
         var validation = Validation(files: files.filter { DocumentPaths.parse($0.key) == nil }, options: options)
         let documents = files.keys.filter { DocumentPaths.parse($0) != nil }.sorted()
-        let analysed = Parallel.map(documents) { [validation] path in validation.analyse(path: path, data: files[path]!) }
-        for analysis in analysed { validation.add(analysis) }
+        for path in documents { validation.add(validation.analyse(path: path, data: files[path]!)) }
         return validation.finish()
     }
 

@@ -431,22 +431,18 @@ public struct Snapshot {
         guard let commit else { return ([], []) }
         var out: [Invoice] = []
         var problems: [Finding] = []
-        var blobs: [(String, Data)] = []
         do {
-            for entry in try git.listFiles(at: commit, under: "invoices") where entry.path.hasSuffix(".json") {
-                blobs.append((entry.path, try git.readBlob(entry.blob)))
-            }
+            let entries = try git.listFiles(at: commit, under: "invoices").filter { $0.path.hasSuffix(".json") }
+            // Read and decoded on the worker pool; the results come back in path order.
+            try git.mapBlobs(entries, blob: { $0.blob }, transform: { entry, data in
+                Result { () throws(DocumentError) -> Invoice in try DocumentCodec.decode(Invoice.self, data: data, schema: Schemas.invoice, file: entry.path).0 }
+            }, consume: { result in
+                switch result {
+                case .success(let invoice): out.append(invoice)
+                case .failure(let error): problems.append(contentsOf: error.findings)
+                }
+            })
         } catch { throw FolioError.wrap(error) }
-        // Reading is libgit2's (one thread); decoding is pure and spreads over the cores.
-        let decoded = Parallel.map(blobs) { path, data -> Result<Invoice, DocumentError> in
-            Result { () throws(DocumentError) -> Invoice in try DocumentCodec.decode(Invoice.self, data: data, schema: Schemas.invoice, file: path).0 }
-        }
-        for result in decoded {
-            switch result {
-            case .success(let invoice): out.append(invoice)
-            case .failure(let error): problems.append(contentsOf: error.findings)
-            }
-        }
         return (out, problems)
     }
 

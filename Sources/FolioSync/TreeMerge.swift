@@ -77,15 +77,16 @@ public struct TreeMerger {
             if baseData == theirsData { continue }
             bothChanged.append(Versions(path: path, base: baseData, ours: oursData, theirs: theirsData))
         }
-        // The document merges are pure and independent: spread them over the cores (git is
-        // only read above, on this thread), then take the results in the diff's order.
+        // The document merges are pure and independent: spread them over the worker pool (git
+        // is only read above, on this thread), then take the results in the diff's order.
         let oursSide = MergeSide(commit: ours.hex, author: oursInfo.author.email)
         let theirsSide = MergeSide(commit: theirs.hex, author: theirsInfo.author.email)
         // Orders last: what their items record follows the merged invoices they name.
         let isOrder = { (v: Versions) in DocumentPaths.parse(v.path)?.kind == .order }
-        let results = Parallel.map(bothChanged.filter { !isOrder($0) }) { v in
+        var results: [Result<(data: Data?, outcome: MergeOutcome), any Error>] = []
+        try git.mapOnWorkers(bothChanged.filter { !isOrder($0) }, chunk: 32, transform: { _, v in
             Result { try Self.mergeDocument(path: v.path, base: v.base, ours: v.ours, theirs: v.theirs, oursSide: oursSide, theirsSide: theirsSide) }
-        }
+        }, consume: { results.append($0) })
         func take(_ v: Versions, _ result: (data: Data?, outcome: MergeOutcome)) {
             changes[v.path] = .some(result.data)
             report.mergedPaths.append(v.path)
@@ -119,7 +120,7 @@ public struct TreeMerger {
     }
 
     /// One document's three versions, read from git before the merges run in parallel.
-    struct Versions {
+    struct Versions: Sendable {
         var path: String
         var base: Data?, ours: Data?, theirs: Data?
     }
