@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import FolioModel
 import FolioRepo
 import FolioServer
@@ -49,14 +50,15 @@ struct ServeRun: FolioCommand {
         let finished = DispatchSemaphore(value: 0)
         let outcome = Outcome()
         Task {
-            do { try await server.run(host: host, port: port) } catch { outcome.error = "\(error)" }
+            do { try await server.run(host: host, port: port) } catch { outcome.error.withLock { $0 = "\(error)" } }
             finished.signal()
         }
         finished.wait()
-        if let error = outcome.error { throw FolioError.io("folio serve: \(error)") }
+        if let error = outcome.error.withLock({ $0 }) { throw FolioError.io("folio serve: \(error)") }
     }
 
-    final class Outcome: @unchecked Sendable { var error: String? }
+    /// Why the server stopped, written by its task and read once it has ended.
+    final class Outcome: Sendable { let error = Mutex<String?>(nil) }
 }
 
 struct ServeToken: FolioCommand {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import FolioGit
 public import FolioModel
 
@@ -90,10 +91,16 @@ extension FolioRepository {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         do { try process.run() } catch { throw FolioError.io("cannot run the delivery command \"\(command)\": \(error.localizedDescription)") }
+        // Its standard error is drained while it runs (a full pipe would stall it), on a thread
+        // of its own; the last line explains a failure.
         let collected = DispatchGroup()
-        nonisolated(unsafe) var said = Data()
+        let said = Mutex(Data())
         collected.enter()
-        DispatchQueue.global().async { said = errors.fileHandleForReading.readDataToEndOfFile(); collected.leave() }
+        DispatchQueue.global().async {
+            let data = errors.fileHandleForReading.readDataToEndOfFile()
+            said.withLock { $0 = data }
+            collected.leave()
+        }
         // A command may exit without reading the invoice (a failed delivery often does): the
         // write then meets a closed pipe, which must be an error here, not SIGPIPE killing folio.
         let previous = signal(SIGPIPE, SIG_IGN)
@@ -106,7 +113,7 @@ extension FolioRepository {
         if process.terminationStatus == 0 {
             return (true, "\(method)\(invoice.distribution?.template.map { " with template \($0)" } ?? "")")
         }
-        let last = String(decoding: said, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        let last = String(decoding: said.withLock { $0 }, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
         return (false, String(("the delivery command exited \(process.terminationStatus)" + (last.isEmpty ? "" : ": \(last)")).prefix(500)))
     }
 }
