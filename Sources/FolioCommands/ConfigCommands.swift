@@ -36,7 +36,7 @@ struct ConfigSet: FolioCommand {
     @Argument(help: "The setting.") var key: String
     @Argument(help: "Its new value.") var value: String
     func run(_ console: Console) throws {
-        let written = try global.openRepository(console).setConfig(key: key, value: value, caller: global.caller)
+        let written = try global.openRepository(console).setConfig(key: key, value: value, caller: global.caller(console))
         console.reportChange(written, global)
     }
 }

@@ -44,7 +44,7 @@ struct ResolveCommand: FolioCommand {
         default: resolution = .value((try? JSONValue.parse(Data(take.utf8))) ?? .string(take))
         }
         let repo = try global.openRepository(console)
-        let written = try repo.resolve(id: repo.invoiceID(for: id), path: path, take: resolution, caller: global.caller)
+        let written = try repo.resolve(id: repo.invoiceID(for: id), path: path, take: resolution, caller: global.caller(console))
         if global.wantsJSON { console.data(CanonicalJSON.string(written.value)) } else { console.data(written.message) }
     }
 }

@@ -17,13 +17,16 @@ public final class Console: Sendable {
 
     private let destination: Destination
     private let state = Mutex(State())
+    /// What the command was started with (after `folio`), for what depends on the whole
+    /// request: the digest an idempotency key is recorded with.
+    public let arguments: [String]
 
-    private init(_ destination: Destination) { self.destination = destination }
+    private init(_ destination: Destination, arguments: [String]) { self.destination = destination; self.arguments = arguments }
 
     /// The process's standard output and error.
-    public static func standard() -> Console { Console(.descriptors) }
+    public static func standard(arguments: [String]) -> Console { Console(.descriptors, arguments: arguments) }
     /// Keeps what is written, for `written`.
-    public static func inMemory() -> Console { Console(.memory) }
+    public static func inMemory(arguments: [String] = []) -> Console { Console(.memory, arguments: arguments) }
 
     public func data(_ text: String) { write(text, to: STDOUT_FILENO) }
     public func error(_ text: String, newline: Bool = true) { write(text, to: STDERR_FILENO, newline: newline) }

@@ -25,7 +25,7 @@ struct FieldAdd: FolioCommand {
         let definition = FieldDefinition(fieldName: name, fieldType: type, isRequired: required, isUnique: unique,
                                          maximumLength: maxLength, listOfValue: splitList(values))
         if type != .list && values != nil { throw FolioError.usage("--values is for list fields") }
-        let written = try global.openRepository(console).addField(definition, caller: global.caller)
+        let written = try global.openRepository(console).addField(definition, caller: global.caller(console))
         console.reportChange(written, global)
     }
 }
@@ -37,7 +37,7 @@ struct FieldRemove: FolioCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The field's name.") var name: String
     func run(_ console: Console) throws {
-        let written = try global.openRepository(console).removeField(name: name, caller: global.caller)
+        let written = try global.openRepository(console).removeField(name: name, caller: global.caller(console))
         console.reportChange(written, global)
     }
 }

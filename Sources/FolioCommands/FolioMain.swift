@@ -8,12 +8,12 @@ import FolioRepo
 /// (0 done, 1 refused or invalid, 2 usage or I/O) with the message on standard error.
 public enum FolioMain {
     public static func run(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
-        exit(execute(arguments, console: .standard()))
+        exit(execute(.standard(arguments: arguments)))
     }
 
-    /// Runs `arguments` as `folio` would, writing to `console`; returns the exit status.
-    public static func execute(_ arguments: [String], console: Console) -> Int32 {
-        let code = executeCommand(arguments, console: console)
+    /// Runs the console's arguments as `folio` would, writing to it; returns the exit status.
+    public static func execute(_ console: Console) -> Int32 {
+        let code = executeCommand(console.arguments, console: console)
         // Output cut short (a full disk, a closed descriptor) is an I/O error, not success.
         if let failure = console.failure, code == 0 {
             console.error("folio: error: \(failure)")
@@ -69,7 +69,7 @@ public enum FolioMain {
     static func fail(_ error: FolioError, json: Bool, _ console: Console) -> Int32 {
         if json && error.kind != .alreadyDone {
             console.error(CanonicalJSON.string(.object(["error": .object([
-                "kind": .string(error.kind.rawValue), "exitCode": .int(Int64(error.exitCode)), "message": .string(error.description),
+                "kind": .string(error.kind.rawValue), "exitCode": .int(Int64(error.exitCode)), "message": .string(error.message),
                 "findings": .array(error.findings.map { Display.json($0) }),
             ])])))
         } else {
@@ -143,7 +143,7 @@ extension FolioMain {
     /// parse cleanly that way (help, a mistake) is parsed again from the root, so that help
     /// and messages read `folio list` as always.
     static func parse(_ arguments: [String]) throws -> any ParsableCommand {
-        if let at = GlobalOptions.wordPositions(arguments).first, arguments[at] == "list" {
+        if let at = GlobalOptions.wordPositions(arguments).first, arguments[at] == "list", GlobalOptions.onlyGlobalOptions(arguments, before: at) {
             var rest = arguments
             rest.remove(at: at)
             if let list = (try? ListCommand.parseAsRoot(rest)) as? ListCommand { return list }
@@ -175,7 +175,7 @@ struct Folio: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "folio",
         abstract: "Offline-first invoicing whose database is a git repository.",
-        discussion: "Global options -C PATH, --as EMAIL and --json may come before the command or after it.",
+        discussion: "Global options -C PATH, --as EMAIL, --json and --idempotency-key KEY may come before the command or after it.",
         version: version,
         subcommands: [
             InitCommand.self, PartyCommand.self, OrderCommand.self, InvoiceCommand.self, ListCommand.self,

@@ -7,7 +7,7 @@ import FolioRepo
 /// -C, --as and --json, accepted before the command (`folio -C repo --as a@b invoice show X`)
 /// and after it.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if folio was started in PATH.", valueName: "PATH"))
+    @Option(name: .customShort("C", allowingJoined: true), help: ArgumentHelp("Run as if folio was started in PATH.", valueName: "PATH"))
     var directory: String?
 
     @Option(name: .customLong("as"), help: ArgumentHelp("Act as this party (else FOLIO_USER, else git config user.email).", valueName: "EMAIL"))
@@ -23,11 +23,14 @@ struct GlobalOptions: ParsableArguments {
     var actingAs: String? { identity }
     var wantsJSON: Bool { json }
 
-    var caller: Caller { Caller(identity: actingAs, clock: Clock(), idempotencyKey: idempotencyKey, idempotencyRequest: idempotencyKey.map { _ in Self.requestDigest() }) }
+    /// Who acts, now; with --idempotency-key, the digest of what `console`'s command was asked.
+    func caller(_ console: Console) -> Caller {
+        Caller(identity: actingAs, clock: Clock(), idempotencyKey: idempotencyKey, idempotencyRequest: idempotencyKey.map { _ in Self.requestDigest(console.arguments) })
+    }
 
     /// The command and its arguments, without the options that do not change what is asked
     /// (-C, --as, --json, the key itself), as a short digest (FNV-1a, 64 bits).
-    static func requestDigest(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> String {
+    static func requestDigest(_ arguments: [String]) -> String {
         var kept: [String] = []
         var skipNext = false
         for argument in arguments {
@@ -65,6 +68,20 @@ struct GlobalOptions: ParsableArguments {
 
     /// `arguments` without the options and their values: the command's words.
     static func words(_ arguments: [String]) -> [String] { wordPositions(arguments).map { arguments[$0] } }
+
+    /// Whether `arguments[..<end]` holds global options only (with their values), so that
+    /// the word at `end` is the command itself.
+    static func onlyGlobalOptions(_ arguments: [String], before end: Int) -> Bool {
+        var i = 0
+        while i < end {
+            let argument = arguments[i]
+            if valued.contains(argument) { i += 2; continue }
+            let joined = argument.hasPrefix("--as=") || argument.hasPrefix("--idempotency-key=") || (argument.hasPrefix("-C") && argument.count > 2)
+            guard argument == "--json" || joined else { return false }
+            i += 1
+        }
+        return i == end
+    }
 
     /// Where the command's words are in `arguments`.
     static func wordPositions(_ arguments: [String]) -> [Int] {

@@ -62,7 +62,7 @@ struct InvoiceCreate: FolioCommand {
     @Option(help: "Use this id instead of a generated one.") var id: String?
 
     func run(_ console: Console) throws {
-        let written = try global.openRepository(console).createInvoice(orderID: order, refs: splitList(items), dueDate: dueDate, email: email, id: id, caller: global.caller)
+        let written = try global.openRepository(console).createInvoice(orderID: order, refs: splitList(items), dueDate: dueDate, email: email, id: id, caller: global.caller(console))
         try console.report(written, global)
     }
 }
@@ -94,7 +94,7 @@ struct InvoiceUpdate: FolioCommand {
             edits.append(.patch(try DocumentCodec.parse(data, file: patch)))
         }
         let repo = try global.openRepository(console)
-        try console.report(repo.updateInvoice(id: repo.invoiceID(for: id), edits: edits, caller: global.caller), global)
+        try console.report(repo.updateInvoice(id: repo.invoiceID(for: id), edits: edits, caller: global.caller(console)), global)
     }
 }
 
@@ -110,7 +110,7 @@ struct InvoiceSend: FolioCommand {
         if email && print { throw FolioError.usage("give --email or --print, not both") }
         if template != nil && !email && !print { throw FolioError.usage("--template goes with --email or --print") }
         let distribution = email || print ? Distribution(method: email ? .email : .print, template: template) : nil
-        try console.report(repo.sendInvoice(id: repo.invoiceID(for: id), distribution: distribution, caller: global.caller), global)
+        try console.report(repo.sendInvoice(id: repo.invoiceID(for: id), distribution: distribution, caller: global.caller(console)), global)
     }
 }
 
@@ -121,7 +121,7 @@ struct InvoiceVoid: FolioCommand {
     @Option(help: "Why.") var reason: String?
     func run(_ console: Console) throws {
         let repo = try global.openRepository(console)
-        try console.report(repo.voidInvoice(id: repo.invoiceID(for: id), reason: reason, caller: global.caller), global)
+        try console.report(repo.voidInvoice(id: repo.invoiceID(for: id), reason: reason, caller: global.caller(console)), global)
     }
 }
 
@@ -132,7 +132,7 @@ struct InvoiceAccept: FolioCommand {
     @Option(help: "An optional note.") var note: String?
     func run(_ console: Console) throws {
         let repo = try global.openRepository(console)
-        try console.report(repo.respond(id: repo.invoiceID(for: id), with: .accepted, text: note, caller: global.caller), global)
+        try console.report(repo.respond(id: repo.invoiceID(for: id), with: .accepted, text: note, caller: global.caller(console)), global)
     }
 }
 
@@ -143,7 +143,7 @@ struct InvoiceDecline: FolioCommand {
     @Option(help: "Why (required).") var reason: String
     func run(_ console: Console) throws {
         let repo = try global.openRepository(console)
-        try console.report(repo.respond(id: repo.invoiceID(for: id), with: .declined, text: reason, caller: global.caller), global)
+        try console.report(repo.respond(id: repo.invoiceID(for: id), with: .declined, text: reason, caller: global.caller(console)), global)
     }
 }
 
@@ -154,7 +154,7 @@ struct InvoiceRequestChanges: FolioCommand {
     @Option(help: "What should change (required).") var note: String
     func run(_ console: Console) throws {
         let repo = try global.openRepository(console)
-        try console.report(repo.respond(id: repo.invoiceID(for: id), with: .changesRequested, text: note, caller: global.caller), global)
+        try console.report(repo.respond(id: repo.invoiceID(for: id), with: .changesRequested, text: note, caller: global.caller(console)), global)
     }
 }
 
@@ -175,7 +175,7 @@ struct InvoicePay: FolioCommand {
     func run(_ console: Console) throws {
         let repo = try global.openRepository(console)
         try console.report(repo.pay(id: repo.invoiceID(for: id), amount: money.amount, date: money.date, reference: money.reference, method: money.method,
-                            caller: global.caller), global)
+                            caller: global.caller(console)), global)
     }
 }
 
@@ -187,7 +187,7 @@ struct InvoiceRefund: FolioCommand {
     func run(_ console: Console) throws {
         let repo = try global.openRepository(console)
         try console.report(repo.refund(id: repo.invoiceID(for: id), amount: money.amount, date: money.date, reference: money.reference, method: money.method,
-                               caller: global.caller), global)
+                               caller: global.caller(console)), global)
     }
 }
 
@@ -199,7 +199,7 @@ struct InvoiceCredit: FolioCommand {
     @Option(help: "Why.") var reason: String?
     func run(_ console: Console) throws {
         let repo = try global.openRepository(console)
-        try console.report(repo.credit(id: repo.invoiceID(for: id), lines: splitList(lines)?.map(Invoicing.Selection.init(parsing:)), reason: reason, caller: global.caller), global)
+        try console.report(repo.credit(id: repo.invoiceID(for: id), lines: splitList(lines)?.map(Invoicing.Selection.init(parsing:)), reason: reason, caller: global.caller(console)), global)
     }
 }
 

@@ -10,7 +10,7 @@ struct InvoiceDelete: FolioCommand {
     @Argument var id: String
     func run(_ console: Console) throws {
         let repo = try global.openRepository(console)
-        let written = try repo.deleteInvoice(id: repo.invoiceID(for: id), caller: global.caller)
+        let written = try repo.deleteInvoice(id: repo.invoiceID(for: id), caller: global.caller(console))
         if global.wantsJSON { console.data(CanonicalJSON.string(.object(["deleted": .string(written.value.id)]))) } else { console.data(written.message) }
     }
 }
@@ -22,7 +22,7 @@ struct InvoiceReissue: FolioCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The invoice id (a duplicated number is ambiguous).") var id: String
     func run(_ console: Console) throws {
-        try console.report(global.openRepository(console).reissue(id: id, caller: global.caller), global)
+        try console.report(global.openRepository(console).reissue(id: id, caller: global.caller(console)), global)
     }
 }
 
@@ -38,6 +38,6 @@ struct InvoiceRemind: FolioCommand {
     @Option(help: "A reminder fee, in the major unit.") var fee: String?
     func run(_ console: Console) throws {
         let repo = try global.openRepository(console)
-        try console.report(repo.remind(id: repo.invoiceID(for: id), stage: stage, fee: fee, caller: global.caller), global)
+        try console.report(repo.remind(id: repo.invoiceID(for: id), stage: stage, fee: fee, caller: global.caller(console)), global)
     }
 }

@@ -16,7 +16,7 @@ struct OrderCreate: FolioCommand {
     func run(_ console: Console) throws {
         let data = try readInput(file)
         let repo = try global.openRepository(console)
-        let written = try repo.createOrder(data: data, file: file, caller: global.caller)
+        let written = try repo.createOrder(data: data, file: file, caller: global.caller(console))
         if global.wantsJSON { console.data(CanonicalJSON.string(JSONValue.encoding(written.value))) } else {
             console.data(written.message)
         }
@@ -62,7 +62,7 @@ struct OrderCancelItem: FolioCommand {
     @Argument var ref: String
 
     func run(_ console: Console) throws {
-        let written = try global.openRepository(console).cancelItem(orderID: id, ref: ref, caller: global.caller)
+        let written = try global.openRepository(console).cancelItem(orderID: id, ref: ref, caller: global.caller(console))
         console.reportChange(written, global)
     }
 }

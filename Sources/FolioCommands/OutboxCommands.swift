@@ -40,7 +40,7 @@ struct DeliverCommand: FolioCommand {
         guard let command = via ?? repo.localSetting("folio.deliver"), !command.isEmpty else {
             throw FolioError.usage("no delivery command: pass --via CMD, or set one with `git config folio.deliver CMD`")
         }
-        let results = try repo.deliver(command: command, caller: global.caller)
+        let results = try repo.deliver(command: command, caller: global.caller(console))
         if global.wantsJSON {
             console.data(CanonicalJSON.string(.object(["data": .array(results.map { .object(["invoice": .string($0.invoice), "delivered": .bool($0.delivered), "detail": .string($0.detail)]) })])))
         } else if results.isEmpty {

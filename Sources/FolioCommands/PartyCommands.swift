@@ -24,7 +24,7 @@ struct PartyAdd: FolioCommand {
         let r = role.role
         let repo = try global.openRepository(console)
         let written = try repo.addParty(email: email, role: r, customerId: customer, name: name, series: series ?? (r == .seller ? Series.defaultPrefix(for: email) : nil),
-                                        key: key, caller: global.caller)
+                                        key: key, caller: global.caller(console))
         console.reportChange(written, global)
     }
 }
@@ -36,7 +36,7 @@ struct PartyKey: FolioCommand {
     @Option(help: "The new ssh-ed25519 public key, or its .pub file.") var key: String
 
     func run(_ console: Console) throws {
-        console.reportChange(try global.openRepository(console).setPartyKey(email: email, key: key, caller: global.caller), global)
+        console.reportChange(try global.openRepository(console).setPartyKey(email: email, key: key, caller: global.caller(console)), global)
     }
 }
 
@@ -62,7 +62,7 @@ struct PartyUpdate: FolioCommand {
     @Option(help: "A seller's numbering series prefix.") var series: String?
     func run(_ console: Console) throws {
         guard name != nil || customer != nil || series != nil else { throw FolioError.usage("give --name, --customer or --series") }
-        let written = try global.openRepository(console).updateParty(email: email, name: name, customerId: customer, series: series, caller: global.caller)
+        let written = try global.openRepository(console).updateParty(email: email, name: name, customerId: customer, series: series, caller: global.caller(console))
         console.reportChange(written, global)
     }
 }
@@ -72,7 +72,7 @@ struct PartyRemove: FolioCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The party's email.") var email: String
     func run(_ console: Console) throws {
-        let written = try global.openRepository(console).removeParty(email: email, caller: global.caller)
+        let written = try global.openRepository(console).removeParty(email: email, caller: global.caller(console))
         console.reportChange(written, global)
     }
 }

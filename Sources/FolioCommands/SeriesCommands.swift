@@ -38,7 +38,7 @@ struct SeriesClaimCommand: FolioCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The prefix, capital letters and digits (e.g. ANA2).") var prefix: String
     func run(_ console: Console) throws {
-        let written = try global.openRepository(console).claimSeries(prefix, caller: global.caller)
+        let written = try global.openRepository(console).claimSeries(prefix, caller: global.caller(console))
         console.reportChange(written, global)
     }
 }

@@ -17,14 +17,14 @@ struct ShareAdd: FolioCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The customer id.") var customer: String
     @Argument(help: "The share's git remote: a path, file://, git:// or ssh.") var url: String
-    func run(_ console: Console) throws { console.reportChange(try global.openRepository(console).addShare(customer: customer, url: url, caller: global.caller), global) }
+    func run(_ console: Console) throws { console.reportChange(try global.openRepository(console).addShare(customer: customer, url: url, caller: global.caller(console)), global) }
 }
 
 struct ShareRemove: FolioCommand {
     static let configuration = CommandConfiguration(commandName: "remove", abstract: "Stop publishing to a customer's share.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The customer id.") var customer: String
-    func run(_ console: Console) throws { console.reportChange(try global.openRepository(console).removeShare(customer: customer, caller: global.caller), global) }
+    func run(_ console: Console) throws { console.reportChange(try global.openRepository(console).removeShare(customer: customer, caller: global.caller(console)), global) }
 }
 
 struct ShareList: FolioCommand {

@@ -83,7 +83,7 @@ struct SyncCommand: FolioCommand {
         let repo = try global.openRepository(console)
         repairMergeDriver(repo, console)
         let outcome: SyncRound.Outcome
-        do { outcome = try SyncRound(repo: repo).run(remote: remote, caller: global.caller) } catch { throw FolioError.wrap(error) }
+        do { outcome = try SyncRound(repo: repo).run(remote: remote, caller: global.caller(console)) } catch { throw FolioError.wrap(error) }
         if let summary = outcome.summary { console.printSummary(summary, verb: "sync", global) } else { console.info("folio: no remote named \"origin\": syncing the shares only") }
         if !outcome.shares.isEmpty { console.reportShares(outcome.shares) }
         if outcome.refusedShares { throw ExitCode(1) }
@@ -118,7 +118,7 @@ struct PullCommand: FolioCommand {
     func run(_ console: Console) throws {
         let repo = try global.openRepository(console)
         repairMergeDriver(repo, console)
-        do { console.printSummary(try Syncer(repo: repo).pull(remote: remote.remote, caller: global.caller), verb: "pull", global) } catch { throw FolioError.wrap(error) }
+        do { console.printSummary(try Syncer(repo: repo).pull(remote: remote.remote, caller: global.caller(console)), verb: "pull", global) } catch { throw FolioError.wrap(error) }
     }
 }
 

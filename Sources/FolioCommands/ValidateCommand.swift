@@ -24,7 +24,7 @@ struct ValidateCommand: FolioCommand {
         let fmt: ValidateFormat = global.wantsJSON ? .json : format
         let repo = try global.openRepository(console)
         if fix {
-            let written = try repo.fixCanonicalForm(caller: global.caller)
+            let written = try repo.fixCanonicalForm(caller: global.caller(console))
             console.info(written.map { "\($0.message) (\($0.value) files)" } ?? "Nothing to fix.")
         }
         var findings = try repo.validate()

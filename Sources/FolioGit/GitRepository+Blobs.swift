@@ -8,7 +8,7 @@ extension GitRepository {
     /// chunk run on this thread, with this handle. The one worker pool of Folio: the index's
     /// rebuild, `folio validate`, a listing without the index and the merge of documents
     /// changed on both sides all go through it.
-    public func mapOnWorkers<Item: Sendable, R>(_ items: [Item], chunk: Int = 256, transform: @escaping @Sendable (GitRepository, Item) throws -> R,
+    public func mapOnWorkers<Item: Sendable, R: Sendable>(_ items: [Item], chunk: Int = 256, transform: @escaping @Sendable (GitRepository, Item) throws -> R,
                                                 consume: (R) throws -> Void) throws {
         if items.count < chunk {
             for item in items { try consume(transform(self, item)) }
@@ -45,7 +45,7 @@ extension GitRepository {
     }
 
     /// `mapOnWorkers` for the common case: each item names a blob, read on the worker.
-    public func mapBlobs<Item: Sendable, R>(_ items: [Item], blob: @escaping @Sendable (Item) -> GitOID, transform: @escaping @Sendable (Item, Data) -> R,
+    public func mapBlobs<Item: Sendable, R: Sendable>(_ items: [Item], blob: @escaping @Sendable (Item) -> GitOID, transform: @escaping @Sendable (Item, Data) -> R,
                                             consume: (R) throws -> Void) throws {
         try mapOnWorkers(items, transform: { git, item in transform(item, try git.readBlob(blob(item))) }, consume: consume)
     }

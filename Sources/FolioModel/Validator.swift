@@ -33,7 +33,7 @@ public struct Validator {
 
 /// One validation of one tree, in three steps so that a repository of any size streams
 /// through it: the settings files first (`init`), then each document on its own, on any
-/// thread (`analyse`, pure) and handed back in any order (`add`), then the checks across
+/// thread (`analyse`, pure) and handed back in path order (`add`), then the checks across
 /// documents (`finish`). Between documents it keeps summaries of the invoices (`InvoiceFacts`),
 /// never the invoices; documents come in path order, so every invoice has arrived before the
 /// first order, and each order is checked against its invoices as it arrives, then dropped.

@@ -25,8 +25,11 @@ public enum SyncError: Error, CustomStringConvertible {
     }
 }
 
+/// A merge that cannot be made outside a sync (the history check redoing a merge commit, a
+/// share's import): the sentence, exit 2, as ever. Sync itself reports it as a refusal
+/// (`SyncFailure.merge`: nothing was written).
 extension SyncError: FolioErrorConvertible {
-    public var folioError: FolioError { SyncFailure.merge(self).folioError }
+    public var folioError: FolioError { .io(description) }
 }
 
 /// Merges two commits' trees document by document with FolioModel's DocumentMerge. Only the

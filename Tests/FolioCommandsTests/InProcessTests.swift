@@ -11,8 +11,8 @@ import FolioRepo
     static let seller = "sam@seller.example"
 
     func run(_ arguments: [String]) -> (code: Int32, output: String, errors: String) {
-        let console = Console.inMemory()
-        let code = FolioMain.execute(arguments, console: console)
+        let console = Console.inMemory(arguments: arguments)
+        let code = FolioMain.execute(console)
         return (code, console.written.output, console.written.errors)
     }
 
@@ -130,5 +130,34 @@ import FolioRepo
         }
         #expect(FolioError.wrap(Refusal("no")).kind == .refused)
         #expect(FolioError.wrap(DocumentError(file: "f.json", pointer: "/a", rule: "r", "bad")).findings.map(\.pointer) == ["/a"])
+    }
+
+    /// `-Cpath` is read as `-C path`; options of `list` before the word `list` are no global
+    /// options, and stay a usage error as from the root.
+    @Test func globalOptionsSpelledTheirWays() throws {
+        let joined = try #require(try FolioMain.parse(["-C/tmp/x", "list", "--limit", "2"]) as? ListCommand)
+        #expect(joined.global.directory == "/tmp/x" && joined.limit == 2)
+        let r = run(["--overdue", "list"])
+        #expect(r.code == 2 && r.output.isEmpty, "\(r.errors)")
+    }
+
+    /// The request an idempotency key is recorded with is the one this run was asked (the
+    /// console's arguments), not the process's: the same key for another request is refused.
+    @Test func idempotencyKeyDigestsThisRequest() throws {
+        let dir = try repository()
+        let repo = dir.file("repo")
+        func order(_ id: String) -> String {
+            dir.write("\(id).json", """
+                {"id": "\(id)", "customer": {"id": "C1"}, "currency": "EUR", "channel": "b2b",
+                 "items": [{"ref": "1", "description": "x", "quantity": "1", "unitPrice": 100, "taxRate": "0"}]}
+                """)
+        }
+        let (first, second) = (order("O-1"), order("O-2"))
+        let made = run(["-C", repo, "--as", Self.seller, "order", "create", "--file", first, "--idempotency-key", "k1"])
+        #expect(made.code == 0, "\(made.errors)")
+        let again = run(["-C", repo, "--as", Self.seller, "order", "create", "--file", first, "--idempotency-key", "k1"])
+        #expect(again.code == 0 && again.errors.contains("already done"), "\(again.errors)")
+        let other = run(["-C", repo, "--as", Self.seller, "order", "create", "--file", second, "--idempotency-key", "k1"])
+        #expect(other.code == 1 && other.errors.contains("was used for a different request"), "\(other.errors)")
     }
 }
