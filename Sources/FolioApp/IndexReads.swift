@@ -38,6 +38,11 @@ public struct IndexReads {
         }
     }
 
+    /// Where the index stands against HEAD (changes nothing).
+    public func status() throws -> IndexStatus {
+        try Self.wrap { try RepositoryIndex.status(of: repo.git) }
+    }
+
     public static func wrap<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch { throw mapped(error) }
     }

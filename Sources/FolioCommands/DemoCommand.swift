@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import FolioModel
-import FolioGit
 import FolioRepo
 import FolioSync
 
@@ -92,7 +91,7 @@ struct DemoStory {
         say("")
         say("Two parties offline: a bare remote, the seller's clone and Bob's clone")
         let remote = target + "-remote.git"
-        _ = try GitRepository.create(at: remote, bare: true)
+        try FolioRepository.createBare(at: remote)
         try seller.addRemote("origin", url: remote)
         let sellerSync = Syncer(repo: seller)
         _ = try sellerSync.sync(remote: "origin", caller: caller(DemoStory.seller, afterMinutes: 1))
@@ -125,7 +124,7 @@ struct DemoStory {
         show(DemoStory.bob, "syncs: \(second.incomingCommits) in, \(second.report.mergedPaths.count) document merged, \(second.report.conflicts.count) conflict recorded, \(second.outgoingCommits) out", nil)
         _ = try sellerSync.sync(remote: "origin", caller: caller(DemoStory.seller, afterMinutes: 5))
         let merged = try seller.snapshot().invoice(belts.id).0
-        show(DemoStory.seller, "syncs again; both clones now hold the same tree: \(try sameTree(seller.git, buyer.git) ? "yes" : "NO")", merged)
+        show(DemoStory.seller, "syncs again; both clones now hold the same tree: \(try seller.sameHeadTree(as: buyer) ? "yes" : "NO")", merged)
         for c in merged.conflicts ?? [] {
             let show: (JSONValue?) -> String = { $0.map(CanonicalJSON.compact) ?? "(absent)" }
             say("    conflict \(c.path): kept \(show(c.ours)) (\(c.oursBy ?? "?")), recorded \(show(c.theirs)) (\(c.theirsBy ?? "?")): \(c.reason ?? "")")
@@ -136,11 +135,6 @@ struct DemoStory {
         _ = try buyerSync.sync(remote: "origin", caller: caller(DemoStory.bob, afterMinutes: 1))
     }
 
-    func sameTree(_ a: GitRepository, _ b: GitRepository) throws -> Bool {
-        guard let x = try a.headCommit(), let y = try b.headCommit() else { return false }
-        return try a.commitInfo(x).tree == b.commitInfo(y).tree
-    }
-
     mutating func play() throws {
         let config = try load("config.json", Schemas.config, FolioConfig.self)
         let parties = try load("parties.json", Schemas.parties, Parties.self)
@@ -149,7 +143,7 @@ struct DemoStory {
         say("Repository: \(target)\n")
         let repo = try FolioRepository.initialize(at: target, config: config, parties: parties, fields: fields, author: DemoStory.seller,
                                                   clock: Clock(now: start))
-        try MergeDriver.install(in: repo.git, executable: currentExecutable())
+        try MergeDriver.install(in: repo, executable: currentExecutable())
         show(DemoStory.seller, "initialises the repository with \(parties.parties.count) parties and \(fields.fields.count) extra-field definitions", nil)
         let ordersDir = (sample as NSString).appendingPathComponent("orders")
         for name in try FileManager.default.contentsOfDirectory(atPath: ordersDir).sorted() where name.hasSuffix(".json") {

@@ -1,6 +1,5 @@
 public import ArgumentParser
 import Foundation
-import FolioGit
 import FolioModel
 import FolioRepo
 

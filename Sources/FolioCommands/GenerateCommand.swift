@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import FolioGit
 import FolioModel
 import FolioRepo
 import FolioSync
@@ -41,7 +40,7 @@ struct GenerateCommand: FolioCommand {
         do {
             summary = try gen.generate(at: partial)
             // A generated repository is used like any other: a plain `git merge` in it should merge documents.
-            try MergeDriver.install(in: GitRepository.open(at: partial), executable: currentExecutable())
+            try MergeDriver.install(at: partial, executable: currentExecutable())
             if fm.fileExists(atPath: path) { try fm.removeItem(atPath: path) }   // empty, checked above
             try fm.moveItem(atPath: partial, toPath: path)
         } catch {

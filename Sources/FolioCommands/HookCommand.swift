@@ -21,10 +21,7 @@ struct HookInstall: FolioCommand {
     func run(_ console: Console) throws {
         guard server else { throw FolioError.usage("say --server: Folio installs the server-side pre-receive hook") }
         let target = path ?? global.path
-        let git: GitRepository
-        do { git = try GitRepository.open(at: target) } catch { throw FolioError.notARepository(path: target, detail: "no git repository") }
-        guard git.isBare else { throw FolioError.usage("\(target) is not a bare repository; install the hook where clones push to") }
-        let hooks = git.gitDir + "/hooks"
+        let hooks = try FolioRepository.hooksFolder(ofBare: target)
         try? FileManager.default.createDirectory(atPath: hooks, withIntermediateDirectories: true)
         let hook = hooks + "/pre-receive"
         let script = "#!/bin/sh\n# Installed by `folio hook install --server`: every pushed range passes Folio's history checks (SPEC §9).\nexec \(MergeDriver.shellQuote(currentExecutable())) hook pre-receive\n"
@@ -42,8 +39,7 @@ struct HookPreReceive: FolioCommand {
     @OptionGroup var global: GlobalOptions
 
     func run(_ console: Console) throws {
-        let git = try GitRepository.openFromEnvironment()
-        let repo = FolioRepository(git: git)
+        let repo = try FolioRepository.openFromEnvironment()
         let check = HistoryCheck(repo: repo)
         var errors: [Finding] = []
         while let line = readLine() {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import FolioGit
+import FolioApp
 import FolioIndex
 import FolioModel
 import FolioRepo
@@ -19,7 +19,7 @@ struct IndexStatusCommand: FolioCommand {
 
     func run(_ console: Console) throws {
         let repo = try global.openRepository(console)
-        let s = try IndexAccess.wrap { try RepositoryIndex.status(of: repo.git) }
+        let s = try IndexAccess(repo, console).reads().status()
         let relative = IndexAccess.relative(s.path, repo)
         if global.wantsJSON {
             var o: [String: JSONValue] = [

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import FolioGit
 import FolioModel
 import FolioRepo
 import FolioSync
@@ -53,7 +52,7 @@ struct InitCommand: FolioCommand {
         var config = FolioConfig(company: Company(name: company), currency: currency.uppercased(), dueDays: dueDays, invoicing: mode, requireApproval: requireApproval && mode == .api)
         if !unsigned { config.requireSignatures = true }
         let repo = try FolioRepository.initialize(at: target, config: config, parties: parties, author: author, clock: Clock())
-        try MergeDriver.install(in: repo.git, executable: currentExecutable(), identity: global.explicitIdentity)
+        try MergeDriver.install(in: repo, executable: currentExecutable(), identity: global.explicitIdentity)
         try repo.refreshAllowedSigners()
         if global.wantsJSON {
             console.data(CanonicalJSON.string(.object(["path": .string(repo.workdir ?? target), "config": JSONValue.encoding(config), "parties": JSONValue.encoding(parties)])))

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import FolioGit
 import FolioModel
 import FolioRepo
 import FolioSync

@@ -30,7 +30,7 @@ func currentExecutable() -> String {
 func repairMergeDriver(_ repo: FolioRepository, _ console: Console) {
     guard let problem = repo.mergeDriverProblem() else { return }
     do {
-        try MergeDriver.install(in: repo.git, executable: currentExecutable())
+        try MergeDriver.install(in: repo, executable: currentExecutable())
         console.info("folio: \(problem.missing ? "registered the merge driver" : "re-registered the merge driver (\(problem.sentence.prefix(while: { $0 != "(" }).trimmingCharacters(in: .whitespaces)))") as \(currentExecutable())")
     } catch {
         console.info("folio: warning: \(problem.sentence)")

@@ -58,6 +58,33 @@ public final class FolioRepository {
         return repo
     }
 
+    /// The repository git's hook environment names (GIT_DIR, and the quarantined objects of a
+    /// push being received): what a pre-receive hook checks.
+    public static func openFromEnvironment() throws -> FolioRepository {
+        do { return FolioRepository(git: try GitRepository.openFromEnvironment()) } catch { throw FolioError.wrap(error) }
+    }
+
+    /// A new bare repository at `path` (a remote to sync through).
+    public static func createBare(at path: String) throws {
+        do { _ = try GitRepository.create(at: path, bare: true) } catch { throw FolioError.wrap(error) }
+    }
+
+    /// The hooks folder of the bare repository at `path`, for a server-side hook.
+    public static func hooksFolder(ofBare path: String) throws -> String {
+        let git: GitRepository
+        do { git = try GitRepository.open(at: path) } catch { throw FolioError.notARepository(path: path, detail: "no git repository") }
+        guard git.isBare else { throw FolioError.usage("\(path) is not a bare repository; install the hook where clones push to") }
+        return git.gitDir + "/hooks"
+    }
+
+    /// Whether this clone's HEAD and `other`'s hold the same tree.
+    public func sameHeadTree(as other: FolioRepository) throws -> Bool {
+        do {
+            guard let x = try git.headCommit(), let y = try other.git.headCommit() else { return false }
+            return try git.commitInfo(x).tree == other.git.commitInfo(y).tree
+        } catch { throw FolioError.wrap(error) }
+    }
+
     /// Lines of `.gitattributes` that route documents through Folio's merge driver.
     public static let gitattributes = """
         # Folio: documents merge by what their fields mean (folio merge-driver).

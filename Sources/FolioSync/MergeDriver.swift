@@ -1,7 +1,7 @@
 import Foundation
 public import FolioGit
 public import FolioModel
-import FolioRepo
+public import FolioRepo
 
 /// `folio merge-driver %O %A %B %P`: the same per-document merge as `folio sync`, called by
 /// git during a plain `git pull` / `git merge` for paths that .gitattributes routes to it.
@@ -19,6 +19,15 @@ public enum MergeDriver {
     /// makes divergent branches merge (git 2.27+ otherwise stops and asks), and when Folio was
     /// told who acts (--as, FOLIO_USER) that identity becomes the clone's `user.email`, so the
     /// merge commit git makes needs no second identity and names a party.
+    public static func install(in repo: FolioRepository, executable: String, identity: (email: String, name: String?)? = nil) throws {
+        do { try install(in: repo.git, executable: executable, identity: identity) } catch { throw FolioError.wrap(error) }
+    }
+
+    /// The same, for the repository at `path` (one that `folio generate` is still writing).
+    public static func install(at path: String, executable: String) throws {
+        do { try install(in: try GitRepository.open(at: path), executable: executable) } catch { throw FolioError.wrap(error) }
+    }
+
     public static func install(in git: GitRepository, executable: String, identity: (email: String, name: String?)? = nil) throws {
         try git.setConfig("pull.rebase", "false")
         if let identity {
