@@ -4,8 +4,8 @@ import FolioIndex
 import FolioModel
 import FolioRepo
 
-/// -C, --as and --json, accepted before the command (`folio -C repo --as a@b invoice show X`)
-/// and after it.
+/// -C, --as, --json and --idempotency-key, accepted before the command (`folio -C repo --as a@b
+/// invoice show X`) and after it.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .customShort("C", allowingJoined: true), help: ArgumentHelp("Run as if folio was started in PATH.", valueName: "PATH"))
     var directory: String?
@@ -36,7 +36,7 @@ struct GlobalOptions: ParsableArguments {
         for argument in arguments {
             if skipNext { skipNext = false; continue }
             if valued.contains(argument) { skipNext = true; continue }
-            if argument == "--json" || argument.hasPrefix("--as=") || argument.hasPrefix("--idempotency-key=") || argument.hasPrefix("-C=") { continue }
+            if argument == "--json" || argument.hasPrefix("--as=") || argument.hasPrefix("--idempotency-key=") || (argument.hasPrefix("-C") && argument.count > 2) { continue }
             kept.append(argument)
         }
         return String(DocumentPaths.fnv1a64(kept.joined(separator: "\u{0}")), radix: 16)

@@ -159,5 +159,9 @@ import FolioRepo
         #expect(again.code == 0 && again.errors.contains("already done"), "\(again.errors)")
         let other = run(["-C", repo, "--as", Self.seller, "order", "create", "--file", second, "--idempotency-key", "k1"])
         #expect(other.code == 1 && other.errors.contains("was used for a different request"), "\(other.errors)")
+        // Where the run happens and who is named are not the request; the spelling of -C neither.
+        #expect(GlobalOptions.requestDigest(["-C\(repo)", "order", "create", "--file", first])
+                 == GlobalOptions.requestDigest(["order", "create", "--file", first, "-C", repo, "--json"]))
+        #expect(GlobalOptions.requestDigest(["order", "create", "--file", first]) != GlobalOptions.requestDigest(["order", "create", "--file", second]))
     }
 }
