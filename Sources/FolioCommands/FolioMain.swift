@@ -13,7 +13,7 @@ public enum FolioMain {
 
     /// Runs the console's arguments as `folio` would, writing to it; returns the exit status.
     public static func execute(_ console: Console) -> Int32 {
-        let code = executeCommand(console.arguments, console: console)
+        let code = executeCommand(console)
         // Output cut short (a full disk, a closed descriptor) is an I/O error, not success.
         if let failure = console.failure, code == 0 {
             console.error("folio: error: \(failure)")
@@ -22,7 +22,8 @@ public enum FolioMain {
         return code
     }
 
-    private static func executeCommand(_ arguments: [String], console: Console) -> Int32 {
+    private static func executeCommand(_ console: Console) -> Int32 {
+        let arguments = console.arguments
         var command: any ParsableCommand
         if let unknown = unknownHelpTopic(arguments) {
             return fail(.usage("no command \"\(unknown)\"\(suggestion(for: unknown, among: Folio.configuration.subcommands))\nSee 'folio --help' for the commands."),
@@ -36,9 +37,7 @@ public enum FolioMain {
                 console.data(Folio.fullMessage(for: error))
                 return 0
             }
-            var message = usageMessage(for: error, arguments: arguments)
-            if message.hasPrefix("folio: error: ") { message.removeFirst("folio: error: ".count) }
-            return fail(.usage(message), json: arguments.contains("--json"), console)
+            return fail(.usage(usageMessage(for: error, arguments: arguments)), json: arguments.contains("--json"), console)
         }
         let json = (command as? any FolioCommand)?.global.wantsJSON ?? false
         do {
@@ -80,11 +79,11 @@ public enum FolioMain {
 }
 
 extension FolioMain {
-    /// ArgumentParser's message in Folio's one style (`folio: error: …`), with a suggestion
-    /// when the mistake is a mistyped command (`folio invocie show` → invoice).
+    /// ArgumentParser's message without its "Error: " (`fail` frames it in Folio's one style),
+    /// with a suggestion when the mistake is a mistyped command (`folio invocie show` → invoice).
     static func usageMessage(for error: any Error, arguments: [String]) -> String {
         var text = Folio.fullMessage(for: error)
-        if text.hasPrefix("Error: ") { text = "folio: error: " + text.dropFirst("Error: ".count) }
+        if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
         guard text.lowercased().contains("unexpected argument") else { return text }
         // The first word that is not a command at its level, and the commands of that level.
         var level: [any ParsableCommand.Type] = Folio.configuration.subcommands
@@ -93,7 +92,7 @@ extension FolioMain {
                 let hint = suggestion(for: word, among: level)
                 if hint.isEmpty { return text }
                 let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-                return (["folio: error: no command \"\(word)\"\(hint)"] + lines.dropFirst().map(String.init)).joined(separator: "\n")
+                return (["no command \"\(word)\"\(hint)"] + lines.dropFirst().map(String.init)).joined(separator: "\n")
             }
             level = match.configuration.subcommands
             if level.isEmpty { return text }

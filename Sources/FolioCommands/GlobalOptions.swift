@@ -35,9 +35,11 @@ struct GlobalOptions: ParsableArguments {
         var skipNext = false
         for argument in arguments {
             if skipNext { skipNext = false; continue }
-            if valued.contains(argument) { skipNext = true; continue }
-            if argument == "--json" || argument.hasPrefix("--as=") || argument.hasPrefix("--idempotency-key=") || (argument.hasPrefix("-C") && argument.count > 2) { continue }
-            kept.append(argument)
+            switch width(argument) {
+            case 2: skipNext = true
+            case 1: continue
+            default: kept.append(argument)
+            }
         }
         return String(DocumentPaths.fnv1a64(kept.joined(separator: "\u{0}")), radix: 16)
     }
@@ -62,9 +64,15 @@ struct GlobalOptions: ParsableArguments {
     }
 
 
-    /// The options above that take a value, as they are spelled, so that a message about a
-    /// mistyped command can find the command's words (`folio -C repo invocie show`).
-    static let valued: Set<String> = ["-C", "--as", "--idempotency-key"]
+    /// How many arguments a global option spelled `argument` takes up: 2 for one followed by
+    /// its value (`-C repo`), 1 for a flag or a value joined to it (`--json`, `-Crepo`,
+    /// `--as=x`), 0 for anything else. The request digest, the `list` shortcut and messages
+    /// about a mistyped command (`folio -C repo invocie show`) read arguments with it.
+    static func width(_ argument: String) -> Int {
+        if ["-C", "--as", "--idempotency-key"].contains(argument) { return 2 }
+        let joined = argument.hasPrefix("--as=") || argument.hasPrefix("--idempotency-key=") || (argument.hasPrefix("-C") && argument.count > 2)
+        return argument == "--json" || joined ? 1 : 0
+    }
 
     /// `arguments` without the options and their values: the command's words.
     static func words(_ arguments: [String]) -> [String] { wordPositions(arguments).map { arguments[$0] } }
@@ -74,11 +82,9 @@ struct GlobalOptions: ParsableArguments {
     static func onlyGlobalOptions(_ arguments: [String], before end: Int) -> Bool {
         var i = 0
         while i < end {
-            let argument = arguments[i]
-            if valued.contains(argument) { i += 2; continue }
-            let joined = argument.hasPrefix("--as=") || argument.hasPrefix("--idempotency-key=") || (argument.hasPrefix("-C") && argument.count > 2)
-            guard argument == "--json" || joined else { return false }
-            i += 1
+            let taken = width(arguments[i])
+            guard taken > 0 else { return false }
+            i += taken
         }
         return i == end
     }
@@ -89,7 +95,7 @@ struct GlobalOptions: ParsableArguments {
         var skipNext = false
         for (i, argument) in arguments.enumerated() {
             if skipNext { skipNext = false; continue }
-            if valued.contains(argument) { skipNext = true; continue }
+            if width(argument) == 2 { skipNext = true; continue }
             if !argument.hasPrefix("-") { out.append(i) }
         }
         return out
