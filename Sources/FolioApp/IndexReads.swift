@@ -38,6 +38,19 @@ public struct IndexReads {
         }
     }
 
+    /// `validate --since REV`'s check of HEAD's state, limited to what the range changed and
+    /// what relates to it, found through the index (brought up to HEAD first). Nil when the
+    /// whole state must be checked: the range changed settings or is not history of HEAD,
+    /// or there is no index to ask (it cannot be written here).
+    public func validateChanges(since rev: String, opened: RepositoryIndex? = nil) throws -> FolioRepository.ChangeValidation? {
+        let index: RepositoryIndex
+        do { index = try opened ?? open() } catch {
+            log("folio: validate: the index cannot be opened (\(Self.mapped(error).message)); checking the whole state")
+            return nil
+        }
+        return try reading(opened: index) { try repo.validateChanges(since: rev, related: $0) }
+    }
+
     /// Where the index stands against HEAD (changes nothing).
     public func status() throws -> IndexStatus {
         try Self.wrap { try RepositoryIndex.status(of: repo.git) }

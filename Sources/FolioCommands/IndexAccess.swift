@@ -36,6 +36,12 @@ struct IndexAccess {
         return try reads(progress: bar).reading(opened: try open(), body)
     }
 
+    func validateChanges(since rev: String) throws -> FolioRepository.ChangeValidation? {
+        let bar = ProgressBar(console, minimum: 5_000)
+        defer { bar.finish() }
+        return try reads(progress: bar).validateChanges(since: rev)
+    }
+
     func visibleCustomer(_ index: RepositoryIndex, _ global: GlobalOptions) throws -> String? {
         try reads().visibleCustomer(index, actingAs: global.actingAs)
     }

@@ -15,7 +15,8 @@ struct ValidateCommand: FolioCommand {
         commandName: "validate", abstract: "Check the repository's state (and history with --since) for CI.",
         discussion: "Exit 0 when there is no error, 1 when there is (with --strict, warnings count as errors).")
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Also check every commit after REV.") var since: String?
+    @Option(help: "Also check every commit after REV; HEAD's state is checked where the range changed it (the changed documents and those related to them).") var since: String?
+    @Flag(help: "With --since, check the whole of HEAD's state, not only what the range changed.") var full = false
     @Option(help: "How findings are printed: github prints workflow annotations.") var format: ValidateFormat = .text
     @Flag(help: "Treat warnings as errors.") var strict = false
     @Flag(help: "Rewrite documents into canonical form with derived fields recomputed, as one commit.") var fix = false
@@ -27,7 +28,15 @@ struct ValidateCommand: FolioCommand {
             let written = try repo.fixCanonicalForm(caller: global.caller(console))
             console.info(written.map { "\($0.message) (\($0.value) files)" } ?? "Nothing to fix.")
         }
-        var findings = try repo.validate()
+        var findings: [Finding]
+        if let since, !full, !fix, let scoped = try IndexAccess(repo, console).validateChanges(since: since) {
+            findings = scoped.findings
+            if fmt != .json {
+                console.info("folio validate: checked \(scoped.changedFiles) file(s) changed since \(since), \(scoped.documents.count) document(s) with those related to them, the settings and \(scoped.series.count) series (--full checks everything)")
+            }
+        } else {
+            findings = try repo.validate()
+        }
         if let since { findings += try HistoryCheck(repo: repo).since(since) }
         let errors = findings.filter { $0.severity == .error || strict }
         switch fmt {

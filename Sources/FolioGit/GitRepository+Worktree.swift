@@ -193,14 +193,23 @@ extension GitRepository {
     /// Files under `prefixes` whose index entry or working-tree file differs from HEAD
     /// (staged, edited, deleted, in conflict, or untracked), sorted. Empty for a bare repository.
     public func uncommittedPaths(under prefixes: [String]) throws -> [String] {
+        try uncommittedPaths(prefixes, literal: false)
+    }
+
+    /// The same for these files only: git looks at their folders, not at the whole tree.
+    public func uncommittedPaths(exactly paths: [String]) throws -> [String] {
+        paths.isEmpty ? [] : try uncommittedPaths(paths, literal: true)
+    }
+
+    private func uncommittedPaths(_ pathspec: [String], literal: Bool) throws -> [String] {
         guard !isBare else { return [] }
         var options = git_status_options()
         try check(git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION)), "status options")
         options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
         options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue
-            | GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue
+            | GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue | (literal ? GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH.rawValue : 0)
         var list: OpaquePointer?
-        try withStringArray(prefixes) { array in
+        try withStringArray(pathspec) { array in
             options.pathspec = array
             try check(git_status_list_new(&list, pointer, &options), "read status")
         }

@@ -44,8 +44,8 @@ final class IndexWriter {
                 customer_id, customer_name, customer_email, customer_external_id, name_lower, channel, channel_key, po_number,
                 currency, issue_date, due_date, status, status_f, status_sort, status_ev, payment_status, payment_f, revision,
                 subtotal, discount, tax, total, paid, open, open_c, total_c, external_id, external_key, ext_customer_id, ext_customer_sort,
-                created_at, created_date, updated_at, search_text, has_events, cr_note, conflict_count, owed, brp_state)
-            VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?)
+                created_at, created_date, updated_at, search_text, has_events, cr_note, conflict_count, owed, brp_state, voided_numbers)
+            VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?)
             """)
         insertSearch = try RawInsert(db,  "INSERT INTO invoice_search(rowid, number, type, order_id, po_number, customer_id, ext_customer_id, customer_name) VALUES (?,?,?,?,?,?,?,?)")
         insertLine = try RawInsert(db,  "INSERT OR IGNORE INTO invoice_lines(invoice, product_key) VALUES (?,?)")
@@ -118,6 +118,7 @@ final class IndexWriter {
         s.text(r.events.last(where: { $0.type == .changesRequested }).map { $0.note ?? "" }); s.int(Int64(r.conflictCount))
         s.bool((t?.open ?? 0) > 0 && IndexSchema.statuses.contains(r.filterStatus.rawValue) && r.type != InvoiceType.creditNote)
         s.int(Int64(r.brpState))
+        s.text(r.voidedNumbers.isEmpty ? nil : r.voidedNumbers.joined(separator: "\n"))
         let rowid = try s.run()
         let f = insertSearch
         f.int(rowid); f.text(r.number); f.text(r.type); f.text(r.orderId); f.text(r.purchaseOrderNumber); f.text(r.customer.id); f.text(r.externalCustomerId); f.text(r.customer.name)

@@ -33,6 +33,8 @@ public struct InvoiceRecord: Sendable, Equatable {
     /// One entry per line, in order.
     public var productIds: [String?]
     public var extraFields: [ExtraFieldValue]
+    /// Numbers this invoice held before a reissue, void on record (series rules).
+    public var voidedNumbers: [String]
     public var events: [Event]
     public var conflictCount: Int
     public var distribution: DistributionMethod?
@@ -45,6 +47,7 @@ public struct InvoiceRecord: Sendable, Equatable {
         createdAt = inv.createdAt; updatedAt = inv.updatedAt
         productIds = inv.lines.map(\.productId)
         extraFields = inv.extraFields ?? []
+        voidedNumbers = inv.voidedNumbers ?? []
         events = inv.events.map { Event(type: $0.type, revision: $0.revision, note: $0.note) }
         conflictCount = inv.conflicts?.count ?? 0
         distribution = inv.distribution?.method
@@ -52,7 +55,7 @@ public struct InvoiceRecord: Sendable, Equatable {
 
     init() {
         id = ""; type = ""; customer = Customer(id: ""); currency = ""; issueDate = ""; dueDate = ""; revision = 0
-        createdAt = ""; updatedAt = ""; productIds = []; extraFields = []; events = []; conflictCount = 0
+        createdAt = ""; updatedAt = ""; productIds = []; extraFields = []; voidedNumbers = []; events = []; conflictCount = 0
     }
 
     /// Seed 001's state number, by the model's one mapping.
@@ -196,7 +199,7 @@ struct InvoiceSink: CaptureSink {
         case customerId, customerName, customerEmail, customerExternalId
         case totals, subtotal, discount, tax, total, paid, open
         case line, lineProduct, extra, extraName, extraValue, event, eventType, eventRevision, eventNote, conflict
-        case distributionMethod
+        case distributionMethod, voidedNumber
     }
 
     static let slots: [String: Slot] = {
@@ -211,7 +214,7 @@ struct InvoiceSink: CaptureSink {
             .line: "/lines/*", .lineProduct: "/lines/*/productId",
             .extra: "/extraFields/*", .extraName: "/extraFields/*/fieldName", .extraValue: "/extraFields/*/fieldValue",
             .event: "/events/*", .eventType: "/events/*/type", .eventRevision: "/events/*/revision", .eventNote: "/events/*/note",
-            .conflict: "/conflicts/*", .distributionMethod: "/distribution/method",
+            .conflict: "/conflicts/*", .distributionMethod: "/distribution/method", .voidedNumber: "/voidedNumbers/*",
         ]
         return Dictionary(uniqueKeysWithValues: paths.map { ($0.value, $0.key.rawValue) })
     }()
@@ -248,6 +251,7 @@ struct InvoiceSink: CaptureSink {
         case .eventNote: partial.events[partial.events.count - 1].note = v
         case .distributionMethod:
             if let m = DistributionMethod(rawValue: v) { partial.distribution = m } else { failed = true }
+        case .voidedNumber: partial.voidedNumbers.append(v)
         default: failed = true
         }
     }

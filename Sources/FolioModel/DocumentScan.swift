@@ -202,8 +202,14 @@ struct SchemaScan {
                 while true {
                     count += 1
                     if count > maxCount { return false }
-                    if elementCapture >= 0 { captures.mark(elementCapture) }
-                    guard value(element, capture: -1) else { return false }
+                    // An object element is marked, then its fields captured; a scalar element
+                    // is captured itself.
+                    if case .object = element {
+                        if elementCapture >= 0 { captures.mark(elementCapture) }
+                        guard value(element, capture: -1) else { return false }
+                    } else {
+                        guard value(element, capture: elementCapture) else { return false }
+                    }
                     guard reader.consume(0x2C) else {
                         guard reader.consume(0x5D) else { return false }
                         break

@@ -54,6 +54,9 @@ public struct Validation: Sendable {
     var billing: [String: [Int]] = [:]
     /// Every order id met, with its path.
     var orderPaths: [String: String] = [:]
+    /// Set when only some documents are checked (`checkingSeries(only:)`): the numbers in use
+    /// or void of the series those documents touch, found elsewhere, and no other series.
+    var seriesInUse: [String: Set<Int>]?
 
     struct Loaded<T: Sendable>: Sendable { var path: String; var value: T }
 
@@ -126,6 +129,33 @@ public struct Validation: Sendable {
         return out
     }
 
+    /// What ties this document to others in the checks across documents, and the series its
+    /// numbers belong to: a check of some documents (`validate --since`) loads every other
+    /// holder of each relation, so that every group it checks is whole.
+    public func relations(of analysis: DocumentAnalysis) -> (relations: [DocumentRelation], series: Set<String>) {
+        var relations: [DocumentRelation] = [], series: Set<String> = []
+        if let order = analysis.order { relations.append(.order(order.id)) }
+        if let inv = analysis.invoice {
+            relations.append(.invoice(inv.id))
+            if inv.isCreditNote, let target = inv.creditNoteFor { relations.append(.invoice(target)) }
+            if !inv.isCreditNote, let orderID = inv.orderId { relations.append(.order(orderID)) }
+            if let number = inv.number { relations.append(.number(number)) }
+            for number in [inv.number].compactMap({ $0 }) + inv.voidedNumbers {
+                if let (prefix, _) = Series.parse(number) { series.insert(prefix) }
+            }
+            for d in fields?.fields ?? [] where d.isUnique {
+                if let v = inv.extraFields.first(where: { $0.fieldName == d.fieldName }) { relations.append(.uniqueValue(field: d.fieldName, value: v.fieldValue)) }
+            }
+        }
+        return (relations, series)
+    }
+
+    /// Limits the series rules to these series, with the sequences in use or void in each
+    /// (`RelatedDocuments.seriesInUse`), for a check of only some documents.
+    public mutating func checkingSeries(only inUse: [String: Set<Int>]) {
+        seriesInUse = inUse
+    }
+
     /// Documents must be added in path order (invoices/ before orders/), as `analyse` results
     /// of a sorted list of paths.
     public mutating func add(_ analysis: DocumentAnalysis) {
@@ -168,7 +198,7 @@ public struct Validation: Sendable {
         if let fields { Self.checkUniqueExtraFields(invoices, fields, &findings) }
         // A share (SPEC §10) holds one customer's invoices; the series, and the numbers of the
         // other customers, stay in the seller's repository, which checks them.
-        if !isShare { Self.checkNumbers(invoices, series, &findings) }
+        if !isShare { Self.checkNumbers(invoices, series, inUse: seriesInUse, &findings) }
         Self.checkCredits(invoices, &findings)
         // Sorted by place, each finding once (two orders with one id find the same things).
         var seen: Set<Finding> = []
@@ -201,6 +231,29 @@ public struct Validation: Sendable {
             return nil
         }
     }
+}
+
+/// What ties documents together in the checks across documents. Each relation has holders:
+/// a check of some documents loads all of them, and the groups it checks are then whole.
+public enum DocumentRelation: Hashable, Sendable {
+    /// The order with this id (at its path) and the invoices that bill it.
+    case order(String)
+    /// The invoice with this id (at its path) and the credit notes that correct it.
+    case invoice(String)
+    /// The invoices that hold this number.
+    case number(String)
+    /// The invoices that hold this value of an extra field defined unique.
+    case uniqueValue(field: String, value: String)
+}
+
+/// Where the holders of a relation are found without reading every document (the index).
+public protocol RelatedDocuments {
+    /// The paths of the invoices that hold `relation`: bill the order, credit the invoice,
+    /// hold the number or the unique value. The order or invoice named by the relation's id
+    /// is not among them (it is at its own path).
+    func invoicePaths(holding relation: DocumentRelation) throws -> [String]
+    /// The sequences of each series that invoices use as their number or record as void.
+    func seriesInUse(_ prefixes: Set<String>) throws -> [String: Set<Int>]
 }
 
 /// The settings files, read with the same checks as documents.
@@ -479,7 +532,9 @@ extension Validation {
         }
     }
 
-    static func checkNumbers(_ invoices: [InvoiceFacts], _ series: [String: Loaded<SeriesState>], _ f: inout [Finding]) {
+    /// `inUse`: the series to check, with the sequences their invoices use or record as void
+    /// (nil: every series, from `invoices`).
+    static func checkNumbers(_ invoices: [InvoiceFacts], _ series: [String: Loaded<SeriesState>], inUse: [String: Set<Int>]?, _ f: inout [Finding]) {
         // Each number's first holder; the holders of a number held more than once.
         var first: [String: Int] = [:]
         var shared: [String: [Int]] = [:]
@@ -493,12 +548,14 @@ extension Validation {
                 f.append(Finding("unique/number", file: invoices[h].path, pointer: "/number", "number \(number) is also used by \(others); repair with `folio invoice reissue \(invoices[h].id)` on one of them (the number stays on record as void)"))
             }
         }
-        var used: [String: Set<Int>] = [:]
-        for number in first.keys { if let (p, s) = Series.parse(number) { used[p, default: []].insert(s) } }
-        for inv in invoices {
-            for number in inv.voidedNumbers { if let (p, s) = Series.parse(number) { used[p, default: []].insert(s) } }
+        var used: [String: Set<Int>] = inUse?.filter { !$0.value.isEmpty } ?? [:]
+        if inUse == nil {
+            for number in first.keys { if let (p, s) = Series.parse(number) { used[p, default: []].insert(s) } }
+            for inv in invoices {
+                for number in inv.voidedNumbers { if let (p, s) = Series.parse(number) { used[p, default: []].insert(s) } }
+            }
         }
-        for (prefix, state) in series {
+        for (prefix, state) in series where inUse?[prefix] != nil || inUse == nil {
             for v in state.value.void ?? [] { if let (p, s) = Series.parse(v.number), p == prefix { used[p, default: []].insert(s) } }
         }
         for (prefix, seqs) in used.sorted(by: { $0.key < $1.key }) {

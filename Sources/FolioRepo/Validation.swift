@@ -13,9 +13,90 @@ extension FolioRepository {
         return findings
     }
 
+    /// What `validate --since REV` checks of HEAD's state: the documents the range changed
+    /// and every document related to them (the order an invoice bills and the order's other
+    /// invoices, the holders of the same number or unique extra-field value, an invoice and
+    /// its credit notes, at HEAD and as they were related at REV), so that every group the
+    /// checks across documents look at is whole; the series the changed numbers belong to;
+    /// the settings. Its findings are a full check's findings about those files, at a cost
+    /// that follows the change, not the repository. Nil when the range changed settings
+    /// (config, parties, fields) or is not history of HEAD: then everything is checked.
+    public func validateChanges(since rev: String, related: some RelatedDocuments) throws -> ChangeValidation? {
+        let snap = try snapshot()
+        guard let head = snap.commit else { return nil }
+        do {
+            let base: GitOID
+            do { base = try git.resolveCommit(rev) } catch { throw FolioError.usage("--since \"\(rev)\" is not a commit of this repository") }
+            guard try git.isAncestor(base, of: head) else { return nil }
+            let changes = try git.diff(from: base, to: head).filter { DocumentPaths.isFolioPath($0.path) }
+            if changes.contains(where: { $0.path.hasPrefix(".folio/") && !$0.path.hasPrefix(DocumentPaths.seriesFolder + "/") }) { return nil }
+            // A range that rewrote much of the repository is checked whole: the full check
+            // streams on every core, this one reads document by document.
+            if changes.count > Self.largestCheckedChange { return nil }
+            let changed = Set(changes.map(\.path))
+
+            var files: [String: Data] = [:]
+            for entry in try git.listFiles(at: head, under: ".folio") { files[entry.path] = try git.readBlob(entry.blob) }
+            var series: Set<String> = []
+            var loaded: [String: Validation.DocumentAnalysis] = [:]
+            var visited: Set<String> = []
+            var pending: [String] = []
+            var relations: [DocumentRelation] = []
+            var checker = Validation(files: files)
+            func load(_ path: String) throws {
+                guard visited.insert(path).inserted, let data = try snap.data(path) else { return }
+                let analysis = checker.analyse(path: path, data: data)
+                loaded[path] = analysis
+                let (more, numbers) = checker.relations(of: analysis)
+                relations += more
+                if changed.contains(path) { series.formUnion(numbers) }
+            }
+            for change in changes {
+                if change.path.hasPrefix(DocumentPaths.seriesFolder + "/") {
+                    series.insert(String(change.path.dropFirst(DocumentPaths.seriesFolder.count + 1).dropLast(".json".count)))
+                } else if DocumentPaths.parse(change.path) == nil {
+                    // A stray file under orders/ or invoices/: the settings' pass names it.
+                    if let blob = change.newBlob { files[change.path] = try git.readBlob(blob) }
+                } else {
+                    if let blob = change.oldBlob {
+                        // How it was related at REV: an invoice that left an order leaves the
+                        // order's accounting to check, a deleted invoice its credit notes.
+                        let (before, numbers) = checker.relations(of: checker.analyse(path: change.path, data: try git.readBlob(blob)))
+                        relations += before
+                        series.formUnion(numbers)
+                    }
+                    pending.append(change.path)
+                }
+            }
+            var asked: Set<DocumentRelation> = []
+            while !pending.isEmpty || !relations.isEmpty {
+                while let path = pending.popLast() { try load(path) }
+                let next = relations
+                relations = []
+                for relation in next where asked.insert(relation).inserted {
+                    switch relation {
+                    case .order(let id): pending.append(DocumentPaths.path(.order, id: id))
+                    case .invoice(let id): pending.append(DocumentPaths.path(.invoice, id: id))
+                    case .number, .uniqueValue: break
+                    }
+                    pending += try related.invoicePaths(holding: relation).filter { !visited.contains($0) }
+                }
+            }
+            checker = Validation(files: files)
+            checker.checkingSeries(only: try related.seriesInUse(series))
+            for path in loaded.keys.sorted() { checker.add(loaded[path]!) }
+            var findings = checker.finish()
+            findings += cloneFindings(paths: changes.map(\.path))
+            return ChangeValidation(findings: findings, documents: loaded.keys.sorted(), series: series.sorted(),
+                                    changedFiles: changes.count)
+        } catch let error as GitError { throw FolioError.wrap(error) }
+        // The index's errors go up as they are: its reader rebuilds a damaged file and asks again.
+    }
+
     /// The clone around the committed state: a merge driver git can run, and a working tree
     /// and merge state that agree with HEAD (validate checks HEAD and says when they differ).
-    func cloneFindings() -> [Finding] {
+    /// `paths`: compare only these files with HEAD (all of Folio's files when nil).
+    func cloneFindings(paths: [String]? = nil) -> [Finding] {
         guard !git.isBare else { return [] }
         var findings: [Finding] = []
         if let problem = mergeDriverProblem() {
@@ -29,7 +110,8 @@ extension FolioRepository {
             findings.append(Finding("worktree/merge-in-progress", file: ".git",
                                     "a git merge (or rebase) is in progress and is not what HEAD holds; finish it (`git commit`) or abort it (`git merge --abort`), then validate again"))
         }
-        for path in (try? git.uncommittedPaths(under: [".folio", "orders", "invoices", ".gitattributes"])) ?? [] {
+        let uncommitted = paths.map { try? git.uncommittedPaths(exactly: $0) } ?? (try? git.uncommittedPaths(under: [".folio", "orders", "invoices", ".gitattributes"]))
+        for path in uncommitted ?? [] {
             let data = git.workdir.flatMap { FileManager.default.contents(atPath: $0 + "/" + path) }
             if let data, let line = JSONValue.conflictMarkerLine(data) {
                 findings.append(Finding("worktree/conflict-markers", file: path,
@@ -40,6 +122,19 @@ extension FolioRepository {
             }
         }
         return findings
+    }
+
+    static let largestCheckedChange = 5_000
+
+    /// What `validateChanges` found, and what it looked at.
+    public struct ChangeValidation {
+        public var findings: [Finding]
+        /// The documents checked: those the range changed and those related to them.
+        public var documents: [String]
+        /// The series whose rules were checked.
+        public var series: [String]
+        /// Folio's files the range changed.
+        public var changedFiles: Int
     }
 
     public struct MergeDriverProblem {

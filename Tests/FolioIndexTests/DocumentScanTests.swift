@@ -39,6 +39,8 @@ import FolioRepo
             customer["name"] = .string(rng.pick(["Zoë \u{1F600} Ltd", "Cafe\u{301}", "a\"b\\c/d\u{8}\u{C}\n\t", "\u{212A}", "漢字の会社", "tab\there"]))
             o["customer"] = .object(customer)
             o["note"] = .string("line\r\nbreak \u{10FFFF}")
+            // An array of strings: each element is captured itself (series rules of validate --since).
+            if k % 3 != 1 { o["voidedNumbers"] = .array([.string("A-\(k)"), .string("\u{C9}-7 \"x\"")].prefix(k % 3 + 1).map { $0 }) }
             json = .object(o)
             let text = Serializer(escapeNonASCII: k % 2 == 0, spaced: k % 3 == 0, rng: rng).write(json)
             let bytes = Data(text.utf8)
