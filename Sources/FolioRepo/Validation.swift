@@ -35,14 +35,19 @@ extension FolioRepository {
             if changes.count > Self.largestCheckedChange { return nil }
             let changed = Set(changes.map(\.path))
 
+            // The settings, and the stray files the range added under orders/ or invoices/
+            // (the settings' pass names them).
             var files: [String: Data] = [:]
             for entry in try git.listFiles(at: head, under: ".folio") { files[entry.path] = try git.readBlob(entry.blob) }
+            for change in changes where !change.path.hasPrefix(".folio/") && DocumentPaths.parse(change.path) == nil {
+                if let blob = change.newBlob { files[change.path] = try git.readBlob(blob) }
+            }
+            let checker = Validation(files: files)
             var series: Set<String> = []
             var loaded: [String: Validation.DocumentAnalysis] = [:]
             var visited: Set<String> = []
             var pending: [String] = []
             var relations: [DocumentRelation] = []
-            var checker = Validation(files: files)
             func load(_ path: String) throws {
                 guard visited.insert(path).inserted, let data = try snap.data(path) else { return }
                 let analysis = checker.analyse(path: path, data: data)
@@ -54,10 +59,7 @@ extension FolioRepository {
             for change in changes {
                 if change.path.hasPrefix(DocumentPaths.seriesFolder + "/") {
                     series.insert(String(change.path.dropFirst(DocumentPaths.seriesFolder.count + 1).dropLast(".json".count)))
-                } else if DocumentPaths.parse(change.path) == nil {
-                    // A stray file under orders/ or invoices/: the settings' pass names it.
-                    if let blob = change.newBlob { files[change.path] = try git.readBlob(blob) }
-                } else {
+                } else if DocumentPaths.parse(change.path) != nil {
                     if let blob = change.oldBlob {
                         // How it was related at REV: an invoice that left an order leaves the
                         // order's accounting to check, a deleted invoice its credit notes.
@@ -82,10 +84,10 @@ extension FolioRepository {
                     pending += try related.invoicePaths(holding: relation).filter { !visited.contains($0) }
                 }
             }
-            checker = Validation(files: files)
-            checker.checkingSeries(only: try related.seriesInUse(series))
-            for path in loaded.keys.sorted() { checker.add(loaded[path]!) }
-            var findings = checker.finish()
+            var validation = checker
+            validation.checkingSeries(only: try related.seriesInUse(series))
+            for path in loaded.keys.sorted() { validation.add(loaded[path]!) }
+            var findings = validation.finish()
             findings += cloneFindings(paths: changes.map(\.path))
             return ChangeValidation(findings: findings, documents: loaded.keys.sorted(), series: series.sorted(),
                                     changedFiles: changes.count)

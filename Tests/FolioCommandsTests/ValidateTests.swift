@@ -122,6 +122,46 @@ struct ValidateTests {
         #expect(try f.folio(["validate", "--since", "no-such-rev"], as: nil).code == 2)
     }
 
+    @Test("--since checks HEAD's state where the range changed it; --full checks all of it; the working tree of the changed files is compared")
+    func sinceChecksWhatTheRangeChanged() throws {
+        let f = try Fixture()
+        // A broken draft of another order: older than the range, and related to nothing in it.
+        let other = f.dir.write("order2.json", """
+            {"id": "O-2", "customer": {"id": "C2"}, "currency": "USD",
+             "items": [{"ref": "1", "description": "Hat", "quantity": "1", "unitPrice": 900, "taxRate": "0"}]}
+            """)
+        try expectOK(f.folio(["order", "create", "--file", other]))
+        let a = try #require(f.json(["invoice", "create", "--order", "O-2"])["id"] as? String)
+        try handCommit(f, id: a, author: Fixture.seller) { doc in
+            var totals = doc["totals"] as! [String: Any]
+            totals["total"] = 1
+            doc["totals"] = totals
+        }
+        let start = try f.head()
+        let b = try f.draft(items: "2")
+        try expectOK(f.folio(["invoice", "send", b]))
+        let scoped = try f.folio(["validate", "--since", start], as: nil)
+        #expect(scoped.code == 0, "the broken draft is older than the range and unrelated to it: \(scoped.stdout)")
+        #expect(scoped.stderr.contains("folio validate: checked 3 file(s) changed since \(start)"), "\(scoped.stderr)")
+        let full = try f.folio(["validate", "--since", start, "--full"], as: nil)
+        #expect(full.code == 1 && full.stdout.contains("\(a).json#/totals/total: error[arith/totals]"), "\(full.stdout)")
+        #expect(try f.folio(["validate"], as: nil).code == 1)
+        // B's order is related: breaking its accounting by hand shows in the range's check.
+        let orderPath = try #require(try Tool.git(["ls-files", "orders"], cwd: f.repo).stdout.split(separator: "\n").map(String.init).first { $0.hasSuffix("/O-1.json") })
+        let orderFile = f.repo + "/" + orderPath
+        var order = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: orderFile))) as? [String: Any])
+        var items = order["items"] as! [[String: Any]]
+        items[1]["quantity"] = "5"
+        order["items"] = items
+        try JSONSerialization.data(withJSONObject: order, options: [.sortedKeys, .prettyPrinted]).write(to: URL(fileURLWithPath: orderFile))
+        let dirty = try f.folio(["validate", "--since", start], as: nil)
+        #expect(dirty.stdout.contains("\(orderPath): warning[worktree/uncommitted]"), "\(dirty.stdout)")
+        #expect(try Tool.git(["-c", "user.email=\(Fixture.seller)", "-c", "user.name=x", "commit", "-qam", "order"], cwd: f.repo).code == 0)
+        let related = try f.folio(["validate", "--since", start], as: nil)
+        #expect(related.code == 1 && related.stdout.contains("\(orderPath)#/items/1: error[order/item-quantity]"), "\(related.stdout)")
+        #expect(!related.stdout.contains("arith/totals"), "\(related.stdout)")
+    }
+
     @Test("generate is deterministic for a seed and produces a repository that validates")
     func generate() throws {
         let dir = TempDir()
