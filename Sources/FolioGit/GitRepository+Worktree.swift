@@ -209,6 +209,10 @@ extension GitRepository {
         options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue
             | GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue | (literal ? GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH.rawValue : 0)
         var list: OpaquePointer?
+        // A status of whole folders reads every tree of HEAD once (100,000 of them at 100,000
+        // invoices); kept in the object cache they would only hold memory, 50 MB there.
+        if !literal { _ = folio_git_enable_caching(0) }
+        defer { if !literal { _ = folio_git_enable_caching(1) } }
         try withStringArray(pathspec) { array in
             options.pathspec = array
             try check(git_status_list_new(&list, pointer, &options), "read status")
