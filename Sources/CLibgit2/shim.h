@@ -27,8 +27,4 @@ static inline int folio_git_set_tree_cache_limit(size_t bytes) {
 static inline int folio_git_enable_caching(int enabled) {
     return git_libgit2_opts(GIT_OPT_ENABLE_CACHING, enabled);
 }
-static inline int folio_git_set_mwindow(size_t window, size_t limit) {
-    int a = git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, window);
-    return a ? a : git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, limit);
-}
 #endif

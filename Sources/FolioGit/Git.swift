@@ -23,12 +23,6 @@ enum LibGit2 {
         // Every tree (up to 1 MiB) stays in libgit2's object cache (256 MiB in all by default),
         // so looking up many paths of one commit reads each shard folder once.
         _ = folio_git_set_tree_cache_limit(1 << 20)
-        // Pack files are read through mapped windows of 8 MiB, 64 MiB mapped at most (1 GiB
-        // windows and no limit by default): reading every document of a large repository
-        // (validate, an index rebuild) otherwise keeps every pack mapped and counted in its
-        // memory. At 100,000 invoices: validate 327 → 287 MB, the rebuild 370 → 310 MB, for
-        // about a second more of system time (docs/decisions.md, Index).
-        _ = folio_git_set_mwindow(8 << 20, 64 << 20)
     }()
 
     static func ensureInitialized() { _ = initialized }
