@@ -236,9 +236,9 @@ public final class GitRepository: @unchecked Sendable {
         }
         var files: [GitTreeEntry] = []
         // Each tree below is read once: kept in the object cache they would only hold memory
-        // (100,000 trees, about 50 MB, at 100,000 invoices).
-        // (A process-wide switch: another thread's lookups meanwhile are not cached either,
-        // which costs them time, never correctness.)
+        // (100,000 trees, about 50 MB, at 100,000 invoices). The switch is process-wide:
+        // another thread's lookups meanwhile are not cached either, which costs them time,
+        // never correctness.
         _ = folio_git_enable_caching(0)
         defer { _ = folio_git_enable_caching(1) }
         try withTree(root) { try collectFiles(in: $0, prefix: components.isEmpty ? "" : folder + "/", into: &files, links: &links) }

@@ -20,7 +20,8 @@ extension FolioRepository {
     /// checks across documents look at is whole; the series the changed numbers belong to;
     /// the settings. Its findings are a full check's findings about those files, at a cost
     /// that follows the change, not the repository. Nil when the range changed settings
-    /// (config, parties, fields) or is not history of HEAD: then everything is checked.
+    /// (config, parties, fields), is not history of HEAD, or changed more files than
+    /// `largestCheckedChange`: then everything is checked.
     public func validateChanges(since rev: String, related: some RelatedDocuments) throws -> ChangeValidation? {
         let snap = try snapshot()
         guard let head = snap.commit else { return nil }
