@@ -35,18 +35,13 @@ extension RepositoryIndex: RelatedDocuments {
             func add(_ number: String) {
                 if let (prefix, sequence) = Series.parse(number), prefixes.contains(prefix) { used[prefix]?.insert(sequence) }
             }
-            for prefix in prefixes {
-                // number_seq is set when the number parses as a series number, so the number is
-                // PREFIX-DIGITS exactly when it starts with "PREFIX-" and has no dash after it.
-                let sequences = try Int.fetchCursor(db, sql: """
-                    SELECT number_seq FROM invoices WHERE number_seq IS NOT NULL
-                    AND substr(number, 1, length(?1) + 1) = ?1 || '-' AND instr(substr(number, length(?1) + 2), '-') = 0
-                    """, arguments: [prefix])
-                while let sequence = try sequences.next() { used[prefix]?.insert(sequence) }
-            }
+            // Each number is parsed here, as the full check parses it: a prefix compared in SQL
+            // would compare bytes, where Swift compares canonically equivalent text as equal.
+            let numbers = try String.fetchCursor(db, sql: "SELECT number FROM invoices WHERE number_seq IS NOT NULL")
+            while let number = try numbers.next() { add(number) }
             let voided = try String.fetchCursor(db, sql: "SELECT voided_numbers FROM invoices WHERE voided_numbers IS NOT NULL")
-            while let lines = try voided.next() {
-                for number in lines.split(separator: "\n") { add(String(number)) }
+            while let list = try voided.next() {
+                for case .string(let number) in (try? JSONValue.parse(Data(list.utf8)))?.arrayValue ?? [] { add(number) }
             }
             return used
         }

@@ -37,7 +37,7 @@ enum IndexSchema {
             search_text TEXT, has_events INTEGER NOT NULL, cr_note TEXT, conflict_count INTEGER NOT NULL,
             owed INTEGER NOT NULL,  -- an invoice (not a credit note) whose status_f is sent/accepted/issued and open_c > 0: overdue once due_date has passed
             brp_state INTEGER NOT NULL,  -- seed 001's state number (FolioModel.BRPState), for list --state and each row's brpStatus
-            voided_numbers TEXT  -- the numbers held before a reissue, one per line (series rules of validate --since)
+            voided_numbers TEXT  -- the numbers held before a reissue, as a JSON array (series rules of validate --since)
         );
 
         -- The products of an invoice's lines (the productId filter): one row per product and

@@ -118,7 +118,8 @@ final class IndexWriter {
         s.text(r.events.last(where: { $0.type == .changesRequested }).map { $0.note ?? "" }); s.int(Int64(r.conflictCount))
         s.bool((t?.open ?? 0) > 0 && IndexSchema.statuses.contains(r.filterStatus.rawValue) && r.type != InvoiceType.creditNote)
         s.int(Int64(r.brpState))
-        s.text(r.voidedNumbers.isEmpty ? nil : r.voidedNumbers.joined(separator: "\n"))
+        // A JSON array: a number is any short text, so no separator character is safe.
+        s.text(r.voidedNumbers.isEmpty ? nil : CanonicalJSON.string(.array(r.voidedNumbers.map { .string($0) })))
         let rowid = try s.run()
         let f = insertSearch
         f.int(rowid); f.text(r.number); f.text(r.type); f.text(r.orderId); f.text(r.purchaseOrderNumber); f.text(r.customer.id); f.text(r.externalCustomerId); f.text(r.customer.name)
