@@ -1,4 +1,5 @@
 import CLibgit2
+import Synchronization
 
 /// Process-wide facts about the git engine.
 public enum Git {
@@ -246,4 +247,29 @@ func pathComponents(_ path: String, allowEmpty: Bool = false) throws -> [Substri
 /// git orders paths by bytes (the index order), which is also what a tree walk yields.
 func pathPrecedes(_ a: String, _ b: String) -> Bool {
     a.utf8.lexicographicallyPrecedes(b.utf8)
+}
+
+/// libgit2's object cache can only be switched off for the whole process. Readers that visit
+/// each tree of a large commit once (validate's listing and status, an index rebuild) turn it
+/// off while they run: kept, those trees only hold memory (about 50 MB at 100,000 invoices).
+/// Switching it off also empties each handle's cache at its next store, so other threads
+/// meanwhile lose their cached trees: time, never correctness. Counted, so that overlapping
+/// readers keep it off until the last one ends.
+enum ObjectCache {
+    private static let readers = Mutex(0)
+
+    static func withoutCaching<T>(_ body: () throws -> T) rethrows -> T {
+        LibGit2.ensureInitialized()
+        readers.withLock { count in
+            if count == 0 { _ = folio_git_enable_caching(0) }
+            count += 1
+        }
+        defer {
+            readers.withLock { count in
+                count -= 1
+                if count == 0 { _ = folio_git_enable_caching(1) }
+            }
+        }
+        return try body()
+    }
 }

@@ -211,12 +211,11 @@ extension GitRepository {
         var list: OpaquePointer?
         // A status of whole folders reads every tree of HEAD once (100,000 of them at 100,000
         // invoices); kept in the object cache they would only hold memory, 50 MB there.
-        if !literal { _ = folio_git_enable_caching(0) }
-        defer { if !literal { _ = folio_git_enable_caching(1) } }
-        try withStringArray(pathspec) { array in
+        let status = { try withStringArray(pathspec) { array in
             options.pathspec = array
-            try check(git_status_list_new(&list, pointer, &options), "read status")
-        }
+            try check(git_status_list_new(&list, self.pointer, &options), "read status")
+        } }
+        if literal { try status() } else { try ObjectCache.withoutCaching(status) }
         defer { git_status_list_free(list) }
         var paths: Set<String> = []
         for i in 0..<git_status_list_entrycount(list) {

@@ -218,13 +218,16 @@ public final class GitRepository: @unchecked Sendable {
 
     /// Every file below the folder `prefix` ("" for the whole tree), recursively, sorted by path.
     /// Empty when `prefix` is not a folder of that commit.
-    public func listFiles(at commit: GitOID, under prefix: String) throws -> [GitTreeEntry] {
+    /// `cachingTrees: false` for a listing of a whole large tree, whose trees are each read
+    /// once (`ObjectCache.withoutCaching`).
+    public func listFiles(at commit: GitOID, under prefix: String, cachingTrees: Bool = true) throws -> [GitTreeEntry] {
         var links: [String] = []
-        return try listFiles(at: commit, under: prefix, submoduleLinks: &links)
+        return try listFiles(at: commit, under: prefix, submoduleLinks: &links, cachingTrees: cachingTrees)
     }
 
     /// The same, also collecting the paths of submodule links (gitlinks), which are not files.
-    public func listFiles(at commit: GitOID, under prefix: String, submoduleLinks links: inout [String]) throws -> [GitTreeEntry] {
+    public func listFiles(at commit: GitOID, under prefix: String, submoduleLinks links: inout [String], cachingTrees: Bool = true) throws -> [GitTreeEntry] {
+        if !cachingTrees { return try ObjectCache.withoutCaching { try listFiles(at: commit, under: prefix, submoduleLinks: &links) } }
         var folder = prefix
         while folder.hasSuffix("/") { folder.removeLast() }
         let components = try pathComponents(folder, allowEmpty: true)
@@ -235,12 +238,6 @@ public final class GitRepository: @unchecked Sendable {
             root = found.id
         }
         var files: [GitTreeEntry] = []
-        // Each tree below is read once: kept in the object cache they would only hold memory
-        // (100,000 trees, about 50 MB, at 100,000 invoices). The switch is process-wide:
-        // another thread's lookups meanwhile are not cached either, which costs them time,
-        // never correctness.
-        _ = folio_git_enable_caching(0)
-        defer { _ = folio_git_enable_caching(1) }
         try withTree(root) { try collectFiles(in: $0, prefix: components.isEmpty ? "" : folder + "/", into: &files, links: &links) }
         files.sort { pathPrecedes($0.path, $1.path) }
         return files
@@ -271,10 +268,16 @@ public final class GitRepository: @unchecked Sendable {
     /// Walks both trees together and never descends into a subtree whose id is the same on both sides,
     /// so the cost follows the number of changed folders, not the size of the tree.
     public func diff(from old: GitOID?, to new: GitOID) throws -> [GitTreeChange] {
+        var links: [String] = []
+        return try diff(from: old, to: new, submoduleLinks: &links)
+    }
+
+    /// The same, also collecting the submodule links (gitlinks) that `new` adds or changes.
+    public func diff(from old: GitOID?, to new: GitOID, submoduleLinks links: inout [String]) throws -> [GitTreeChange] {
         let oldTree = try old.map(treeID(ofCommit:))
         let newTree = try treeID(ofCommit: new)
         var changes: [GitTreeChange] = []
-        try diffTrees(oldTree, newTree, prefix: "", into: &changes)
+        try diffTrees(oldTree, newTree, prefix: "", into: &changes, links: &links)
         changes.sort { pathPrecedes($0.path, $1.path) }
         return changes
     }
@@ -282,7 +285,8 @@ public final class GitRepository: @unchecked Sendable {
     /// Files that differ between two trees.
     public func diff(fromTree old: GitOID?, toTree new: GitOID) throws -> [GitTreeChange] {
         var changes: [GitTreeChange] = []
-        try diffTrees(old, new, prefix: "", into: &changes)
+        var links: [String] = []
+        try diffTrees(old, new, prefix: "", into: &changes, links: &links)
         changes.sort { pathPrecedes($0.path, $1.path) }
         return changes
     }
@@ -307,7 +311,7 @@ public final class GitRepository: @unchecked Sendable {
         }
     }
 
-    private func diffTrees(_ old: GitOID?, _ new: GitOID?, prefix: String, into changes: inout [GitTreeChange]) throws {
+    private func diffTrees(_ old: GitOID?, _ new: GitOID?, prefix: String, into changes: inout [GitTreeChange], links: inout [String]) throws {
         guard old != new else { return }
         let before = try entries(ofTree: old)
         let after = try entries(ofTree: new)
@@ -319,10 +323,11 @@ public final class GitRepository: @unchecked Sendable {
             if oldBlob != newBlob {
                 changes.append(GitTreeChange(path: path, oldBlob: oldBlob, newBlob: newBlob))
             }
+            if let b, !b.isTree, !b.isBlob, a?.id != b.id { links.append(path) }
             let oldSub = a?.isTree == true ? a?.id : nil
             let newSub = b?.isTree == true ? b?.id : nil
             if oldSub != newSub {
-                try diffTrees(oldSub, newSub, prefix: path + "/", into: &changes)
+                try diffTrees(oldSub, newSub, prefix: path + "/", into: &changes, links: &links)
             }
         }
     }

@@ -5,7 +5,7 @@ import GRDB
 /// The tables of `.git/folio/index.sqlite`. A cache: any change here (or in what the
 /// columns mean) bumps `version`, and an index of another version is rebuilt, not migrated.
 enum IndexSchema {
-    static let version = 5
+    static let version = 6
 
     /// Tables, created empty before documents go in.
     static let tables = """
@@ -37,7 +37,8 @@ enum IndexSchema {
             search_text TEXT, has_events INTEGER NOT NULL, cr_note TEXT, conflict_count INTEGER NOT NULL,
             owed INTEGER NOT NULL,  -- an invoice (not a credit note) whose status_f is sent/accepted/issued and open_c > 0: overdue once due_date has passed
             brp_state INTEGER NOT NULL,  -- seed 001's state number (FolioModel.BRPState), for list --state and each row's brpStatus
-            voided_numbers TEXT  -- the numbers held before a reissue, as a JSON array (series rules of validate --since)
+            voided_numbers TEXT,  -- the numbers held before a reissue, as a JSON array (series rules of validate --since)
+            series_key TEXT  -- the number's series prefix, NFC, when it parses as a series number
         );
 
         -- The products of an invoice's lines (the productId filter): one row per product and
@@ -47,8 +48,10 @@ enum IndexSchema {
             PRIMARY KEY(invoice, product_key)
         ) WITHOUT ROWID;
 
+        -- name_key, value_key: NFC, as Swift compares text (unique values, validate --since).
         CREATE TABLE invoice_extra_fields(
             invoice INTEGER NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+            name_key TEXT NOT NULL, value_key TEXT NOT NULL,
             PRIMARY KEY(invoice, position)
         ) WITHOUT ROWID;
 
@@ -99,7 +102,8 @@ enum IndexSchema {
         CREATE INDEX invoices_order ON invoices(order_id) WHERE order_id IS NOT NULL;
         CREATE INDEX invoices_credit ON invoices(credit_note_for) WHERE credit_note_for IS NOT NULL;
         CREATE INDEX invoices_voided ON invoices(rowid) WHERE voided_numbers IS NOT NULL;
-        CREATE INDEX invoice_extra_values ON invoice_extra_fields(name, value);
+        CREATE INDEX invoice_extra_values ON invoice_extra_fields(name_key, value_key);
+        CREATE INDEX invoices_series ON invoices(series_key) WHERE series_key IS NOT NULL;
         CREATE INDEX invoices_external ON invoices(external_key) WHERE external_key IS NOT NULL;
         CREATE INDEX invoices_owed ON invoices(owed, due_date, id) WHERE owed = 1;
         CREATE INDEX invoices_inbox ON invoices(due_date, id) WHERE status_ev IN ('changes_requested', 'draft') OR conflict_count > 0;

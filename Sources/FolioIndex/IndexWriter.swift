@@ -44,12 +44,12 @@ final class IndexWriter {
                 customer_id, customer_name, customer_email, customer_external_id, name_lower, channel, channel_key, po_number,
                 currency, issue_date, due_date, status, status_f, status_sort, status_ev, payment_status, payment_f, revision,
                 subtotal, discount, tax, total, paid, open, open_c, total_c, external_id, external_key, ext_customer_id, ext_customer_sort,
-                created_at, created_date, updated_at, search_text, has_events, cr_note, conflict_count, owed, brp_state, voided_numbers)
-            VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?)
+                created_at, created_date, updated_at, search_text, has_events, cr_note, conflict_count, owed, brp_state, voided_numbers, series_key)
+            VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?)
             """)
         insertSearch = try RawInsert(db,  "INSERT INTO invoice_search(rowid, number, type, order_id, po_number, customer_id, ext_customer_id, customer_name) VALUES (?,?,?,?,?,?,?,?)")
         insertLine = try RawInsert(db,  "INSERT OR IGNORE INTO invoice_lines(invoice, product_key) VALUES (?,?)")
-        insertExtra = try RawInsert(db,  "INSERT INTO invoice_extra_fields(invoice, position, name, value) VALUES (?,?,?,?)")
+        insertExtra = try RawInsert(db,  "INSERT INTO invoice_extra_fields(invoice, position, name, value, name_key, value_key) VALUES (?,?,?,?,?,?)")
         insertOrder = try RawInsert(db,  """
             INSERT INTO orders(path, id, number, customer_id, customer_name, customer_email, customer_external_id, channel, currency,
                 po_number, created_at, item_count, open_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
@@ -120,6 +120,7 @@ final class IndexWriter {
         s.int(Int64(r.brpState))
         // A JSON array: a number is any short text, so no separator character is safe.
         s.text(r.voidedNumbers.isEmpty ? nil : CanonicalJSON.string(.array(r.voidedNumbers.map { .string($0) })))
+        s.text(r.number.flatMap(Series.parse).map { nfc($0.prefix) })
         let rowid = try s.run()
         let f = insertSearch
         f.int(rowid); f.text(r.number); f.text(r.type); f.text(r.orderId); f.text(r.purchaseOrderNumber); f.text(r.customer.id); f.text(r.externalCustomerId); f.text(r.customer.name)
@@ -134,6 +135,7 @@ final class IndexWriter {
         }
         for (position, field) in r.extraFields.enumerated() {
             insertExtra.int(rowid); insertExtra.int(Int64(position)); insertExtra.text(field.fieldName); insertExtra.text(field.fieldValue)
+            insertExtra.text(nfc(field.fieldName)); insertExtra.text(nfc(field.fieldValue))
             _ = try insertExtra.run()
         }
     }

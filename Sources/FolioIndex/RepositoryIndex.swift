@@ -325,7 +325,7 @@ public final class RepositoryIndex {
         var items: [Ingest.Item] = []
         if let head {
             for (prefix, kind) in [("invoices", DocumentClass.invoice), ("orders", .order)] {
-                for entry in try git.listFiles(at: head, under: prefix) where DocumentClass(path: entry.path) == kind {
+                for entry in try git.listFiles(at: head, under: prefix, cachingTrees: false) where DocumentClass(path: entry.path) == kind {
                     items.append(Ingest.Item(path: entry.path, kind: kind, blob: entry.blob))
                 }
             }

@@ -20,7 +20,8 @@ public struct Captures: Sendable {
     public enum Value: Sendable {
         case string(String)
         case int(Int64)
-        /// An object field was present (not null), or an array element starts.
+        /// An object field was present (not null), or an element of an array of objects
+        /// starts (an element of an array of scalars is captured as its value).
         case mark
     }
     public var events: [(slot: Slot, value: Value)] = []

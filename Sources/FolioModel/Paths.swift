@@ -24,13 +24,13 @@ public enum DocumentPaths {
         return "\(kind.folder)/\(hex2(UInt8(h >> 56)))/\(hex2(UInt8((h >> 48) & 0xFF)))/\(id).json"
     }
 
-    /// The id and kind a path claims, or nil when the path is not a document path at all.
     /// Whether `path` is one of the files Folio reads (settings or documents), where the
     /// state checks look.
     public static func isFolioPath(_ path: String) -> Bool {
         path.hasPrefix(".folio/") || path.hasPrefix("orders/") || path.hasPrefix("invoices/")
     }
 
+    /// The id and kind a path claims, or nil when the path is not a document path at all.
     public static func parse(_ path: String) -> (kind: DocumentKind, id: String)? {
         for kind in DocumentKind.allCases where path.hasPrefix(kind.folder + "/") && path.hasSuffix(".json") {
             let name = path.split(separator: "/").last.map(String.init) ?? ""

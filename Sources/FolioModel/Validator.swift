@@ -248,6 +248,11 @@ public enum DocumentRelation: Hashable, Sendable {
 
 /// Where the holders of a relation are found without reading every document (the index).
 public protocol RelatedDocuments {
+    /// The commit (hex) whose documents these answers are about.
+    var indexedCommit: String? { get }
+    /// Whether a document was left out because it is not at its id's path: it could not be
+    /// found as a holder, so a check of some documents cannot be trusted.
+    func hasMisplacedDocuments() throws -> Bool
     /// The paths of the invoices that hold `relation`: bill the order, credit the invoice,
     /// hold the number or the unique value. The order or invoice named by the relation's id
     /// is not among them (it is at its own path).

@@ -6,11 +6,13 @@ extension FolioRepository {
     /// SPEC §7 state checks on HEAD, plus the clone's own setup.
     public func validate() throws -> [Finding] {
         var (findings, submoduleLinks) = try snapshot().validateTree()
-        for link in submoduleLinks {
-            findings.append(Finding("path/submodule", file: link, "is a submodule link where only documents belong; Folio cannot read it (remove it with `git rm --cached \(link)`)"))
-        }
+        findings += submoduleLinks.map(Self.submoduleFinding)
         findings += cloneFindings()
         return findings
+    }
+
+    static func submoduleFinding(_ link: String) -> Finding {
+        Finding("path/submodule", file: link, "is a submodule link where only documents belong; Folio cannot read it (remove it with `git rm --cached \(link)`)")
     }
 
     /// What `validate --since REV` checks of HEAD's state: the documents the range changed
@@ -21,7 +23,8 @@ extension FolioRepository {
     /// the settings. Its findings are a full check's findings about those files, at a cost
     /// that follows the change, not the repository. Nil when the range changed settings
     /// (config, parties, fields), is not history of HEAD, or changed more files than
-    /// `largestCheckedChange`: then everything is checked.
+    /// `largestCheckedChange`, or when the index is not at HEAD or left a misplaced document
+    /// out: then everything is checked.
     public func validateChanges(since rev: String, related: some RelatedDocuments) throws -> ChangeValidation? {
         let snap = try snapshot()
         guard let head = snap.commit else { return nil }
@@ -29,7 +32,11 @@ extension FolioRepository {
             let base: GitOID
             do { base = try git.resolveCommit(rev) } catch { throw FolioError.usage("--since \"\(rev)\" is not a commit of this repository") }
             guard try git.isAncestor(base, of: head) else { return nil }
-            let changes = try git.diff(from: base, to: head).filter { DocumentPaths.isFolioPath($0.path) }
+            // The index must hold HEAD, and every document where its id puts it: one that is
+            // not (a `path/id` error) is not indexed, so it could not be found as a holder.
+            guard related.indexedCommit == head.hex, try !related.hasMisplacedDocuments() else { return nil }
+            var links: [String] = []
+            let changes = try git.diff(from: base, to: head, submoduleLinks: &links).filter { DocumentPaths.isFolioPath($0.path) }
             if changes.contains(where: { $0.path.hasPrefix(".folio/") && !$0.path.hasPrefix(DocumentPaths.seriesFolder + "/") }) { return nil }
             // A range that rewrote much of the repository is checked whole: the full check
             // streams on every core, this one reads document by document.
@@ -89,6 +96,7 @@ extension FolioRepository {
             validation.checkingSeries(only: try related.seriesInUse(series))
             for path in loaded.keys.sorted() { validation.add(loaded[path]!) }
             var findings = validation.finish()
+            findings += links.filter(DocumentPaths.isFolioPath).map(Self.submoduleFinding)
             findings += cloneFindings(paths: changes.map(\.path))
             return ChangeValidation(findings: findings, documents: loaded.keys.sorted(), series: series.sorted(),
                                     changedFiles: changes.count)

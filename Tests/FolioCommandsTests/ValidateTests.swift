@@ -65,6 +65,7 @@ struct ValidateTests {
     @Test("a stray file and a submodule link where documents belong are errors, named as such")
     func strayFilesAndSubmodules() throws {
         let f = try Fixture()
+        let before = try f.head()
         try FileManager.default.createDirectory(atPath: f.repo + "/invoices", withIntermediateDirectories: true)
         try f.dir.write("repo/invoices/notes.txt", "todo\n")
         try f.dir.write("repo/invoices/inv-9.json", "{}\n")
@@ -77,6 +78,10 @@ struct ValidateTests {
         #expect(r.stdout.contains("invoices/notes.txt: error[path/stray]: is not a document"), "\(r.stdout)")
         #expect(r.stdout.contains("invoices/inv-9.json#"), "a .json outside its id's path is read and reported: \(r.stdout)")
         #expect(r.stdout.contains("orders/vendor: error[path/submodule]"), "\(r.stdout)")
+        // The range's check sees what the range added: strays and the link.
+        let since = try f.folio(["validate", "--since", before], as: nil)
+        #expect(since.code == 1 && since.stderr.contains("checked"), "\(since.stderr)")
+        #expect(since.stdout.contains("invoices/notes.txt: error[path/stray]") && since.stdout.contains("orders/vendor: error[path/submodule]"), "\(since.stdout)")
     }
 
     @Test("--strict turns warnings into a failure")

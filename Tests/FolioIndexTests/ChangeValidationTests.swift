@@ -137,6 +137,19 @@ import FolioRepo
         try check(since: base)
     }
 
+    @Test("unique values compare as text, not bytes: a canonically equivalent value held by an unchanged invoice is found")
+    func canonicallyEquivalentUniqueValues() throws {
+        func withReference(_ n: Int, _ value: String) throws -> Data {
+            var inv = try #require(try object(invoicePath(n)))
+            inv["extraFields"] = JSONValue.array([.object(["fieldName": .string("erpReference"), "fieldValue": .string(value)])])
+            return Fixture.bytes(.object(inv))
+        }
+        let base = try Fixture.commit(git, [invoicePath(2): try withReference(2, "Caf\u{E9}")])
+        try Fixture.commit(git, [invoicePath(3): try withReference(3, "Cafe\u{301}")])
+        let (scoped, _) = try check(since: base)
+        #expect(scoped.findings.contains { $0.file == invoicePath(2) && $0.rule == "fields/unique" }, "\(scoped.findings)")
+    }
+
     @Test("a range that changes settings, or is not history of HEAD, is checked whole")
     func settingsChangeChecksEverything() throws {
         let base = try #require(try git.headCommit())
@@ -148,5 +161,11 @@ import FolioRepo
         let config = try #require(try object(DocumentPaths.config))
         try Fixture.commit(git, [DocumentPaths.config: Fixture.bytes(.object(config)) + Data("\n".utf8)])
         #expect(try repo.validateChanges(since: base.hex, related: RepositoryIndex.open(git)) == nil)
+        // A document away from its id's path is not indexed, so it could not be found as a
+        // holder of anything: the whole state is checked while one is there.
+        let after = try #require(try git.headCommit())
+        let copy = try #require(try git.readFile(path: invoicePath(4), at: after))
+        try Fixture.commit(git, ["invoices/00/00/inv-0000004.json": copy])
+        #expect(try repo.validateChanges(since: after.hex, related: RepositoryIndex.open(git)) == nil)
     }
 }
