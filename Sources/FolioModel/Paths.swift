@@ -18,6 +18,11 @@ public enum DocumentPaths {
     public static let gitattributes = ".gitattributes"
 
     public static func series(_ prefix: String) -> String { "\(seriesFolder)/\(prefix).json" }
+    /// The prefix a series state file's path names (the inverse of `series`), or nil.
+    public static func seriesPrefix(ofPath path: String) -> String? {
+        guard path.hasPrefix(seriesFolder + "/"), path.hasSuffix(".json") else { return nil }
+        return String(path.dropFirst(seriesFolder.count + 1).dropLast(".json".count))
+    }
 
     public static func path(_ kind: DocumentKind, id: String) -> String {
         let h = shardHash(id)

@@ -365,8 +365,13 @@ extension HistoryCheck {
     /// `validate --since REV` (SPEC §7): every commit after REV, up to HEAD.
     public func since(_ rev: String) throws -> [Finding] {
         guard let head = try repo.head() else { return [] }
-        let base: GitOID
-        do { base = try git.resolveCommit(rev) } catch { throw FolioError.usage("--since \"\(rev)\" is not a commit of this repository") }
-        return try check(base: base, head: head)
+        return try check(base: repo.sinceCommit(rev), head: head)
+    }
+}
+
+extension FolioRepository {
+    /// The commit `--since REV` names, or a usage error that says it is not one.
+    func sinceCommit(_ rev: String) throws -> GitOID {
+        do { return try git.resolveCommit(rev) } catch { throw FolioError.usage("--since \"\(rev)\" is not a commit of this repository") }
     }
 }

@@ -29,15 +29,14 @@ extension FolioRepository {
         let snap = try snapshot()
         guard let head = snap.commit else { return nil }
         do {
-            let base: GitOID
-            do { base = try git.resolveCommit(rev) } catch { throw FolioError.usage("--since \"\(rev)\" is not a commit of this repository") }
+            let base = try sinceCommit(rev)
             guard try git.isAncestor(base, of: head) else { return nil }
             // The index must hold HEAD, and every document where its id puts it: one that is
             // not (a `path/id` error) is not indexed, so it could not be found as a holder.
             guard related.indexedCommit == head.hex, try !related.hasMisplacedDocuments() else { return nil }
             var links: [String] = []
             let changes = try git.diff(from: base, to: head, submoduleLinks: &links).filter { DocumentPaths.isFolioPath($0.path) }
-            if changes.contains(where: { $0.path.hasPrefix(".folio/") && !$0.path.hasPrefix(DocumentPaths.seriesFolder + "/") }) { return nil }
+            if changes.contains(where: { $0.path.hasPrefix(".folio/") && DocumentPaths.seriesPrefix(ofPath: $0.path) == nil }) { return nil }
             // A range that rewrote much of the repository is checked whole: the full check
             // streams on every core, this one reads document by document.
             if changes.count > Self.largestCheckedChange { return nil }
@@ -65,8 +64,8 @@ extension FolioRepository {
                 if changed.contains(path) { series.formUnion(numbers) }
             }
             for change in changes {
-                if change.path.hasPrefix(DocumentPaths.seriesFolder + "/") {
-                    series.insert(String(change.path.dropFirst(DocumentPaths.seriesFolder.count + 1).dropLast(".json".count)))
+                if let prefix = DocumentPaths.seriesPrefix(ofPath: change.path) {
+                    series.insert(prefix)
                 } else if DocumentPaths.parse(change.path) != nil {
                     if let blob = change.oldBlob {
                         // How it was related at REV: an invoice that left an order leaves the
@@ -89,7 +88,7 @@ extension FolioRepository {
                     case .invoice(let id): pending.append(DocumentPaths.path(.invoice, id: id))
                     case .number, .uniqueValue: break
                     }
-                    pending += try related.invoicePaths(holding: relation).filter { !visited.contains($0) }
+                    pending += try related.invoicePaths(holding: relation)
                 }
             }
             var validation = checker
