@@ -14,7 +14,7 @@ struct InitCommand: FolioCommand {
     @Option(help: "Default ISO 4217 currency, e.g. EUR.") var currency: String
     @Option(name: .customLong("seller"), help: "A seller's email (repeat for several).") var sellers: [String] = []
     @Option(help: "Days from issue date to due date (seed 001 invoiceDaysWeb).") var dueDays: Int = 30
-    @Option(help: "api or manual (seed 000); manual turns buyer approval off.") var invoicing: String = "api"
+    @Option(help: "Seed 000's invoicing: manual turns buyer approval off.") var invoicing = Choice(InvoicingMode.api)
     @Flag(inversion: .prefixedNo, help: "Buyers must accept invoices before they are final (seed 000).") var requireApproval = true
     @Option(help: "The creating seller's ssh-ed25519 public key (or its .pub file); default: the public half of the signing key (user.signingKey, FOLIO_SIGNING_KEY).") var key: String?
     @Flag(help: "Do not require signed commits (SPEC §9); turn it on later with `folio config set requireSignatures true`.") var unsigned = false
@@ -24,7 +24,7 @@ struct InitCommand: FolioCommand {
         guard Currency(code: currency.uppercased()) != nil else {
             throw FolioError.usage("--currency \"\(currency)\" is not an ISO 4217 currency code (e.g. EUR, USD, JPY, KWD)")
         }
-        guard let mode = InvoicingMode(rawValue: invoicing.lowercased()) else { throw FolioError.usage("--invoicing must be api or manual") }
+        let mode = invoicing.value
         guard (0...3650).contains(dueDays) else { throw FolioError.usage("--due-days must be between 0 and 3650") }
         guard !company.trimmingCharacters(in: .whitespaces).isEmpty else { throw FolioError.usage("--company must not be empty") }
         var parties = Parties()

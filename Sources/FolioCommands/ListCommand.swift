@@ -22,25 +22,25 @@ struct ListCommand: FolioCommand {
     @Option(help: "Invoice number, with or without its prefix.") var number: String?
     @Option(help: "Customer id.") var customerId: String?
     @Option(help: "Customer name (substring).") var customerName: String?
-    @Option(help: "Approval status (repeatable): draft, pending_approval, changes_requested, accepted, declined, issued, voided.") var status: [String] = []
-    @Option(help: "open, partially_paid or paid (or seed 004's 0, 1, 2) (repeatable).") var paymentStatus: [String] = []
+    @Option(help: "Approval status (repeatable).") var status: [Choice<InvoiceStatus>] = []
+    @Option(help: "Payment status, or seed 004's 0, 1, 2 (repeatable).") var paymentStatus: [PaymentStatusChoice] = []
     @Option(help: "Invoices with a line of this product (repeatable or comma-separated).") var productId: [String] = []
     @Option(help: "Order id.") var orderId: String?
     @Option(help: "External invoice id (repeatable or comma-separated).") var externalId: [String] = []
     @Option(help: "Order channel (repeatable).") var channel: [String] = []
     @Option(help: "Invoice type (invoice, credit_note…).") var type: String?
-    @Option(help: "Issue date from (YYYY-MM-DD).") var issuedFrom: String?
-    @Option(help: "Issue date to.") var issuedTo: String?
-    @Option(help: "Due date from.") var dueFrom: String?
-    @Option(help: "Due date to.") var dueTo: String?
-    @Option(help: "Created from (seed 004 beginDateAt).") var createdFrom: String?
-    @Option(help: "Created to (seed 004 endDateAt).") var createdTo: String?
+    @Option(help: ArgumentHelp("Issue date from.", valueName: "yyyy-mm-dd")) var issuedFrom: CalendarDay?
+    @Option(help: ArgumentHelp("Issue date to.", valueName: "yyyy-mm-dd")) var issuedTo: CalendarDay?
+    @Option(help: ArgumentHelp("Due date from.", valueName: "yyyy-mm-dd")) var dueFrom: CalendarDay?
+    @Option(help: ArgumentHelp("Due date to.", valueName: "yyyy-mm-dd")) var dueTo: CalendarDay?
+    @Option(help: ArgumentHelp("Created from (seed 004 beginDateAt).", valueName: "yyyy-mm-dd")) var createdFrom: CalendarDay?
+    @Option(help: ArgumentHelp("Created to (seed 004 endDateAt).", valueName: "yyyy-mm-dd")) var createdTo: CalendarDay?
     @Flag(help: "Only invoices past due with money open.") var overdue = false
     @Option(help: "Seed 001's state: 1 not sent, 2 pending, 3 completed, 4 reminder, 5 reminder bureau, 6 bill collection, 7 sent, 9 waiting to be sent (repeatable or comma-separated).") var state: [String] = []
     @Option(help: "Search text.") var q: String?
-    @Option(help: "invoiceNumber, type, orderNumber, purchaseOrderNumber, customerId or externalCustomerId.") var searchBy: String?
-    @Option(help: "invoiceNumber, createdAt, updatedAt, dueDate, customerId, externalCustomerId, status, openBalance, originalBalance, isPendingPayment.") var sortBy: String = "createdAt"
-    @Option(help: "ASC or DESC.") var orderBy: String = "ASC"
+    @Option(help: "The field --q searches.") var searchBy: Choice<InvoiceQuery.SearchField>?
+    @Option(help: "The field rows are sorted by.") var sortBy = Choice(InvoiceQuery.SortKey.createdAt)
+    @Option(help: "The direction of the sort.") var orderBy = Choice(InvoiceQuery.SortOrder.ascending)
     @Option(help: "Rows to skip.") var offset: Int = 0
     @Option(help: "Rows to return (at most 1000).") var limit: Int = 50
 
@@ -51,49 +51,24 @@ struct ListCommand: FolioCommand {
         query.number = number
         query.customerId = customerId
         query.customerName = customerName
-        for s in status {
-            guard let v = InvoiceQuery.parse(s, as: InvoiceStatus.self) else {
-                throw usage("--status \"\(s)\" is not one of \(InvoiceStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            query.statuses.append(v)
-        }
-        for s in paymentStatus {
-            let numeric = s.count == 1 ? Int(s).flatMap(Seed004.paymentStatus) : nil
-            guard let v = numeric ?? InvoiceQuery.parse(s, as: PaymentStatus.self) else {
-                throw usage("--payment-status \"\(s)\" is not one of open, partially_paid, paid (or 0, 1, 2)")
-            }
-            query.paymentStatuses.append(v)
-        }
+        query.statuses = status.map(\.value)
+        query.paymentStatuses = paymentStatus.map(\.value)
         query.productIds = productId.flatMap { $0.split(separator: ",").map(String.init) }
         query.orderId = orderId
         query.externalIds = externalId.flatMap { $0.split(separator: ",").map(String.init) }
         query.channels = channel
         query.type = type
-        for (name, value) in [("--issued-from", issuedFrom), ("--issued-to", issuedTo), ("--due-from", dueFrom), ("--due-to", dueTo), ("--created-from", createdFrom), ("--created-to", createdTo)] {
-            if let value, !Dates.isValidDate(value) { throw usage("\(name) \"\(value)\" is not a date in the form YYYY-MM-DD") }
-        }
-        (query.issuedFrom, query.issuedTo, query.dueFrom, query.dueTo, query.createdFrom, query.createdTo) = (issuedFrom, issuedTo, dueFrom, dueTo, createdFrom, createdTo)
+        (query.issuedFrom, query.issuedTo, query.dueFrom, query.dueTo) = (issuedFrom?.text, issuedTo?.text, dueFrom?.text, dueTo?.text)
+        (query.createdFrom, query.createdTo) = (createdFrom?.text, createdTo?.text)
         if overdue { query.overdueOn = today }
         for text in state.flatMap({ $0.split(separator: ",").map(String.init) }) {
             guard let n = Int(text), BRPState.names[n] != nil else { throw usage("--state \"\(text)\" is not a state number 1-9 (seed 001)") }
             query.brpStates.append(n)
         }
         query.q = q
-        if let searchBy {
-            guard let f = InvoiceQuery.parse(searchBy, as: InvoiceQuery.SearchField.self) else {
-                throw usage("--search-by \"\(searchBy)\" is not one of \(InvoiceQuery.SearchField.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            query.searchBy = f
-        }
-        guard let key = InvoiceQuery.parse(sortBy, as: InvoiceQuery.SortKey.self) else {
-            throw usage("--sort-by \"\(sortBy)\" is not one of \(InvoiceQuery.SortKey.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        query.sortBy = key
-        switch orderBy.lowercased() {
-        case "asc": query.descending = false
-        case "desc": query.descending = true
-        default: throw usage("--order-by must be ASC or DESC")
-        }
+        query.searchBy = searchBy?.value
+        query.sortBy = sortBy.value
+        query.descending = orderBy.value == .descending
         guard offset >= 0 else { throw usage("--offset must not be negative") }
         guard (0...1000).contains(limit) else { throw usage("--limit must be between 0 and 1000") }
         query.offset = offset

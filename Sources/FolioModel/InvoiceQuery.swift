@@ -7,6 +7,10 @@ public struct InvoiceQuery: Sendable, Hashable {
     public enum SearchField: String, Sendable, CaseIterable {
         case invoiceNumber, type, orderNumber, purchaseOrderNumber, customerId, externalCustomerId
     }
+    /// Seed 004's `orderBy`.
+    public enum SortOrder: String, Sendable, CaseIterable {
+        case ascending = "ASC", descending = "DESC"
+    }
 
     public var ids: [String] = []
     public var number: String?

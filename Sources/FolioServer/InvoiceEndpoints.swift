@@ -24,10 +24,9 @@ extension FolioServer {
             }
             query.sortBy = key
         }
-        switch q.get("orderBy")?.uppercased() {
-        case nil, "ASC": query.descending = false
-        case "DESC": query.descending = true
-        default: throw FolioError.usage("orderBy must be ASC or DESC")
+        if let orderBy = q.get("orderBy") {
+            guard let order = InvoiceQuery.parse(orderBy, as: InvoiceQuery.SortOrder.self) else { throw FolioError.usage("orderBy must be ASC or DESC") }
+            query.descending = order == .descending
         }
         if let searchBy = q.get("searchBy"), !searchBy.isEmpty {
             guard let field = InvoiceQuery.parse(searchBy, as: InvoiceQuery.SearchField.self) else {

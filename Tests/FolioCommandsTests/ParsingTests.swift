@@ -53,12 +53,20 @@ import ArgumentParser
     /// Options with a fixed set of values are typed: help lists the values, and a value
     /// outside the set is a usage error (exit 2) that names them, before any work is done.
     @Test(arguments: [(["party", "add", "x@y.example", "--role", "boss"], ["seller", "buyer", "server"]),
-                      (["validate", "--format", "yaml"], ["text", "json", "github"])])
+                      (["validate", "--format", "yaml"], ["text", "json", "github"]),
+                      (["list", "--status", "bogus"], ["draft", "pending_approval", "changes_requested", "accepted", "declined", "issued", "voided"]),
+                      (["list", "--payment-status", "7"], ["open", "partially_paid", "paid", "0", "1", "2"]),
+                      (["list", "--sort-by", "colour"], ["invoiceNumber", "createdAt", "updatedAt", "dueDate", "customerId", "externalCustomerId", "status",
+                                                         "openBalance", "originalBalance", "isPendingPayment"]),
+                      (["list", "--search-by", "colour", "--q", "x"], ["invoiceNumber", "type", "orderNumber", "purchaseOrderNumber", "customerId", "externalCustomerId"]),
+                      (["list", "--order-by", "sideways"], ["ASC", "DESC"]),
+                      (["init", "never-made", "--company", "C", "--currency", "EUR", "--invoicing", "auto"], ["api", "manual"])])
     func enumOptionsListTheirValues(args: [String], values: [String]) throws {
         let dir = FileManager.default.temporaryDirectory.path
         let bad = try Tool.run(Tool.folioPath, args, cwd: dir)
         #expect(bad.code == 2, "\(bad.stderr)")
         #expect(values.allSatisfy { bad.stderr.contains($0) }, "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/never-made"), "a usage error makes nothing")
         let help = try Tool.run(Tool.folioPath, Array(args.prefix(args.first == "party" ? 2 : 1)) + ["--help"], cwd: dir)
         #expect(help.code == 0)
         #expect(help.stdout.contains(values.joined(separator: ", ")) || help.stdout.contains(values.joined(separator: "|")), "\(help.stdout)")
