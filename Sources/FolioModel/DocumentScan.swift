@@ -25,6 +25,10 @@ public struct Captures: Sendable {
         case mark
     }
     public var events: [(slot: Slot, value: Value)] = []
+    /// The bytes are certainly the document's canonical form (SPEC §1, `CanonicalJSON`):
+    /// false when they are not, or when the scan is not sure (an escaped string), which
+    /// leaves the question to `DocumentCodec.isCanonical`.
+    public internal(set) var isCanonical = false
     mutating func string(_ slot: Slot, _ value: String) { events.append((slot, .string(value))) }
     mutating func int(_ slot: Slot, _ value: Int64) { events.append((slot, .int(value))) }
     mutating func mark(_ slot: Slot) { events.append((slot, .mark)) }
@@ -110,9 +114,13 @@ public enum DocumentScan {
             guard !mayHaveConflictMarker(base, raw.count) else { return nil }
             var scan = SchemaScan(reader: JSONReader(base, count: raw.count))
             scan.reader.skipWhitespace()
+            scan.layout(from: 0, .none)
             guard scan.object(schema) else { return nil }
+            // Canonical form ends with one newline.
+            if scan.reader.n - scan.reader.i != 1 || scan.reader.p[scan.reader.i] != 0x0A { scan.canonical = false }
             scan.reader.skipWhitespace()
             guard scan.reader.i == scan.reader.n else { return nil }
+            scan.captures.isCanonical = scan.canonical
             return scan.captures
         }
     }
@@ -135,6 +143,74 @@ public enum DocumentScan {
 struct SchemaScan {
     var reader: JSONReader
     var captures = Captures()
+    /// Every byte met so far is where `CanonicalJSON` would put it.
+    var canonical = true
+
+    /// What canonical form puts between two tokens: nothing, one space (after a key's
+    /// colon), or a new line indented two spaces per level.
+    enum Layout {
+        case none, space, line(indent: Int)
+    }
+
+    /// Whether the whitespace from `start` to here is `expected`; `canonical` remembers a miss.
+    @inline(__always) mutating func layout(from start: Int, _ expected: Layout) {
+        guard canonical else { return }
+        let count = reader.i - start
+        switch expected {
+        case .none: if count != 0 { canonical = false }
+        case .space: if count != 1 || reader.p[start] != 0x20 { canonical = false }
+        case .line(let indent):
+            guard count == 1 + 2 * indent, reader.p[start] == 0x0A else { canonical = false; return }
+            for k in (start + 1)..<reader.i where reader.p[k] != 0x20 { canonical = false; return }
+        }
+    }
+
+    /// Steps over whitespace that should be `expected`.
+    @inline(__always) mutating func whitespace(_ expected: Layout) {
+        let start = reader.i
+        reader.skipWhitespace()
+        layout(from: start, expected)
+    }
+
+    /// After a member or element: its comma, or the container's closing bracket on a line of
+    /// its own. False when neither comes; `closed` says which did.
+    @inline(__always) mutating func next(closing bracket: UInt8, closed: inout Bool) -> Bool {
+        let start = reader.i
+        reader.skipWhitespace()
+        guard let b = reader.peek() else { return false }
+        if b == 0x2C {
+            layout(from: start, .none)
+        } else if b == bracket {
+            layout(from: start, .line(indent: reader.depth - 1))
+            closed = true
+        } else {
+            return false
+        }
+        reader.i += 1
+        return true
+    }
+
+    /// Canonical keys are in UTF-8 byte order, so each is after the one before.
+    @inline(__always) mutating func keyOrder(_ key: JSONReader.Token, after previous: JSONReader.Token?) {
+        guard canonical, let previous else { return }
+        if key.escaped || previous.escaped { canonical = false; return }
+        let common = min(key.count, previous.count)
+        let order = memcmp(reader.p + previous.start, reader.p + key.start, common)
+        if order > 0 || (order == 0 && previous.count >= key.count) { canonical = false }
+    }
+
+    /// An empty container is its two brackets; else its first member starts a new line.
+    @inline(__always) mutating func open(closing bracket: UInt8) -> Bool {
+        let start = reader.i
+        reader.skipWhitespace()
+        if reader.peek() == bracket {
+            layout(from: start, .none)
+            reader.i += 1
+            return false
+        }
+        layout(from: start, .line(indent: reader.depth))
+        return true
+    }
 
 
     mutating func object(_ schema: CompiledSchema) -> Bool {
@@ -142,13 +218,15 @@ struct SchemaScan {
         var seen: UInt64 = 0      // keys met (a second one is a duplicate)
         var present: UInt64 = 0   // keys met with a value other than null
         var hint = 0
-        reader.skipWhitespace()
-        if reader.peek() == 0x7D {
-            reader.i += 1
-        } else {
+        var previousKey: JSONReader.Token?
+        if open(closing: 0x7D) {
+            var first = true
             while true {
-                reader.skipWhitespace()
+                if !first { whitespace(.line(indent: reader.depth)) }
+                first = false
                 guard let key = try? reader.stringToken(), !key.escaped else { return false }
+                keyOrder(key, after: previousKey)
+                previousKey = key
                 // Fields are sorted as canonical documents sort their keys, so the next key is
                 // usually a step or two after the last one: search from there, then wrap around.
                 var found = -1
@@ -167,8 +245,9 @@ struct SchemaScan {
                 let field = schema.fields[found]
                 guard seen & field.bit == 0 else { return false }
                 seen |= field.bit
+                whitespace(.none)
                 guard reader.consume(0x3A) else { return false }
-                reader.skipWhitespace()
+                whitespace(.space)
                 if reader.peek() == 0x6E {
                     // null: absent for an optional field, a finding for a required one.
                     guard !field.required, reader.literal("null") else { return false }
@@ -177,10 +256,9 @@ struct SchemaScan {
                     if field.capture >= 0, case .object = field.type { captures.mark(field.capture) }
                     guard value(field.type, capture: field.capture) else { return false }
                 }
-                guard reader.consume(0x2C) else {
-                    guard reader.consume(0x7D) else { return false }
-                    break
-                }
+                var closed = false
+                guard next(closing: 0x7D, closed: &closed) else { return false }
+                if closed { break }
             }
         }
         reader.depth -= 1
@@ -196,11 +274,9 @@ struct SchemaScan {
         case .array(let element, let maxCount, let elementCapture):
             guard reader.consume(0x5B), (try? reader.enter()) != nil else { return false }
             var count = 0
-            reader.skipWhitespace()
-            if reader.peek() == 0x5D {
-                reader.i += 1
-            } else {
+            if open(closing: 0x5D) {
                 while true {
+                    if count > 0 { whitespace(.line(indent: reader.depth)) }
                     count += 1
                     if count > maxCount { return false }
                     // An object element is marked, then its fields captured; a scalar element
@@ -211,10 +287,9 @@ struct SchemaScan {
                     } else {
                         guard value(element, capture: elementCapture) else { return false }
                     }
-                    guard reader.consume(0x2C) else {
-                        guard reader.consume(0x5D) else { return false }
-                        break
-                    }
+                    var closed = false
+                    guard next(closing: 0x5D, closed: &closed) else { return false }
+                    if closed { break }
                 }
             }
             reader.depth -= 1
@@ -222,28 +297,32 @@ struct SchemaScan {
         case .map(let element):
             guard reader.consume(0x7B), (try? reader.enter()) != nil else { return false }
             var keys = Set<String>()
-            reader.skipWhitespace()
-            if reader.peek() == 0x7D {
-                reader.i += 1
-            } else {
+            var previousKey: JSONReader.Token?
+            if open(closing: 0x7D) {
                 while true {
-                    reader.skipWhitespace()
+                    if previousKey != nil { whitespace(.line(indent: reader.depth)) }
                     guard let token = try? reader.stringToken(), let key = reader.validString(token), keys.insert(key).inserted else { return false }
+                    keyOrder(token, after: previousKey)
+                    previousKey = token
+                    whitespace(.none)
                     guard reader.consume(0x3A) else { return false }
-                    reader.skipWhitespace()
+                    whitespace(.space)
                     // `Schema.check` refuses a null map member: the full check explains it.
                     guard reader.peek() != 0x6E, value(element, capture: -1) else { return false }
-                    guard reader.consume(0x2C) else {
-                        guard reader.consume(0x7D) else { return false }
-                        break
-                    }
+                    var closed = false
+                    guard next(closing: 0x7D, closed: &closed) else { return false }
+                    if closed { break }
                 }
             }
             reader.depth -= 1
             return true
         case .any:
             // Only scalars here; nested values (conflict records) go to the model.
-            if first == 0x22 { guard let t = try? reader.stringToken() else { return false }; return t.ascii || reader.validString(t) != nil }
+            if first == 0x22 {
+                guard let t = try? reader.stringToken() else { return false }
+                if t.escaped { canonical = false }
+                return t.ascii || reader.validString(t) != nil
+            }
             if first == 0x74 { return reader.literal("true") }
             if first == 0x66 { return reader.literal("false") }
             if first == 0x6E { return reader.literal("null") }
@@ -264,6 +343,7 @@ struct SchemaScan {
             return first == 0x66 && reader.literal("false")
         default:
             guard first == 0x22, let token = try? reader.stringToken() else { return false }
+            if token.escaped { canonical = false }   // not sure: `CanonicalJSON.writeString` decides
             guard check(token, type) else { return false }
             if capture >= 0 {
                 guard let s = reader.validString(token) else { return false }

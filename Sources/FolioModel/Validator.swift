@@ -52,8 +52,9 @@ public struct Validation: Sendable {
     /// The invoices (indexes into `invoices`, credit notes aside) that bill each order, so
     /// that an order is checked against them when it arrives and then forgotten.
     var billing: [String: [Int]] = [:]
-    /// Every order id met, with its path.
-    var orderPaths: [String: String] = [:]
+    /// Every order id met, with its path when that is not its id's path (empty otherwise: at
+    /// 100,000 orders the paths alone are megabytes).
+    var ordersMet: [String: String] = [:]
     /// Set when only some documents are checked (`checkingSeries(only:)`): the numbers in use
     /// or void of the series those documents touch, found elsewhere, and no other series.
     var seriesInUse: [String: Set<Int>]?
@@ -109,15 +110,19 @@ public struct Validation: Sendable {
     /// The checks of one document on its own. Pure, and safe on any thread.
     public func analyse(path: String, data: Data) -> DocumentAnalysis {
         var out = DocumentAnalysis()
-        guard let (kind, _) = DocumentPaths.parse(path), let json = Self.parseChecked(path, data, options, &out.findings) else { return out }
+        guard let (kind, _) = DocumentPaths.parse(path) else { return out }
+        // One schema walk over the bytes answers, for most documents, both "valid" and
+        // "canonical"; the model's value and checks then explain whatever it was not sure of.
+        let scan = DocumentScan.read(data, schema: kind == .order ? DocumentScan.order : DocumentScan.invoice)
+        guard let json = Self.parseChecked(path, data, options, knownCanonical: scan?.isCanonical == true, &out.findings) else { return out }
         switch kind {
         case .order:
-            guard let order: Order = Self.decodeChecked(path, json, data, Schemas.order, scan: DocumentScan.order, &out.findings) else { return out }
+            guard let order: Order = Self.decodeChecked(path, json, Schemas.order, scanned: scan != nil, &out.findings) else { return out }
             Self.checkPath(path, kind, order.id, &out.findings)
             Self.checkOrder(Loaded(path: path, value: order), &out.findings)
             out.order = OrderFacts(order, path: path)
         case .invoice:
-            guard let invoice: Invoice = Self.decodeChecked(path, json, data, Schemas.invoice, scan: DocumentScan.invoice, &out.findings) else { return out }
+            guard let invoice: Invoice = Self.decodeChecked(path, json, Schemas.invoice, scanned: scan != nil, &out.findings) else { return out }
             Self.checkPath(path, kind, invoice.id, &out.findings)
             Self.checkInvoiceAlone(invoice, path: path, &out.findings)
             if let fields {
@@ -156,21 +161,29 @@ public struct Validation: Sendable {
         seriesInUse = inUse
     }
 
+    /// Room for this many invoices' summaries, when the caller knows how many will come: the
+    /// summaries are the largest thing a whole-tree check keeps, and an array that grows by
+    /// doubling holds up to twice their size while it grows.
+    public mutating func expect(invoices count: Int) {
+        invoices.reserveCapacity(count)
+    }
+
     /// Documents must be added in path order (invoices/ before orders/), as `analyse` results
     /// of a sorted list of paths.
     public mutating func add(_ analysis: DocumentAnalysis) {
         findings += analysis.findings
         if let invoice = analysis.invoice {
-            assert(orderPaths.isEmpty, "documents are added in path order: every invoice before the first order")
+            assert(ordersMet.isEmpty, "documents are added in path order: every invoice before the first order")
             assert(invoices.last.map { $0.path < invoice.path } ?? true, "documents are added in path order")
             if !invoice.isCreditNote, let orderID = invoice.orderId { billing[orderID, default: []].append(invoices.count) }
             invoices.append(invoice.rehomed())
         }
         if let order = analysis.order {
-            if let other = orderPaths[order.id] {
-                findings.append(Finding("unique/id", file: order.path, pointer: "/id", "order id \(order.id) is also used by \(other)"))
+            if let other = ordersMet[order.id] {
+                findings.append(Finding("unique/id", file: order.path, pointer: "/id",
+                                        "order id \(order.id) is also used by \(other.isEmpty ? DocumentPaths.path(.order, id: order.id) : other)"))
             }
-            orderPaths[order.id] = order.path
+            ordersMet[order.id] = order.path == DocumentPaths.path(.order, id: order.id) ? "" : order.path
             let bills = (billing[order.id] ?? []).map { invoices[$0] }
             // An id given to two orders (already a finding) checks its invoices against both.
             for invoice in bills { Self.checkInvoiceLink(invoice, order: order, &findings) }
@@ -190,7 +203,7 @@ public struct Validation: Sendable {
             }
             seenIDs[inv.id] = k
         }
-        for (orderID, billers) in billing where orderPaths[orderID] == nil {
+        for (orderID, billers) in billing where ordersMet[orderID] == nil {
             for k in billers {
                 findings.append(Finding("order/missing", file: self.invoices[k].path, pointer: "/orderId", "order \(orderID) does not exist"))
             }
@@ -207,10 +220,12 @@ public struct Validation: Sendable {
 
     // MARK: - Loading
 
-    static func parseChecked(_ path: String, _ data: Data, _ options: Options, _ f: inout [Finding]) -> JSONValue? {
+    /// `knownCanonical`: the scan saw the canonical form (`Captures.isCanonical`), so the bytes
+    /// need not be written out again to compare.
+    static func parseChecked(_ path: String, _ data: Data, _ options: Options, knownCanonical: Bool = false, _ f: inout [Finding]) -> JSONValue? {
         do {
             let json = try DocumentCodec.parse(data, file: path)
-            if options.checkCanonical && !DocumentCodec.isCanonical(data, json) {
+            if options.checkCanonical && !knownCanonical && !DocumentCodec.isCanonical(data, json) {
                 f.append(Finding("json/canonical", file: path, "is not in canonical form (sorted keys, 2-space indent, one trailing newline); `folio validate --fix` rewrites it"))
             }
             return json
@@ -220,11 +235,12 @@ public struct Validation: Sendable {
         }
     }
 
-    /// `scan`, the same schema compiled: a document it accepts certainly passes `Schema.check`
-    /// (`DocumentScanTests`), which is then skipped; it costs a fifth as much.
-    static func decodeChecked<T: Decodable>(_ path: String, _ json: JSONValue, _ data: Data, _ schema: Schema, scan: CompiledSchema? = nil, _ f: inout [Finding]) -> T? {
+    /// `scanned`: `DocumentScan` accepted the bytes with the same schema compiled, so they
+    /// certainly pass `Schema.check` (`DocumentScanTests`), which is then skipped; the scan
+    /// costs a fifth as much.
+    static func decodeChecked<T: Decodable>(_ path: String, _ json: JSONValue, _ schema: Schema, scanned: Bool = false, _ f: inout [Finding]) -> T? {
         do {
-            if let scan, DocumentScan.read(data, schema: scan) != nil { return try DocumentCodec.typed(T.self, json, file: path) }
+            if scanned { return try DocumentCodec.typed(T.self, json, file: path) }
             return try DocumentCodec.decode(T.self, json: json, schema: schema, file: path)
         } catch {
             f.append(contentsOf: error.findings)
@@ -268,7 +284,7 @@ struct SettingsReader {
 
     func load<T: Decodable>(_ path: String, _ schema: Schema, _ f: inout [Finding]) -> T? {
         guard let data = files[path], let json = Validation.parseChecked(path, data, options, &f) else { return nil }
-        return Validation.decodeChecked(path, json, data, schema, &f)
+        return Validation.decodeChecked(path, json, schema, &f)
     }
 
     func loadSingle<T: Decodable>(_ path: String, _ schema: Schema, required: Bool, _ f: inout [Finding]) -> T? {

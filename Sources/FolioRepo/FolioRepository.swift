@@ -430,9 +430,12 @@ public struct Snapshot {
             }()
             documents.sort { $0.path < $1.path }
             var validation = Validation(files: settings)
+            validation.expect(invoices: documents.count { $0.path.hasPrefix(DocumentKind.invoice.folder + "/") })
             let reader = validation
             try git.mapBlobs(documents, blob: { $0.blob }, transform: { entry, data in reader.analyse(path: entry.path, data: data) },
                              consume: { validation.add($0) })
+            // The listing is not needed by the checks across documents; they need its room.
+            documents = []
             return (validation.finish(), links)
         } catch { throw FolioError.wrap(error) }
     }

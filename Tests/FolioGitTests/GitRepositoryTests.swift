@@ -4,6 +4,26 @@ import Testing
 
 @Suite("GitRepository against plain git")
 struct GitRepositoryTests {
+    /// Ids are held as bytes: the hex a user reads, the order and the bytes handed to libgit2
+    /// must be those of the 40 digits, for ids that differ in any byte.
+    @Test func objectIDsKeepTheirDigitsAndTheirOrder() throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func nextByte() -> UInt8 { state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return UInt8(truncatingIfNeeded: state >> 56) }
+        var ids: [(hex: String, oid: GitOID)] = []
+        for round in 0..<400 {
+            var bytes = (0..<20).map { _ in nextByte() }
+            if round % 4 == 0 { bytes = (0..<20).map { $0 == round % 20 ? bytes[$0] : 0 } }   // one byte set: every position, every word
+            let hex = bytes.map { String(format: "%02x", $0) }.joined()
+            let oid = try #require(GitOID(hex: hex.uppercased()))
+            #expect(oid.hex == hex)
+            #expect(GitOID(oid.raw) == oid)
+            ids.append((hex, oid))
+        }
+        #expect(ids.sorted { $0.oid < $1.oid }.map(\.hex) == ids.map(\.hex).sorted())
+        #expect(Set(ids.map(\.oid)).count == Set(ids.map(\.hex)).count)
+        #expect(GitOID(hex: String(repeating: "g", count: 40)) == nil && GitOID(hex: "abc") == nil)
+    }
+
     @Test("a commit of nested paths is a clean, normal git commit with working tree and index in step")
     func firstCommit() throws {
         let folder = try TemporaryFolder()

@@ -79,6 +79,59 @@ import FolioRepo
         #expect(fastAccepted > total / 10 && modelAccepted < total * 9 / 10, "fast \(fastAccepted), model \(modelAccepted) of \(total)")
     }
 
+    /// `Captures.isCanonical` lets validate skip writing a document out again to compare: the
+    /// scan may say it only of bytes that `CanonicalJSON` writes, never of a layout, key
+    /// order, escape or ending a byte away; and it must say it of canonical documents without
+    /// escapes, or validate never takes the shortcut.
+    @Test(arguments: 0..<3)
+    func canonicalIsSaidOnlyOfCanonicalBytes(seed: Int) throws {
+        let schemas = (invoice: CompiledSchema(Schemas.invoice, path: "", captures: [:]), order: CompiledSchema(Schemas.order, path: "", captures: [:]))
+        var rng = SplitMix(state: 0xCA_0000 + UInt64(seed))
+        var said = 0, refused = 0
+        for round in 0..<500 {
+            let isOrder = rng.chance(25)
+            var json = try JSONValue.parse(isOrder ? rng.pick(Self.samples.orders) : rng.pick(Self.samples.invoices))
+            if rng.chance(40) {
+                // Canonical bytes of other values: escapes, keys of every length, empty containers.
+                var all: [[String]] = []
+                Mutator.paths(json, into: &all)
+                if let path = all.randomElement(using: &rng) {
+                    json = Mutator.set(json, path[...], rng.pick(Mutator.oddValues + [.string("a\"b\\c\nd\u{1}"), .string("Zoë")]))
+                }
+            }
+            var bytes = CanonicalJSON.bytes(json)
+            let lines = { String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+            switch rng.int(9) {
+            case 0: bytes.insert(rng.pick(Array(" \n\t\r".utf8)), at: rng.int(bytes.count + 1))
+            case 1: if let k = bytes.indices.filter({ bytes[$0] == 0x20 || bytes[$0] == 0x0A }).randomElement(using: &rng) { bytes.remove(at: k) }
+            case 2:
+                // Two neighbouring members swapped: valid JSON, keys out of order.
+                var l = lines()
+                if let k = l.indices.dropLast().filter({ l[$0].hasSuffix(",") && l[$0 + 1].hasSuffix(",") && l[$0].contains("\": ") && l[$0 + 1].contains("\": ")
+                    && !l[$0].hasSuffix("{,") && l[$0].prefix(while: { $0 == " " }) == l[$0 + 1].prefix(while: { $0 == " " }) }).randomElement(using: &rng) {
+                    l.swapAt(k, k + 1)
+                    bytes = Array(l.joined(separator: "\n").utf8)
+                }
+            case 3: bytes.append(0x0A)
+            case 4: bytes.removeLast()
+            case 5:
+                // A letter inside a string written as an escape.
+                if let k = bytes.indices.dropFirst().filter({ bytes[$0] == UInt8(ascii: "e") && bytes[$0 - 1] != 0x5C }).randomElement(using: &rng) {
+                    bytes.replaceSubrange(k...k, with: Array("\\u0065".utf8))
+                }
+            case 6: if let k = bytes.firstIndex(of: UInt8(ascii: ":")) { bytes.insert(0x20, at: k) }
+            default: break
+            }
+            let data = Data(bytes)
+            guard let scan = DocumentScan.read(data, schema: isOrder ? schemas.order : schemas.invoice) else { continue }
+            let canonical = DocumentCodec.isCanonical(data, try JSONValue.parse(data))
+            if scan.isCanonical { said += 1 } else { refused += 1 }
+            #expect(!scan.isCanonical || canonical, "round \(round): said canonical of \(String(decoding: bytes, as: UTF8.self).prefix(1500))")
+            if canonical && !bytes.contains(0x5C) { #expect(scan.isCanonical, "round \(round): missed \(String(decoding: bytes, as: UTF8.self).prefix(1500))") }
+        }
+        #expect(said > 50 && refused > 100, "said \(said), refused \(refused)")
+    }
+
     @Test func rulesAtTheirEdges() throws {
         let base = try JSONValue.parse(Self.samples.invoices[0])
         func variant(_ pointer: [String], _ value: JSONValue?) -> Data {
